@@ -1,0 +1,849 @@
+//! The Engine.IO client state machine.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::config::{Config, ConfigError, TransportKind};
+use crate::cookie::CookieJar;
+use crate::error::{
+    CloseReason, PollRequest, ProtocolViolation, SendError, ServerError, TransportError,
+};
+use crate::handshake::Handshake;
+use crate::output::{Event, HttpResponse, Output, Transmit, TransportId, WsFrame};
+use crate::packet::{Message, Packet, decode_payload, encode_payload};
+use crate::request::{Header, build_headers, build_url, cache_buster};
+use crate::timer::{Timer, Timers};
+
+/// Where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for the handshake.
+    Opening,
+    /// Messages flow.
+    Open,
+    /// [`Client::close`] was called; waiting for the write buffer or an upgrade to finish.
+    Closing,
+    /// Over; see [`Client::close_reason`].
+    Closed,
+}
+
+#[derive(Debug)]
+struct Transport {
+    id: TransportId,
+    kind: TransportKind,
+    /// Polling: the handshake arrived. WebSocket: the connection is established.
+    open: bool,
+    get_in_flight: bool,
+    post_in_flight: bool,
+    /// Polling paused for an upgrade: no new requests.
+    paused: bool,
+}
+
+impl Transport {
+    fn new(id: TransportId, kind: TransportKind) -> Self {
+        Self {
+            id,
+            kind,
+            open: false,
+            get_in_flight: false,
+            post_in_flight: false,
+            paused: false,
+        }
+    }
+
+    fn is_polling(&self) -> bool {
+        self.kind == TransportKind::Polling
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProbeStage {
+    /// The WebSocket is connecting.
+    Connecting,
+    /// `2probe` sent, waiting for `3probe`.
+    AwaitingPong,
+    /// `3probe` received; waiting for the in-flight GET and POST to finish.
+    Pausing,
+}
+
+#[derive(Debug)]
+struct Probe {
+    id: TransportId,
+    kind: TransportKind,
+    stage: ProbeStage,
+}
+
+/// A sans-IO Engine.IO v4 client session.
+///
+/// Feed it what happens ([`Client::handle_http_response`], [`Client::handle_ws_frame`],
+/// [`Client::handle_timeout`], ...) and give it commands ([`Client::send`],
+/// [`Client::close`]); then drain [`Client::poll_output`] until `None` and wait until
+/// [`Client::poll_timeout`]. Every entry point takes `now`; time going backwards is treated as
+/// no time passing. See the crate docs for the loop.
+#[derive(Debug)]
+pub struct Client {
+    config: Config,
+    state: State,
+    close_reason: Option<CloseReason>,
+    handshake: Option<Handshake>,
+    transport: Option<Transport>,
+    probe: Option<Probe>,
+    /// Transports still worth trying while opening (`try_all_transports`).
+    candidates: Vec<TransportKind>,
+    write_buffer: VecDeque<Packet>,
+    upgrading: bool,
+    output: VecDeque<Output>,
+    timers: Timers,
+    last_now: Instant,
+    rng_state: u64,
+    next_id: u64,
+    jar: CookieJar,
+}
+
+impl Client {
+    /// Starts a session: the first transmit (the handshake request) is ready at once.
+    ///
+    /// `rng` seeds the cache-busting values. `prior_websocket_success` is the last
+    /// [`Event::RememberUpgrade`] value the adapter kept; with `remember_upgrade` it makes the
+    /// client start over WebSocket.
+    pub fn new(
+        config: Config,
+        now: Instant,
+        rng: &mut dyn rand_core::RngCore,
+        prior_websocket_success: bool,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let mut candidates: Vec<TransportKind> = Vec::with_capacity(2);
+        for &kind in &config.transports {
+            if !candidates.contains(&kind) {
+                candidates.push(kind);
+            }
+        }
+        let first = if config.remember_upgrade
+            && prior_websocket_success
+            && candidates.contains(&TransportKind::WebSocket)
+        {
+            TransportKind::WebSocket
+        } else {
+            candidates[0]
+        };
+        let mut client = Self {
+            config,
+            state: State::Opening,
+            close_reason: None,
+            handshake: None,
+            transport: None,
+            probe: None,
+            candidates,
+            write_buffer: VecDeque::new(),
+            upgrading: false,
+            output: VecDeque::new(),
+            timers: Timers::default(),
+            last_now: now,
+            rng_state: rng.next_u64(),
+            next_id: 0,
+            jar: CookieJar::default(),
+        };
+        client.open_transport(now, first);
+        Ok(client)
+    }
+
+    // ----- queries -----
+
+    /// Where the session is.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The handshake, once the session is open.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        self.handshake.as_ref()
+    }
+
+    /// The session id, once the session is open.
+    pub fn sid(&self) -> Option<&str> {
+        self.handshake.as_ref().map(|h| h.sid.as_str())
+    }
+
+    /// The transport the session uses now.
+    pub fn transport(&self) -> Option<TransportKind> {
+        self.transport.as_ref().map(|t| t.kind)
+    }
+
+    /// Why the session closed; `None` while it is not closed.
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        self.close_reason.as_ref()
+    }
+
+    /// Whether a message sent now would be written at once rather than wait in the buffer:
+    /// the session is open, no upgrade is in progress, and (polling) no POST is in flight.
+    /// Volatile messages are sent only when this holds.
+    pub fn is_writable(&self) -> bool {
+        self.state == State::Open
+            && !self.upgrading
+            && self
+                .transport
+                .as_ref()
+                .is_some_and(|t| t.open && !t.post_in_flight && !t.paused)
+    }
+
+    /// Whether the heartbeat deadline has passed at `now`. A session in that state is dead
+    /// even if no timer has fired yet (a laptop that slept); the next entry point closes it.
+    pub fn is_expired(&self, now: Instant) -> bool {
+        matches!(self.state, State::Open | State::Closing)
+            && self
+                .timers
+                .get(Timer::Heartbeat)
+                .is_some_and(|at| now >= at)
+    }
+
+    /// Number of packets waiting to be written.
+    pub fn buffered(&self) -> usize {
+        self.write_buffer.len()
+    }
+
+    // ----- the run loop -----
+
+    /// The next transmit or event, in order. Drain until `None` after every input.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.output.pop_front()
+    }
+
+    /// When [`Client::handle_timeout`] should be called next; `None` when nothing is scheduled.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.state == State::Closed {
+            return None;
+        }
+        self.timers.next()
+    }
+
+    /// Fires what is due at `now`: the heartbeat deadline and the upgrade probe timeout.
+    /// Harmless when early or repeated.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.enter(now);
+        if self.state == State::Closed {
+            return;
+        }
+        if self.timers.take_due(Timer::Probe, now) {
+            self.probe_failed("probe timeout");
+        }
+    }
+
+    // ----- commands -----
+
+    /// Queues a message. It is written when the transport can take it (batched into one POST
+    /// on polling). Fails when the session is closing or closed, and closes the session with
+    /// "ping timeout" instead of writing when the heartbeat deadline has passed.
+    pub fn send(&mut self, now: Instant, message: Message) -> Result<(), SendError> {
+        let _ = self.enter(now);
+        match self.state {
+            State::Opening | State::Open => {
+                self.write_buffer.push_back(Packet::Message(message));
+                self.flush();
+                Ok(())
+            }
+            State::Closing => Err(SendError::Closed(None)),
+            State::Closed => Err(SendError::Closed(self.close_reason.clone())),
+        }
+    }
+
+    /// Closes the session ("forced close") once the write buffer is flushed and any upgrade in
+    /// progress has finished; on polling the server is told with a `1` POST.
+    pub fn close(&mut self, now: Instant) {
+        let _ = self.enter(now);
+        match self.state {
+            State::Opening => self.finish(CloseReason::ForcedClose),
+            State::Open => {
+                self.state = State::Closing;
+                self.maybe_finish_closing();
+            }
+            State::Closing | State::Closed => {}
+        }
+    }
+
+    /// Closes the session now with `reason`, dropping what is buffered. The layer above uses
+    /// this for "parse error".
+    pub fn close_with(&mut self, now: Instant, reason: CloseReason) {
+        let _ = self.enter(now);
+        self.finish(reason);
+    }
+
+    // ----- transport reports -----
+
+    /// Reports the response to a polling request.
+    pub fn handle_http_response(
+        &mut self,
+        now: Instant,
+        transport: TransportId,
+        request: PollRequest,
+        response: HttpResponse,
+    ) {
+        let now = self.enter(now);
+        self.store_cookies(now, &response.headers);
+        if self.state == State::Closed || !self.is_active(transport) {
+            return;
+        }
+        if let Some(t) = self.transport.as_mut() {
+            match request {
+                PollRequest::Get => t.get_in_flight = false,
+                PollRequest::Post => t.post_in_flight = false,
+            }
+        }
+        if response.status != 200 {
+            let server_error = ServerError::parse(&response.body);
+            return self.transport_failed(TransportError::HttpStatus {
+                request,
+                status: response.status,
+                server_error,
+            });
+        }
+        match request {
+            PollRequest::Get => {
+                for packet in decode_payload(response.body) {
+                    match packet {
+                        Ok(packet) => self.on_packet(now, packet),
+                        Err(e) => {
+                            self.protocol_violation(ProtocolViolation::Decode(e));
+                        }
+                    }
+                    if !self.is_active(transport) || self.state == State::Closed {
+                        return;
+                    }
+                }
+            }
+            PollRequest::Post => self.flush(),
+        }
+        self.maybe_complete_pause();
+        self.poll();
+        self.maybe_finish_closing();
+    }
+
+    /// Reports that a polling request failed without a response (connect, TLS, IO).
+    pub fn handle_http_error(
+        &mut self,
+        now: Instant,
+        transport: TransportId,
+        request: PollRequest,
+        description: impl Into<String>,
+    ) {
+        let _ = self.enter(now);
+        if self.state == State::Closed || !self.is_active(transport) {
+            return;
+        }
+        self.transport_failed(TransportError::Request {
+            request,
+            description: description.into(),
+        });
+    }
+
+    /// Reports that a WebSocket is established; `headers` are the handshake response's (for
+    /// cookies).
+    pub fn handle_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]) {
+        let now = self.enter(now);
+        self.store_cookies(now, headers);
+        if self.state == State::Closed {
+            return;
+        }
+        if let Some(t) = self.transport.as_mut().filter(|t| t.id == transport) {
+            t.open = true;
+            return;
+        }
+        if let Some(probe) = self.probe.as_mut().filter(|p| p.id == transport)
+            && probe.stage == ProbeStage::Connecting
+        {
+            probe.stage = ProbeStage::AwaitingPong;
+            let frame = WsFrame::Text(Packet::Ping { probe: true }.to_text());
+            self.transmit(Transmit::WsSend { transport, frame });
+        }
+    }
+
+    /// Reports a frame received on a WebSocket.
+    pub fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
+        let now = self.enter(now);
+        if self.state == State::Closed {
+            return;
+        }
+        let packet = match frame {
+            WsFrame::Text(data) => Packet::decode_text(data),
+            WsFrame::Binary(data) => Ok(Packet::decode_binary(data)),
+        };
+        if self.is_active(transport) {
+            match packet {
+                Ok(packet) => self.on_packet(now, packet),
+                Err(e) => self.protocol_violation(ProtocolViolation::Decode(e)),
+            }
+        } else if self.probe.as_ref().is_some_and(|p| p.id == transport) {
+            self.on_probe_packet(packet.ok());
+        }
+    }
+
+    /// Reports that a WebSocket closed: `error` is `None` for a clean close, or what failed
+    /// (including a refused handshake).
+    pub fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
+        let _ = self.enter(now);
+        if self.state == State::Closed {
+            return;
+        }
+        if self.is_active(transport) {
+            match error {
+                Some(description) => {
+                    self.transport_failed(TransportError::WebSocket { description })
+                }
+                None => self.finish(CloseReason::TransportClose {
+                    description: "websocket connection closed".into(),
+                }),
+            }
+        } else if self.probe.as_ref().is_some_and(|p| p.id == transport) {
+            self.probe = None;
+            let description = error.unwrap_or_else(|| "transport closed".into());
+            self.probe_failed(&description);
+        }
+    }
+
+    // ----- internals -----
+
+    /// Clamps `now` so time never runs backwards, then closes the session if the heartbeat
+    /// deadline has passed: checked on every entry point, not only when a timer fires.
+    fn enter(&mut self, now: Instant) -> Instant {
+        let now = now.max(self.last_now);
+        self.last_now = now;
+        if self.is_expired(now) {
+            self.finish(CloseReason::PingTimeout);
+        }
+        now
+    }
+
+    fn is_active(&self, id: TransportId) -> bool {
+        self.transport.as_ref().is_some_and(|t| t.id == id)
+    }
+
+    fn transmit(&mut self, t: Transmit) {
+        self.output.push_back(Output::Transmit(t));
+    }
+
+    fn event(&mut self, e: Event) {
+        self.output.push_back(Output::Event(e));
+    }
+
+    fn next_transport_id(&mut self) -> TransportId {
+        self.next_id += 1;
+        TransportId(self.next_id)
+    }
+
+    /// SplitMix64: the cache-buster needs spread, not secrecy.
+    fn next_random(&mut self) -> u64 {
+        self.rng_state = self.rng_state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn url(&mut self, kind: TransportKind) -> url::Url {
+        let random = self.next_random();
+        let sid = self.handshake.as_ref().map(|h| h.sid.as_str());
+        build_url(&self.config, kind, sid, || cache_buster(random))
+    }
+
+    fn headers(&mut self, post: bool) -> Vec<Header> {
+        let cookie = if self.config.with_credentials {
+            self.jar.header(self.last_now)
+        } else {
+            None
+        };
+        build_headers(&self.config, post, cookie)
+    }
+
+    fn store_cookies(&mut self, now: Instant, headers: &[Header]) {
+        if !self.config.with_credentials {
+            return;
+        }
+        let date = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("date"))
+            .map(|(_, v)| v.as_str());
+        let set = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str());
+        self.jar.store(now, set, date);
+    }
+
+    fn open_transport(&mut self, _now: Instant, kind: TransportKind) {
+        let id = self.next_transport_id();
+        let url = self.url(kind);
+        match kind {
+            TransportKind::Polling => {
+                let mut t = Transport::new(id, kind);
+                t.get_in_flight = true;
+                self.transport = Some(t);
+                let headers = self.headers(false);
+                self.transmit(Transmit::HttpGet {
+                    transport: id,
+                    url,
+                    headers,
+                });
+            }
+            TransportKind::WebSocket => {
+                self.transport = Some(Transport::new(id, kind));
+                let headers = self.headers(false);
+                let protocols = self.config.protocols.clone();
+                self.transmit(Transmit::WsOpen {
+                    transport: id,
+                    url,
+                    headers,
+                    protocols,
+                });
+            }
+        }
+    }
+
+    fn on_packet(&mut self, now: Instant, packet: Packet) {
+        if self.state == State::Opening {
+            return match packet {
+                Packet::Open(json) => self.on_handshake(now, &json),
+                _ => self.protocol_violation(ProtocolViolation::ExpectedOpen),
+            };
+        }
+        match packet {
+            Packet::Open(_) => self.protocol_violation(ProtocolViolation::UnexpectedOpen),
+            Packet::Close => self.finish(CloseReason::TransportClose {
+                description: "transport closed by the server".into(),
+            }),
+            Packet::Ping { probe: false } => {
+                self.arm_heartbeat(now);
+                self.write_buffer.push_back(Packet::Pong { probe: false });
+                self.event(Event::Ping);
+                self.flush();
+            }
+            Packet::Message(m) => self.event(Event::Message(m)),
+            // A server `3`, a stray probe, `5` and `6` carry nothing for an open session; `6`
+            // only releases a parked GET, which the response already did.
+            Packet::Ping { probe: true } | Packet::Pong { .. } | Packet::Upgrade | Packet::Noop => {
+            }
+        }
+    }
+
+    fn on_handshake(&mut self, now: Instant, json: &Bytes) {
+        let handshake = match Handshake::parse(json) {
+            Ok(h) => h,
+            Err(e) => return self.protocol_violation(e),
+        };
+        self.state = State::Open;
+        let kind = match self.transport.as_mut() {
+            Some(t) => {
+                t.open = true;
+                t.kind
+            }
+            None => return,
+        };
+        self.handshake = Some(handshake.clone());
+        self.arm_heartbeat(now);
+        self.event(Event::RememberUpgrade(kind == TransportKind::WebSocket));
+        self.event(Event::Open(handshake));
+        self.flush();
+        self.start_probes(now);
+    }
+
+    fn arm_heartbeat(&mut self, now: Instant) {
+        let window = self
+            .handshake
+            .as_ref()
+            .map(Handshake::heartbeat_window)
+            .unwrap_or_default();
+        // A window too large to represent means the deadline never comes.
+        self.timers.set(Timer::Heartbeat, now.checked_add(window));
+    }
+
+    fn start_probes(&mut self, now: Instant) {
+        let Some(handshake) = self.handshake.as_ref() else {
+            return;
+        };
+        if !self.config.upgrade || self.transport.as_ref().is_none_or(|t| !t.is_polling()) {
+            return;
+        }
+        let target = TransportKind::WebSocket;
+        if !handshake.offers(target) || !self.config.transports.contains(&target) {
+            return;
+        }
+        let id = self.next_transport_id();
+        let url = self.url(target);
+        let headers = self.headers(false);
+        let protocols = self.config.protocols.clone();
+        self.probe = Some(Probe {
+            id,
+            kind: target,
+            stage: ProbeStage::Connecting,
+        });
+        self.timers
+            .set(Timer::Probe, now.checked_add(self.config.probe_timeout));
+        self.transmit(Transmit::WsOpen {
+            transport: id,
+            url,
+            headers,
+            protocols,
+        });
+    }
+
+    fn on_probe_packet(&mut self, packet: Option<Packet>) {
+        let Some(probe) = self.probe.as_mut() else {
+            return;
+        };
+        if probe.stage == ProbeStage::AwaitingPong && packet == Some(Packet::Pong { probe: true }) {
+            probe.stage = ProbeStage::Pausing;
+            let kind = probe.kind;
+            self.upgrading = true;
+            self.event(Event::Upgrading(kind));
+            if let Some(t) = self.transport.as_mut() {
+                t.paused = true;
+            }
+            self.maybe_complete_pause();
+        } else {
+            self.probe_failed("probe error");
+        }
+    }
+
+    /// Finishes the upgrade once polling is paused: nothing in flight either way.
+    fn maybe_complete_pause(&mut self) {
+        let paused = self
+            .transport
+            .as_ref()
+            .is_some_and(|t| t.paused && !t.get_in_flight && !t.post_in_flight);
+        if !paused
+            || self
+                .probe
+                .as_ref()
+                .is_none_or(|p| p.stage != ProbeStage::Pausing)
+        {
+            return;
+        }
+        let Some(probe) = self.probe.take() else {
+            return;
+        };
+        self.timers.set(Timer::Probe, None);
+        let mut ws = Transport::new(probe.id, probe.kind);
+        ws.open = true;
+        // The paused polling transport is dropped without a word: the server discards it
+        // when `5` arrives.
+        self.transport = Some(ws);
+        let frame = WsFrame::Text(Packet::Upgrade.to_text());
+        self.transmit(Transmit::WsSend {
+            transport: probe.id,
+            frame,
+        });
+        self.upgrading = false;
+        self.event(Event::Upgrade(probe.kind));
+        self.event(Event::RememberUpgrade(true));
+        self.flush();
+        self.maybe_finish_closing();
+    }
+
+    fn probe_failed(&mut self, description: &str) {
+        self.timers.set(Timer::Probe, None);
+        if let Some(probe) = self.probe.take() {
+            self.transmit(Transmit::WsClose {
+                transport: probe.id,
+            });
+        }
+        let kind = TransportKind::WebSocket;
+        if self.upgrading {
+            self.upgrading = false;
+            if let Some(t) = self.transport.as_mut() {
+                t.paused = false;
+            }
+        }
+        self.event(Event::UpgradeError {
+            transport: kind,
+            description: description.to_owned(),
+        });
+        self.event(Event::RememberUpgrade(false));
+        self.poll();
+        self.flush();
+        self.maybe_finish_closing();
+    }
+
+    /// Issues the next long-polling GET when none is in flight.
+    fn poll(&mut self) {
+        if !matches!(self.state, State::Open | State::Closing) {
+            return;
+        }
+        let Some(t) = self.transport.as_mut() else {
+            return;
+        };
+        if !t.is_polling() || !t.open || t.get_in_flight || t.paused {
+            return;
+        }
+        t.get_in_flight = true;
+        let id = t.id;
+        let url = self.url(TransportKind::Polling);
+        let headers = self.headers(false);
+        self.transmit(Transmit::HttpGet {
+            transport: id,
+            url,
+            headers,
+        });
+    }
+
+    /// Writes the buffer if the transport can take it.
+    fn flush(&mut self) {
+        if !matches!(self.state, State::Open | State::Closing)
+            || self.upgrading
+            || self.write_buffer.is_empty()
+        {
+            return;
+        }
+        let Some(t) = self.transport.as_ref() else {
+            return;
+        };
+        if !t.open {
+            return;
+        }
+        let id = t.id;
+        if t.is_polling() {
+            if t.post_in_flight || t.paused {
+                return;
+            }
+            let max_payload = self.handshake.as_ref().map_or(0, |h| h.max_payload);
+            let count = writable_count(&self.write_buffer, max_payload);
+            let body = encode_payload(self.write_buffer.iter().take(count));
+            self.write_buffer.drain(..count);
+            if let Some(t) = self.transport.as_mut() {
+                t.post_in_flight = true;
+            }
+            let url = self.url(TransportKind::Polling);
+            let headers = self.headers(true);
+            self.transmit(Transmit::HttpPost {
+                transport: id,
+                url,
+                headers,
+                body,
+            });
+        } else {
+            while let Some(packet) = self.write_buffer.pop_front() {
+                let frame = match packet {
+                    Packet::Message(Message::Binary(data)) if !self.config.force_base64 => {
+                        WsFrame::Binary(data)
+                    }
+                    other => WsFrame::Text(other.to_text()),
+                };
+                self.transmit(Transmit::WsSend {
+                    transport: id,
+                    frame,
+                });
+            }
+        }
+    }
+
+    fn maybe_finish_closing(&mut self) {
+        if self.state != State::Closing || self.upgrading || !self.write_buffer.is_empty() {
+            return;
+        }
+        if self.transport.as_ref().is_some_and(|t| t.post_in_flight) {
+            return;
+        }
+        self.finish(CloseReason::ForcedClose);
+    }
+
+    fn protocol_violation(&mut self, violation: ProtocolViolation) {
+        self.transport_failed(TransportError::Protocol(violation));
+    }
+
+    fn transport_failed(&mut self, error: TransportError) {
+        if self.state == State::Opening
+            && self.config.try_all_transports
+            && let Some(failed) = self.transport.as_ref().map(|t| t.kind)
+        {
+            self.candidates.retain(|&k| k != failed);
+            if let Some(&next) = self.candidates.first() {
+                self.drop_transport();
+                self.event(Event::RememberUpgrade(false));
+                return self.open_transport(self.last_now, next);
+            }
+        }
+        self.finish(CloseReason::TransportError(error));
+    }
+
+    /// Lets go of the active transport, closing a WebSocket.
+    fn drop_transport(&mut self) {
+        if let Some(t) = self.transport.take()
+            && !t.is_polling()
+        {
+            self.transmit(Transmit::WsClose { transport: t.id });
+        }
+    }
+
+    /// Ends the session with `reason`, once.
+    fn finish(&mut self, reason: CloseReason) {
+        if self.state == State::Closed {
+            return;
+        }
+        // Tell the server on polling when it may still believe the session alive; after a
+        // transport failure or its own close there is nobody to tell.
+        let tell_server = matches!(
+            reason,
+            CloseReason::ForcedClose | CloseReason::PingTimeout | CloseReason::ParseError { .. }
+        );
+        if tell_server
+            && let Some(t) = self.transport.as_ref()
+            && t.is_polling()
+            && t.open
+            && !t.post_in_flight
+        {
+            let id = t.id;
+            let url = self.url(TransportKind::Polling);
+            let headers = self.headers(true);
+            self.transmit(Transmit::HttpPost {
+                transport: id,
+                url,
+                headers,
+                body: Packet::Close.to_text(),
+            });
+        }
+        self.drop_transport();
+        if let Some(probe) = self.probe.take() {
+            self.transmit(Transmit::WsClose {
+                transport: probe.id,
+            });
+        }
+        if matches!(reason, CloseReason::TransportError(_)) {
+            self.event(Event::RememberUpgrade(false));
+        }
+        self.upgrading = false;
+        self.write_buffer.clear();
+        self.timers.clear();
+        self.state = State::Closed;
+        self.close_reason = Some(reason.clone());
+        self.event(Event::Close(reason));
+    }
+}
+
+/// How many buffered packets fit one POST, with the reference's exact accounting: one byte for
+/// the first type character, each packet's data length (base64-inflated by 1.33 for binary),
+/// two bytes per separator and type. The first packet always goes, even if alone it exceeds the
+/// limit (the server then answers 413).
+pub(crate) fn writable_count(buffer: &VecDeque<Packet>, max_payload: u64) -> usize {
+    if buffer.len() <= 1 || max_payload == 0 {
+        return buffer.len();
+    }
+    let mut size: u64 = 1;
+    for (i, packet) in buffer.iter().enumerate() {
+        size = size.saturating_add(data_len(packet));
+        if i > 0 && size > max_payload {
+            return i;
+        }
+        size = size.saturating_add(2);
+    }
+    buffer.len()
+}
+
+fn data_len(packet: &Packet) -> u64 {
+    match packet {
+        Packet::Message(Message::Text(d)) | Packet::Open(d) => d.len() as u64,
+        // The reference estimates base64 growth as ceil(len * 1.33).
+        Packet::Message(Message::Binary(d)) => (d.len() as u64).saturating_mul(133).div_ceil(100),
+        Packet::Ping { probe: true } | Packet::Pong { probe: true } => 5,
+        _ => 0,
+    }
+}

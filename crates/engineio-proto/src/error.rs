@@ -1,0 +1,224 @@
+//! Errors, typed by whose fault they are: the peer broke the protocol ([`DecodeError`],
+//! [`TransportError::Protocol`]), the network or server failed ([`TransportError`]), the caller
+//! misused the API ([`SendError`], [`crate::ConfigError`]), or the session ended ([`CloseReason`]).
+
+use std::fmt;
+
+/// A packet or payload the server sent could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// An empty packet (an empty frame, body or payload record).
+    Empty,
+    /// The first character is not a packet type (`0`-`6`) nor `b`.
+    UnknownType(u8),
+    /// A `b` record whose base64 is invalid.
+    InvalidBase64,
+    /// Text that is not UTF-8.
+    InvalidUtf8,
+    /// A packet that carries data it must not (e.g. `2hello`).
+    UnexpectedData,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("empty Engine.IO packet"),
+            Self::UnknownType(c) => write!(f, "unknown Engine.IO packet type {:?}", char::from(*c)),
+            Self::InvalidBase64 => f.write_str("invalid base64 in a binary Engine.IO packet"),
+            Self::InvalidUtf8 => f.write_str("Engine.IO text that is not UTF-8"),
+            Self::UnexpectedData => f.write_str("Engine.IO packet with unexpected data"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// The `{"code":N,"message":...}` body an Engine.IO server sends with a refused request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerError {
+    /// The server's error code: 0 transport unknown, 1 session ID unknown, 2 bad handshake
+    /// method, 3 bad request, 4 forbidden, 5 unsupported protocol version.
+    pub code: i64,
+    /// The server's message.
+    pub message: String,
+}
+
+impl ServerError {
+    /// Parses an error body; `None` when it is not the server's error JSON.
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            code: i64,
+            message: Option<String>,
+        }
+        let raw: Raw = serde_json::from_slice(body).ok()?;
+        Some(Self {
+            code: raw.code,
+            message: raw.message.unwrap_or_default(),
+        })
+    }
+}
+
+/// Which request of the polling transport failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PollRequest {
+    /// The receiving GET ("xhr poll error" in the reference).
+    Get,
+    /// The sending POST ("xhr post error" in the reference).
+    Post,
+}
+
+/// Why a transport failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// An HTTP request answered with a status other than 200.
+    HttpStatus {
+        /// The request that failed.
+        request: PollRequest,
+        /// The HTTP status.
+        status: u16,
+        /// The server's error JSON, when the body held one.
+        server_error: Option<ServerError>,
+    },
+    /// The adapter could not complete an HTTP request (connect, TLS, IO, timeout).
+    Request {
+        /// The request that failed.
+        request: PollRequest,
+        /// What the adapter reported.
+        description: String,
+    },
+    /// The WebSocket failed (handshake refused, IO error, protocol error).
+    WebSocket {
+        /// What the adapter reported.
+        description: String,
+    },
+    /// The server sent something the Engine.IO protocol does not allow.
+    Protocol(ProtocolViolation),
+}
+
+/// What the server did wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolViolation {
+    /// A packet or payload did not decode.
+    Decode(DecodeError),
+    /// The open packet is not valid handshake JSON.
+    InvalidHandshake(String),
+    /// The first packet of a session was not `open`.
+    ExpectedOpen,
+    /// An `open` packet arrived on a session that is already open.
+    UnexpectedOpen,
+}
+
+impl fmt::Display for ProtocolViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Decode(e) => e.fmt(f),
+            Self::InvalidHandshake(why) => write!(f, "invalid handshake: {why}"),
+            Self::ExpectedOpen => f.write_str("the server's first packet was not a handshake"),
+            Self::UnexpectedOpen => f.write_str("a second handshake on an open session"),
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HttpStatus {
+                request,
+                status,
+                server_error,
+            } => {
+                write!(f, "{} (HTTP {status})", request_label(*request))?;
+                if let Some(e) = server_error {
+                    write!(f, ": server error {}: {}", e.code, e.message)?;
+                }
+                Ok(())
+            }
+            Self::Request {
+                request,
+                description,
+            } => write!(f, "{}: {description}", request_label(*request)),
+            Self::WebSocket { description } => write!(f, "websocket error: {description}"),
+            Self::Protocol(p) => write!(f, "protocol error from the server: {p}"),
+        }
+    }
+}
+
+fn request_label(request: PollRequest) -> &'static str {
+    match request {
+        PollRequest::Get => "xhr poll error",
+        PollRequest::Post => "xhr post error",
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Why an Engine.IO session ended. Once closed, a client keeps reporting the same reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The server or the network closed the transport (`"transport close"`).
+    TransportClose {
+        /// What closed it, e.g. "transport closed by the server".
+        description: String,
+    },
+    /// The transport failed (`"transport error"`).
+    TransportError(TransportError),
+    /// No ping arrived within pingInterval + pingTimeout (`"ping timeout"`).
+    PingTimeout,
+    /// The caller closed the session (`"forced close"`).
+    ForcedClose,
+    /// The layer above could not parse a message (`"parse error"`); set through
+    /// [`crate::Client::close_with`].
+    ParseError {
+        /// What failed to parse.
+        description: String,
+    },
+}
+
+impl CloseReason {
+    /// The reference's reason string, as socket.io-client reports it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TransportClose { .. } => "transport close",
+            Self::TransportError(_) => "transport error",
+            Self::PingTimeout => "ping timeout",
+            Self::ForcedClose => "forced close",
+            Self::ParseError { .. } => "parse error",
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TransportClose { description } => write!(f, "transport close: {description}"),
+            Self::TransportError(e) => write!(f, "transport error: {e}"),
+            Self::ParseError { description } => write!(f, "parse error: {description}"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+/// A message could not be accepted for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The session is closing or closed; the message was not taken. Carries the close reason
+    /// when the session has closed.
+    Closed(Option<CloseReason>),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed(Some(reason)) => write!(f, "the Engine.IO session is closed ({reason})"),
+            Self::Closed(None) => f.write_str("the Engine.IO session is closing"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}

@@ -1,0 +1,85 @@
+//! A sans-IO Engine.IO v4 client: the handshake, HTTP long-polling, the WebSocket transport,
+//! the upgrade from one to the other, the heartbeat and the close, as a pure state machine.
+//!
+//! It does no IO, reads no clock and starts no task: time comes in as `now: Instant`,
+//! randomness through [`rand_core`], and what it wants done comes out as [`Transmit`]s that an
+//! adapter performs (with hyper and tungstenite, or `std::net`, or anything else).
+//!
+//! # The loop
+//!
+//! **Feed inputs (`handle_*`, `send`, `close`), then drain `poll_output()` until it returns
+//! `None`, then sleep until `poll_timeout()` or the next input, and call `handle_timeout(now)`
+//! when that instant comes.** Outputs keep transmits and events in the order they happened.
+//!
+//! ```no_run
+//! use std::time::Instant;
+//! use engineio_proto::{Client, Config, Event, Output, Transmit};
+//!
+//! # fn rng() -> impl rand_core::RngCore { struct Z; impl rand_core::RngCore for Z {
+//! #   fn next_u32(&mut self) -> u32 { 4 } fn next_u64(&mut self) -> u64 { 4 }
+//! #   fn fill_bytes(&mut self, d: &mut [u8]) { d.fill(4) } } Z }
+//! let config = Config::new("http://localhost:3000")?;
+//! let mut client = Client::new(config, Instant::now(), &mut rng(), false)?;
+//! loop {
+//!     // 1. Drain everything the inputs produced.
+//!     while let Some(output) = client.poll_output() {
+//!         match output {
+//!             Output::Transmit(Transmit::HttpGet { transport, url, headers }) => {
+//!                 // Start the request; when it completes call
+//!                 // client.handle_http_response(now, transport, PollRequest::Get, response).
+//!             }
+//!             Output::Transmit(other) => { /* HttpPost, WsOpen, WsSend, WsClose likewise */ }
+//!             Output::Event(Event::Message(message)) => { /* application data */ }
+//!             Output::Event(Event::Close(reason)) => return Ok(()),
+//!             Output::Event(_) => {}
+//!         }
+//!     }
+//!     // 2. Wait for IO completions or the deadline, whichever comes first.
+//!     let deadline = client.poll_timeout();
+//!     // ... wait ...
+//!     // 3. Feed what happened; on reaching the deadline:
+//!     client.handle_timeout(Instant::now());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What it guarantees
+//!
+//! - At most one GET and one POST in flight on polling; buffered messages are batched into a
+//!   POST under the server's `maxPayload` with the reference's accounting.
+//! - The upgrade follows the reference: `2probe`/`3probe`, polling paused until the in-flight
+//!   requests return, `5`, then the buffer flushed on the WebSocket. A failed or slow probe
+//!   leaves the session on polling.
+//! - The heartbeat deadline (pingInterval + pingTimeout) is checked on every entry point, so a
+//!   message sent after it closes the session with "ping timeout" instead of being written to
+//!   a dead connection.
+//! - Errors are typed by whose fault they are and a closed client stays closed with the same
+//!   reason.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod cookie;
+mod error;
+mod handshake;
+mod output;
+pub mod packet;
+mod request;
+mod timer;
+
+pub use client::{Client, State};
+pub use config::{Config, ConfigError, TransportKind, check_header, parse_server_url};
+pub use cookie::CookieJar;
+pub use error::{
+    CloseReason, DecodeError, PollRequest, ProtocolViolation, SendError, ServerError,
+    TransportError,
+};
+pub use handshake::Handshake;
+pub use output::{Event, HttpResponse, Output, Transmit, TransportId, WsFrame};
+pub use packet::{Message, Packet, PacketType};
+pub use request::Header;
+
+/// The Engine.IO protocol revision this crate speaks (`EIO=4`).
+pub const PROTOCOL: u8 = 4;

@@ -1,0 +1,137 @@
+//! What the client asks the adapter to do ([`Transmit`]), what it tells the layer above
+//! ([`Event`]), and what the adapter reports back ([`HttpResponse`], [`WsFrame`]).
+
+use bytes::Bytes;
+use url::Url;
+
+use crate::config::TransportKind;
+use crate::error::CloseReason;
+use crate::handshake::Handshake;
+use crate::packet::Message;
+use crate::request::Header;
+
+/// Names one transport (one polling session or one WebSocket) for the lifetime of a client.
+/// Reports about a transport the client has dropped are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TransportId(pub u64);
+
+/// A WebSocket frame, either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsFrame {
+    /// A text frame. Received text must be UTF-8 (WebSocket libraries check it).
+    Text(Bytes),
+    /// A binary frame.
+    Binary(Bytes),
+}
+
+/// An IO action for the adapter. Results come back through the client's `handle_*` methods
+/// with the same [`TransportId`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit {
+    /// Send a polling GET and report the response with
+    /// [`crate::Client::handle_http_response`] (`PollRequest::Get`).
+    HttpGet {
+        /// The polling transport.
+        transport: TransportId,
+        /// The full request URL.
+        url: Url,
+        /// Headers to add.
+        headers: Vec<Header>,
+    },
+    /// Send a polling POST with this body and report the response
+    /// (`PollRequest::Post`).
+    HttpPost {
+        /// The polling transport.
+        transport: TransportId,
+        /// The full request URL.
+        url: Url,
+        /// Headers to add (including the content type).
+        headers: Vec<Header>,
+        /// The encoded payload.
+        body: Bytes,
+    },
+    /// Open a WebSocket and report [`crate::Client::handle_ws_open`] or
+    /// [`crate::Client::handle_ws_close`].
+    WsOpen {
+        /// The new transport's id.
+        transport: TransportId,
+        /// The `ws://` or `wss://` URL.
+        url: Url,
+        /// Headers for the handshake request.
+        headers: Vec<Header>,
+        /// Sub-protocols to offer.
+        protocols: Vec<String>,
+    },
+    /// Send one frame on an open WebSocket.
+    WsSend {
+        /// The WebSocket.
+        transport: TransportId,
+        /// The frame.
+        frame: WsFrame,
+    },
+    /// Close the WebSocket (a close frame without a status code), or abandon it if it is still
+    /// connecting. No report is needed.
+    WsClose {
+        /// The WebSocket.
+        transport: TransportId,
+    },
+}
+
+/// Something that happened to the session, in order with the transmits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The handshake completed: the session is open and messages flow.
+    Open(Handshake),
+    /// A message from the server.
+    Message(Message),
+    /// The server pinged (the pong is already queued).
+    Ping,
+    /// A probe succeeded; the client is pausing polling to switch to this transport.
+    Upgrading(TransportKind),
+    /// The session moved to this transport.
+    Upgrade(TransportKind),
+    /// An upgrade probe failed; the session stays on polling.
+    UpgradeError {
+        /// The transport that was probed.
+        transport: TransportKind,
+        /// Why: "probe error", "probe timeout", or what closed the probe.
+        description: String,
+    },
+    /// Whether a WebSocket worked in this session. Keep the last value and pass it to the next
+    /// [`crate::Client::new`] when `remember_upgrade` is on.
+    RememberUpgrade(bool),
+    /// The session ended. Nothing more follows.
+    Close(CloseReason),
+}
+
+/// The next thing for the adapter or the layer above: drained by [`crate::Client::poll_output`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// An IO action.
+    Transmit(Transmit),
+    /// A session event.
+    Event(Event),
+}
+
+/// The response to a polling request, as the adapter received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// Response headers. The client reads `set-cookie` and `date`; others may be omitted.
+    pub headers: Vec<Header>,
+    /// The body (decompressed, if the adapter asked for compression).
+    pub body: Bytes,
+}
+
+impl HttpResponse {
+    /// A response with no headers.
+    pub fn new(status: u16, body: impl Into<Bytes>) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+}

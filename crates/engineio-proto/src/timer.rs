@@ -1,0 +1,45 @@
+//! All of the engine's timers in one table, so the next deadline is one minimum.
+
+use std::time::Instant;
+
+/// The engine's timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// No ping within pingInterval + pingTimeout: the session is dead.
+    Heartbeat = 0,
+    /// An upgrade probe that did not finish in time.
+    Probe = 1,
+}
+
+const COUNT: usize = 2;
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Timers([Option<Instant>; COUNT]);
+
+impl Timers {
+    pub(crate) fn set(&mut self, timer: Timer, at: Option<Instant>) {
+        self.0[timer as usize] = at;
+    }
+
+    pub(crate) fn get(&self, timer: Timer) -> Option<Instant> {
+        self.0[timer as usize]
+    }
+
+    /// Clears `timer` and returns true if it was due at `now`.
+    pub(crate) fn take_due(&mut self, timer: Timer, now: Instant) -> bool {
+        if self.get(timer).is_some_and(|at| at <= now) {
+            self.set(timer, None);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn next(&self) -> Option<Instant> {
+        self.0.iter().flatten().min().copied()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0 = [None; COUNT];
+    }
+}
