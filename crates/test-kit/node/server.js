@@ -1,0 +1,126 @@
+// The real socket.io server for the interop tests. Started by the tests themselves on
+// 127.0.0.1 with a free port (PORT=0); prints "LISTENING <port>" once ready and exits when its
+// stdin closes, so a crashed test never leaves it running.
+//
+// Settings come from the environment:
+//   PORT, PING_INTERVAL, PING_TIMEOUT, MAX_HTTP_BUFFER_SIZE, TRANSPORTS (comma list),
+//   RECOVERY=1 (connection state recovery), MSGPACK=1, COOKIE=1, PATH_PREFIX,
+//   TLS_KEY / TLS_CERT (PEM files: serve https), SERVER_OPTIONS (extra JSON).
+"use strict";
+
+const http = require("http");
+const https = require("https");
+const fs = require("fs");
+const { Server } = require("socket.io");
+
+const env = process.env;
+const int = (name, fallback) => (env[name] ? parseInt(env[name], 10) : fallback);
+
+const options = {
+  pingInterval: int("PING_INTERVAL", 25000),
+  pingTimeout: int("PING_TIMEOUT", 20000),
+  maxHttpBufferSize: int("MAX_HTTP_BUFFER_SIZE", 1e6),
+  path: env.PATH_PREFIX || "/socket.io",
+};
+if (env.TRANSPORTS) options.transports = env.TRANSPORTS.split(",");
+if (env.RECOVERY === "1") {
+  options.connectionStateRecovery = { maxDisconnectionDuration: 60000, skipMiddlewares: true };
+}
+if (env.MSGPACK === "1") options.parser = require("socket.io-msgpack-parser");
+if (env.COOKIE === "1") options.cookie = { name: "io", httpOnly: true, path: "/" };
+if (env.SERVER_OPTIONS) Object.assign(options, JSON.parse(env.SERVER_OPTIONS));
+
+const httpServer = env.TLS_KEY
+  ? https.createServer({ key: fs.readFileSync(env.TLS_KEY), cert: fs.readFileSync(env.TLS_CERT) })
+  : http.createServer();
+
+// Echo the request's headers so tests can check extra headers and cookies.
+httpServer.on("request", (req, res) => {
+  if (req.url.startsWith("/headers")) {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(req.headers));
+  }
+});
+
+const io = new Server(httpServer, options);
+
+function wire(nsp) {
+  nsp.on("connection", (socket) => {
+    socket.emit("welcome", {
+      nsp: nsp.name,
+      auth: socket.handshake.auth,
+      query: socket.handshake.query,
+      headers: socket.handshake.headers,
+      recovered: socket.recovered,
+    });
+
+    // Echo: with an ack, answer through it; without, emit the arguments back.
+    socket.on("echo", (...args) => {
+      const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+      if (ack) ack(...args);
+      else socket.emit("echo", ...args);
+    });
+
+    // Ask the client a question with an ack, and report its answer.
+    socket.on("ask", (...args) => {
+      socket.timeout(5000).emit("question", ...args, (err, ...answer) => {
+        socket.emit("answer", err ? { error: err.message } : answer);
+      });
+    });
+
+    // Binary, nested, several buffers.
+    socket.on("binary", (ack) => {
+      const payload = [Buffer.from([1, 2, 3]), { nested: Buffer.from([4, 5]), text: "t" }];
+      if (typeof ack === "function") ack(...payload);
+      else socket.emit("binary", ...payload);
+    });
+
+    // Emit `count` numbered events, for throughput and ordering.
+    socket.on("burst", (count, size) => {
+      const pad = "x".repeat(size || 0);
+      for (let i = 0; i < count; i++) socket.emit("burst", i, pad);
+    });
+
+    // Tally of numbered events, for at-least-once checks.
+    const seen = new Set();
+    socket.on("numbered", (n, ack) => {
+      seen.add(n);
+      if (typeof ack === "function") ack(n);
+    });
+    socket.on("seen", (ack) => ack([...seen].sort((a, b) => a - b)));
+
+    // Never acks: for timeouts and retries.
+    socket.on("ignore", () => {});
+
+    socket.on("kick", () => socket.disconnect());
+    socket.on("drop", () => socket.conn.close());
+    socket.on("transport", (ack) => ack(socket.conn.transport.name));
+    socket.on("join", (room, ack) => {
+      socket.join(room);
+      if (typeof ack === "function") ack();
+    });
+    socket.on("broadcast", (room, ...args) => io.of(nsp.name).to(room).emit(...args));
+  });
+}
+
+wire(io.of("/"));
+wire(io.of("/chat"));
+
+const admin = io.of("/admin");
+admin.use((socket, next) => {
+  if (socket.handshake.auth && socket.handshake.auth.token === "secret") return next();
+  const err = new Error("not authorized");
+  err.data = { reason: "bad token" };
+  next(err);
+});
+wire(admin);
+
+httpServer.listen(int("PORT", 0), "127.0.0.1", () => {
+  process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
+});
+
+// The test that started us holds our stdin; when it goes away, so do we.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.on("error", () => process.exit(0));
+process.stdin.resume();
+process.on("SIGTERM", () => process.exit(0));
