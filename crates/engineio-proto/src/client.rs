@@ -39,6 +39,8 @@ struct Transport {
     post_in_flight: bool,
     /// Polling paused for an upgrade: no new requests.
     paused: bool,
+    /// The adapter reported this WebSocket closed: there is nothing left to close.
+    gone: bool,
 }
 
 impl Transport {
@@ -50,6 +52,7 @@ impl Transport {
             get_in_flight: false,
             post_in_flight: false,
             paused: false,
+            gone: false,
         }
     }
 
@@ -282,14 +285,8 @@ impl Client {
     ) {
         let now = self.enter(now);
         self.store_cookies(now, &response.headers);
-        if self.state == State::Closed || !self.is_active(transport) {
+        if self.state == State::Closed || !self.take_in_flight(transport, request) {
             return;
-        }
-        if let Some(t) = self.transport.as_mut() {
-            match request {
-                PollRequest::Get => t.get_in_flight = false,
-                PollRequest::Post => t.post_in_flight = false,
-            }
         }
         if response.status != 200 {
             let server_error = ServerError::parse(&response.body);
@@ -316,8 +313,9 @@ impl Client {
             PollRequest::Post => self.flush(),
         }
         self.maybe_complete_pause();
-        self.poll();
+        // A session that is done closing must not start one more GET first.
         self.maybe_finish_closing();
+        self.poll();
     }
 
     /// Reports that a polling request failed without a response (connect, TLS, IO).
@@ -329,7 +327,7 @@ impl Client {
         description: impl Into<String>,
     ) {
         let _ = self.enter(now);
-        if self.state == State::Closed || !self.is_active(transport) {
+        if self.state == State::Closed || !self.take_in_flight(transport, request) {
             return;
         }
         self.transport_failed(TransportError::Request {
@@ -347,7 +345,9 @@ impl Client {
             return;
         }
         if let Some(t) = self.transport.as_mut().filter(|t| t.id == transport) {
-            t.open = true;
+            if !t.is_polling() {
+                t.open = true;
+            }
             return;
         }
         if let Some(probe) = self.probe.as_mut().filter(|p| p.id == transport)
@@ -369,7 +369,7 @@ impl Client {
             WsFrame::Text(data) => Packet::decode_text(data),
             WsFrame::Binary(data) => Ok(Packet::decode_binary(data)),
         };
-        if self.is_active(transport) {
+        if self.is_active_ws(transport) {
             match packet {
                 Ok(packet) => self.on_packet(now, packet),
                 Err(e) => self.protocol_violation(ProtocolViolation::Decode(e)),
@@ -386,7 +386,10 @@ impl Client {
         if self.state == State::Closed {
             return;
         }
-        if self.is_active(transport) {
+        if self.is_active_ws(transport) {
+            if let Some(t) = self.transport.as_mut() {
+                t.gone = true;
+            }
             match error {
                 Some(description) => {
                     self.transport_failed(TransportError::WebSocket { description })
@@ -417,6 +420,32 @@ impl Client {
 
     fn is_active(&self, id: TransportId) -> bool {
         self.transport.as_ref().is_some_and(|t| t.id == id)
+    }
+
+    /// Whether `id` is the active transport and a WebSocket: WebSocket reports about a polling
+    /// transport are the adapter's mistake and are ignored.
+    fn is_active_ws(&self, id: TransportId) -> bool {
+        self.transport
+            .as_ref()
+            .is_some_and(|t| t.id == id && !t.is_polling())
+    }
+
+    /// Marks the `request` of polling transport `id` as answered. False (and nothing changes)
+    /// when `id` is not the active polling transport or that request is not in flight: a report
+    /// for a request the client never made must not clear the in-flight flag of a real one.
+    fn take_in_flight(&mut self, id: TransportId, request: PollRequest) -> bool {
+        let Some(t) = self
+            .transport
+            .as_mut()
+            .filter(|t| t.id == id && t.is_polling())
+        else {
+            return false;
+        };
+        let flag = match request {
+            PollRequest::Get => &mut t.get_in_flight,
+            PollRequest::Post => &mut t.post_in_flight,
+        };
+        std::mem::replace(flag, false)
     }
 
     fn transmit(&mut self, t: Transmit) {
@@ -659,9 +688,9 @@ impl Client {
             description: description.to_owned(),
         });
         self.event(Event::RememberUpgrade(false));
-        self.poll();
         self.flush();
         self.maybe_finish_closing();
+        self.poll();
     }
 
     /// Issues the next long-polling GET when none is in flight.
@@ -769,6 +798,7 @@ impl Client {
     fn drop_transport(&mut self) {
         if let Some(t) = self.transport.take()
             && !t.is_polling()
+            && !t.gone
         {
             self.transmit(Transmit::WsClose { transport: t.id });
         }
@@ -780,10 +810,11 @@ impl Client {
             return;
         }
         // Tell the server on polling when it may still believe the session alive; after a
-        // transport failure or its own close there is nobody to tell.
+        // transport failure or its own close there is nobody to tell, and after a ping timeout
+        // the connection is presumed dead: nothing more is written to it.
         let tell_server = matches!(
             reason,
-            CloseReason::ForcedClose | CloseReason::PingTimeout | CloseReason::ParseError { .. }
+            CloseReason::ForcedClose | CloseReason::ParseError { .. }
         );
         if tell_server
             && let Some(t) = self.transport.as_ref()

@@ -163,13 +163,18 @@ pub fn parse_server_url(url: &str) -> Result<Url, ConfigError> {
         url::ParseError::RelativeUrlWithoutBase => ConfigError::MissingScheme(url.to_owned()),
         other => ConfigError::InvalidUrl(format!("{url}: {other}")),
     })?;
+    let supported = matches!(parsed.scheme(), "http" | "https" | "ws" | "wss");
+    if !supported && !url.contains("://") {
+        // `localhost:3000` parses as scheme "localhost" with path "3000": what is missing is
+        // the scheme, so say that rather than "unsupported scheme localhost".
+        return Err(ConfigError::MissingScheme(url.to_owned()));
+    }
     check_scheme(&parsed)?;
     Ok(parsed)
 }
 
 fn check_scheme(url: &Url) -> Result<(), ConfigError> {
     if !matches!(url.scheme(), "http" | "https" | "ws" | "wss") {
-        // `localhost:3000` parses with scheme "localhost": the reference breaks on it too.
         return Err(ConfigError::UnsupportedScheme(url.as_str().to_owned()));
     }
     if url.host_str().is_none_or(str::is_empty) {

@@ -27,16 +27,7 @@ pub(crate) fn build_url(
     // http<->ws swaps are always allowed for special schemes; the url was validated.
     let _ = url.set_scheme(scheme);
     url.set_fragment(None);
-    let trimmed = config.path.trim_end_matches('/');
-    let mut path = String::with_capacity(trimmed.len() + 2);
-    if !trimmed.starts_with('/') {
-        path.push('/');
-    }
-    path.push_str(trimmed);
-    if config.add_trailing_slash {
-        path.push('/');
-    }
-    url.set_path(&path);
+    url.set_path(&normalize_path(&config.path, config.add_trailing_slash));
     url.set_query(None);
     {
         let mut q = url.query_pairs_mut();
@@ -62,6 +53,21 @@ pub(crate) fn build_url(
         }
     }
     url
+}
+
+/// The reference's path rule, `path.replace(/\/$/, "") + (addTrailingSlash ? "/" : "")`, plus a
+/// leading `/` when the option lacks one. `/` (or an empty path) stays `/` either way.
+fn normalize_path(path: &str, add_trailing_slash: bool) -> String {
+    let base = path.strip_suffix('/').unwrap_or(path);
+    let mut out = String::with_capacity(base.len() + 2);
+    if !base.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(base);
+    if add_trailing_slash && !out.ends_with('/') {
+        out.push('/');
+    }
+    out
 }
 
 /// The headers for a request: the user's extra headers, then the content type of a POST, then

@@ -1,1 +1,59 @@
-//! Deterministic simulation kit.
+//! Deterministic simulation for the sans-IO Engine.IO (and, later, Socket.IO) clients.
+//!
+//! - [`FakeServer`]: a scriptable sans-IO Engine.IO v4 server that behaves like the Node
+//!   server (handshake, parked GETs, pings, upgrades, errors, cookies, closes) and records a
+//!   [`Transcript`] of everything on the wire, plus the client's protocol [`Violation`]s.
+//! - [`Link`]: seeded latency, random connection resets and cuts between the two.
+//! - [`Sim`]: runs any [`SansIoClient`] against the server on virtual time that jumps to the
+//!   next deadline, so a minute of heartbeats takes a millisecond.
+//! - [`SimRng`]: the seeded [`rand_core::RngCore`] behind every random choice.
+//!
+//! A run is a pure function of its seed: the same seed gives the same transcript.
+//!
+//! # Driving a client
+//!
+//! **The simulation repeats the sans-IO loop for you: feed each delivery or due timer to the
+//! client, drain `poll_output()` until `None` (transmits go on the link, events are recorded),
+//! then jump to the earliest of the client's `poll_timeout()`, the server's timers and the next
+//! delivery.**
+//!
+//! ```
+//! use std::time::Duration;
+//! use engineio_proto::{Client, Config, Message};
+//! use socketio_test_kit::{Echo, ServerConfig, Side, Sim, SimConfig};
+//!
+//! let config = SimConfig::new(7).server(ServerConfig::default().with_sids(["abc"]));
+//! let mut sim = Sim::new(config, Echo, |now, rng| {
+//!     let mut c = Config::new("http://localhost:3000").unwrap();
+//!     c.transports = vec![engineio_proto::TransportKind::WebSocket];
+//!     Client::new(c, now, rng, false).unwrap()
+//! });
+//! sim.run_for(Duration::from_millis(100));
+//! sim.with_client(|client, now| client.send(now, Message::text("hello")).unwrap());
+//! sim.run_for(Duration::from_millis(100));
+//! assert_eq!(sim.transcript().frames(Side::Server).last().unwrap(), "4hello");
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod clock;
+mod driven;
+mod link;
+mod rng;
+mod server;
+mod sim;
+mod transcript;
+mod wire;
+
+pub use clock::{VirtualClock, WALL_ORIGIN_UNIX_SECS, http_date_at, wall_at};
+pub use driven::{ClientOutput, SansIoClient};
+pub use link::{Fate, Lane, Link, LinkConfig};
+pub use rng::SimRng;
+pub use server::{
+    Application, Echo, FakeServer, Outgoing, ProbeBehavior, Refusal, RequestMatch, ServerConfig,
+    SessionCtx, SessionInfo, SessionStats, Silent, Violation, ViolationKind, error_body,
+};
+pub use sim::{Sim, SimConfig};
+pub use transcript::{Entry, Record, RenderOptions, Side, Transcript, render_frame};
+pub use wire::{ConnId, HttpRequest, Method, RequestId, ServerOutput, header, query};
