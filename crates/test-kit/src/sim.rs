@@ -272,6 +272,13 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
         r
     }
 
+    /// Resets WebSocket `conn` now, as a network failure would: both ends hear of it one
+    /// latency later (the client as a close with an error).
+    pub fn reset_websocket(&mut self, conn: ConnId) {
+        let at = self.elapsed() + self.link.config().min_latency;
+        self.break_ws(conn, at);
+    }
+
     /// Runs until `deadline`, then leaves the clock there.
     pub fn run_to(&mut self, deadline: Instant) {
         self.pump();
