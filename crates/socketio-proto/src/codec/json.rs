@@ -1,0 +1,583 @@
+//! A validating JSON scanner.
+//!
+//! One pass over the text checks the grammar exactly as serde_json does (RFC 8259, no
+//! extensions) and records what the codec needs without building a tree: the span of the root
+//! value, the spans of its direct children (array elements, or object keys and values) and,
+//! for binary packets, where the attachment placeholders are. It is iterative (no recursion,
+//! so hostile nesting cannot overflow the stack) and bounds nesting at [`MAX_DEPTH`].
+//!
+//! Lone surrogate escapes (`"\ud800"`) and numbers beyond `f64` (`1e400`) are grammatically
+//! valid and accepted, as `JSON.parse` does; deserializing such a value into a Rust `String`
+//! or `f64` may then fail like any other type mismatch.
+
+use std::borrow::Cow;
+
+use super::error::{JsonError, JsonErrorKind};
+
+/// The deepest nesting of arrays and objects accepted in a payload.
+///
+/// serde_json refuses to deserialize anything deeper (its recursion limit), so a deeper
+/// payload could never be read; the decoder rejects it up front instead.
+pub const MAX_DEPTH: usize = 127;
+
+/// A byte range in a JSON text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn of(self, json: &[u8]) -> &[u8] {
+        &json[self.start..self.end]
+    }
+}
+
+/// What kind of JSON value the root is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Object,
+    Array,
+    String,
+    Number,
+    Bool,
+    Null,
+}
+
+/// An attachment placeholder object found in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Placeholder {
+    /// The whole `{"_placeholder":true,...}` object.
+    pub span: Span,
+    /// Index into the attachments.
+    pub num: usize,
+}
+
+/// What one scan learned about a JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Index {
+    pub root: Span,
+    pub kind: Kind,
+    /// Direct children of the root: array elements, or object keys and values alternating
+    /// (key spans include the quotes).
+    pub children: SpanList,
+    /// Placeholders in text order, outermost only (an object nested inside a placeholder is
+    /// replaced along with it, as in the reference). Empty unless scanned with attachments.
+    pub placeholders: Vec<Placeholder>,
+}
+
+impl Index {
+    /// The index of a text that could not be scanned (only reachable for payloads built from
+    /// serde_json `RawValue`s nested deeper than [`MAX_DEPTH`]): no children, no placeholders.
+    pub fn opaque(len: usize) -> Self {
+        Self {
+            root: Span { start: 0, end: len },
+            kind: Kind::Null,
+            children: SpanList::new(),
+            placeholders: Vec::new(),
+        }
+    }
+}
+
+/// A list of spans that stays off the heap while short (events rarely have more than a few
+/// arguments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SpanList {
+    Inline(u8, [Span; SpanList::INLINE]),
+    Heap(Vec<Span>),
+}
+
+impl SpanList {
+    const INLINE: usize = 4;
+
+    pub fn new() -> Self {
+        Self::Inline(0, [Span { start: 0, end: 0 }; Self::INLINE])
+    }
+
+    pub fn push(&mut self, span: Span) {
+        match self {
+            Self::Inline(len, items) if usize::from(*len) < Self::INLINE => {
+                items[usize::from(*len)] = span;
+                *len += 1;
+            }
+            Self::Inline(_, items) => {
+                let mut heap = Vec::with_capacity(Self::INLINE * 4);
+                heap.extend_from_slice(items);
+                heap.push(span);
+                *self = Self::Heap(heap);
+            }
+            Self::Heap(heap) => heap.push(span),
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<Span> {
+        match self {
+            Self::Inline(0, _) => None,
+            Self::Inline(len, items) => {
+                *len -= 1;
+                Some(items[usize::from(*len)])
+            }
+            Self::Heap(heap) => heap.pop(),
+        }
+    }
+}
+
+impl std::ops::Deref for SpanList {
+    type Target = [Span];
+
+    fn deref(&self) -> &[Span] {
+        match self {
+            Self::Inline(len, items) => &items[..usize::from(*len)],
+            Self::Heap(heap) => heap,
+        }
+    }
+}
+
+/// Why a scan failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScanError {
+    Json(JsonError),
+    /// A placeholder whose `num` is missing, not an integer, or out of range.
+    IllegalPlaceholder,
+}
+
+/// The num recorded for a placeholder whose `num` is unusable; reported only if that
+/// placeholder is not itself inside another placeholder.
+const INVALID_NUM: usize = usize::MAX;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyClass {
+    Other,
+    Placeholder,
+    Num,
+}
+
+/// One open array or object during a scan.
+#[derive(Clone, Copy)]
+pub(crate) struct Frame {
+    start: usize,
+    is_array: bool,
+    // Placeholder tracking (objects, binary mode only). Duplicate keys: the last one wins,
+    // as with `JSON.parse`.
+    key: KeyClass,
+    placeholder: bool,
+    num: Option<usize>,
+}
+
+/// Scans `json`. With `attachments: Some(n)` placeholders are located and their `num` checked
+/// against `n`.
+pub(crate) fn scan(json: &[u8], attachments: Option<usize>) -> Result<Index, ScanError> {
+    scan_with(json, attachments, &mut Vec::new())
+}
+
+/// [`scan`] with a caller-owned stack, so that a decoder reuses one allocation for all
+/// packets.
+pub(crate) fn scan_with(
+    json: &[u8],
+    attachments: Option<usize>,
+    stack: &mut Vec<Frame>,
+) -> Result<Index, ScanError> {
+    stack.clear();
+    Scanner { b: json, pos: 0 }.run(attachments, stack)
+}
+
+fn err(offset: usize, kind: JsonErrorKind) -> ScanError {
+    ScanError::Json(JsonError { offset, kind })
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl Scanner<'_> {
+    fn run(
+        mut self,
+        attachments: Option<usize>,
+        stack: &mut Vec<Frame>,
+    ) -> Result<Index, ScanError> {
+        let mut children = SpanList::new();
+        let mut placeholders: Vec<Placeholder> = Vec::new();
+        self.skip_ws();
+        let root_start = self.pos;
+
+        'value: loop {
+            // Parse one value starting at `self.pos` (whitespace already skipped).
+            let start = self.pos;
+            let kind = match self.peek()? {
+                c @ (b'{' | b'[') => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(err(start, JsonErrorKind::TooDeep));
+                    }
+                    let is_array = c == b'[';
+                    self.pos += 1;
+                    self.skip_ws();
+                    stack.push(Frame {
+                        start,
+                        is_array,
+                        key: KeyClass::Other,
+                        placeholder: false,
+                        num: None,
+                    });
+                    let close = if is_array { b']' } else { b'}' };
+                    if self.b.get(self.pos) == Some(&close) {
+                        self.pos += 1;
+                        stack.pop();
+                        if is_array { Kind::Array } else { Kind::Object }
+                    } else {
+                        if !is_array {
+                            let depth = stack.len();
+                            let frame = stack.last_mut().expect("just pushed");
+                            self.key(frame, depth == 1, &mut children, attachments.is_some())?;
+                        }
+                        continue 'value;
+                    }
+                }
+                b'"' => {
+                    self.pos += 1;
+                    self.string()?;
+                    Kind::String
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                    Kind::Number
+                }
+                b't' => {
+                    self.literal(b"true")?;
+                    Kind::Bool
+                }
+                b'f' => {
+                    self.literal(b"false")?;
+                    Kind::Bool
+                }
+                b'n' => {
+                    self.literal(b"null")?;
+                    Kind::Null
+                }
+                c => return Err(err(start, JsonErrorKind::UnexpectedByte(c))),
+            };
+
+            // A value of `kind` spans `vstart..self.pos`; hand it to its container, closing
+            // as many containers as end here.
+            let mut vstart = start;
+            let mut vkind = kind;
+            loop {
+                let vend = self.pos;
+                let depth = stack.len();
+                let Some(frame) = stack.last_mut() else {
+                    self.skip_ws();
+                    if self.pos != self.b.len() {
+                        return Err(err(self.pos, JsonErrorKind::TrailingCharacters));
+                    }
+                    if placeholders.iter().any(|p| p.num == INVALID_NUM) {
+                        return Err(ScanError::IllegalPlaceholder);
+                    }
+                    return Ok(Index {
+                        root: Span {
+                            start: root_start,
+                            end: vend,
+                        },
+                        kind: vkind,
+                        children,
+                        placeholders,
+                    });
+                };
+                if depth == 1 {
+                    children.push(Span {
+                        start: vstart,
+                        end: vend,
+                    });
+                }
+                if let Some(n) = attachments
+                    && !frame.is_array
+                {
+                    match frame.key {
+                        KeyClass::Other => {}
+                        KeyClass::Placeholder => {
+                            frame.placeholder = &self.b[vstart..vend] == b"true";
+                        }
+                        KeyClass::Num => {
+                            frame.num = (vkind == Kind::Number)
+                                .then(|| placeholder_num(&self.b[vstart..vend], n))
+                                .flatten();
+                        }
+                    }
+                }
+                self.skip_ws();
+                let Some(&c) = self.b.get(self.pos) else {
+                    return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
+                };
+                self.pos += 1;
+                match (frame.is_array, c) {
+                    (_, b',') => {
+                        self.skip_ws();
+                        if !frame.is_array {
+                            self.key(frame, depth == 1, &mut children, attachments.is_some())?;
+                        }
+                        continue 'value;
+                    }
+                    (true, b']') => {
+                        vstart = frame.start;
+                        vkind = Kind::Array;
+                        stack.pop();
+                    }
+                    (false, b'}') => {
+                        vstart = frame.start;
+                        vkind = Kind::Object;
+                        if frame.placeholder {
+                            let num = frame.num.unwrap_or(INVALID_NUM);
+                            // Anything inside is replaced together with this object.
+                            while placeholders.last().is_some_and(|p| p.span.start > vstart) {
+                                placeholders.pop();
+                            }
+                            placeholders.push(Placeholder {
+                                span: Span {
+                                    start: vstart,
+                                    end: self.pos,
+                                },
+                                num,
+                            });
+                        }
+                        stack.pop();
+                    }
+                    _ => return Err(err(self.pos - 1, JsonErrorKind::UnexpectedByte(c))),
+                }
+            }
+        }
+    }
+
+    fn peek(&self) -> Result<u8, ScanError> {
+        self.b
+            .get(self.pos)
+            .copied()
+            .ok_or(err(self.pos, JsonErrorKind::UnexpectedEnd))
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// An object key (at `self.pos`), the colon, and the whitespace before the value.
+    fn key(
+        &mut self,
+        frame: &mut Frame,
+        record: bool,
+        children: &mut SpanList,
+        classify: bool,
+    ) -> Result<(), ScanError> {
+        let start = self.pos;
+        match self.b.get(start) {
+            Some(b'"') => {}
+            Some(&c) => return Err(err(start, JsonErrorKind::UnexpectedByte(c))),
+            None => return Err(err(start, JsonErrorKind::UnexpectedEnd)),
+        }
+        self.pos += 1;
+        self.string()?;
+        let end = self.pos;
+        if record {
+            children.push(Span { start, end });
+        }
+        if classify {
+            let key = unescape(&self.b[start + 1..end - 1]);
+            frame.key = match &*key {
+                "_placeholder" => KeyClass::Placeholder,
+                "num" => KeyClass::Num,
+                _ => KeyClass::Other,
+            };
+        }
+        self.skip_ws();
+        match self.b.get(self.pos) {
+            Some(b':') => self.pos += 1,
+            Some(&c) => return Err(err(self.pos, JsonErrorKind::UnexpectedByte(c))),
+            None => return Err(err(self.pos, JsonErrorKind::UnexpectedEnd)),
+        }
+        self.skip_ws();
+        Ok(())
+    }
+
+    /// The rest of a string whose opening quote was consumed.
+    fn string(&mut self) -> Result<(), ScanError> {
+        loop {
+            // Skip plain bytes eight at a time, stopping exactly at the first special one.
+            while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
+                let mask = special_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+                if mask != 0 {
+                    self.pos += (mask.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.pos += 8;
+            }
+            let Some(&c) = self.b.get(self.pos) else {
+                return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
+            };
+            match c {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => self.escape()?,
+                0..=0x1f => return Err(err(self.pos, JsonErrorKind::ControlCharacter)),
+                // Only in the last seven bytes of the text.
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// A backslash escape at `self.pos`.
+    fn escape(&mut self) -> Result<(), ScanError> {
+        let Some(&e) = self.b.get(self.pos + 1) else {
+            return Err(err(self.pos + 1, JsonErrorKind::UnexpectedEnd));
+        };
+        match e {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 2,
+            b'u' => {
+                for i in 2..6 {
+                    match self.b.get(self.pos + i) {
+                        Some(h) if h.is_ascii_hexdigit() => {}
+                        Some(_) => return Err(err(self.pos + i, JsonErrorKind::InvalidEscape)),
+                        None => return Err(err(self.pos + i, JsonErrorKind::UnexpectedEnd)),
+                    }
+                }
+                self.pos += 6;
+            }
+            _ => return Err(err(self.pos + 1, JsonErrorKind::InvalidEscape)),
+        }
+        Ok(())
+    }
+
+    fn number(&mut self) -> Result<(), ScanError> {
+        if self.b.get(self.pos) == Some(&b'-') {
+            self.pos += 1;
+        }
+        match self.b.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(err(self.pos, JsonErrorKind::InvalidNumber)),
+        }
+        if self.b.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if !self.b.get(self.pos).is_some_and(u8::is_ascii_digit) {
+                return Err(err(self.pos, JsonErrorKind::InvalidNumber));
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.pos) {
+                self.pos += 1;
+            }
+            if !self.b.get(self.pos).is_some_and(u8::is_ascii_digit) {
+                return Err(err(self.pos, JsonErrorKind::InvalidNumber));
+            }
+            self.digits();
+        }
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while self.b.get(self.pos).is_some_and(u8::is_ascii_digit) {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), ScanError> {
+        for (i, &expected) in word.iter().enumerate() {
+            match self.b.get(self.pos + i) {
+                Some(&c) if c == expected => {}
+                Some(&c) => {
+                    return Err(err(self.pos + i, JsonErrorKind::UnexpectedByte(c)));
+                }
+                None => return Err(err(self.pos + i, JsonErrorKind::UnexpectedEnd)),
+            }
+        }
+        self.pos += word.len();
+        Ok(())
+    }
+}
+
+/// A mask with the high bit set in each byte of `word` (little-endian) that is `"`, `\` or a
+/// control character. Bytes after the first such one may be flagged falsely (borrows carry
+/// upwards), so only the lowest set bit is exact, and that is the one the caller uses.
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    quote | backslash | control
+}
+
+/// A placeholder's `num` as an attachment index: a non-negative integer below `attachments`
+/// (`1.0` and `1e0` count, as they are the number 1 in JavaScript).
+fn placeholder_num(text: &[u8], attachments: usize) -> Option<usize> {
+    if text.iter().all(u8::is_ascii_digit) {
+        let mut n: usize = 0;
+        for &d in text {
+            n = n.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
+        }
+        return (n < attachments).then_some(n);
+    }
+    let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+    (value >= 0.0 && value.fract() == 0.0 && value < attachments as f64).then_some(value as usize)
+}
+
+/// The text of a JSON string's contents (between the quotes), unescaped. Borrowed when there
+/// is nothing to unescape. Lone surrogates become U+FFFD. Expects scanned (valid) input.
+pub(crate) fn unescape(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.contains(&b'\\') {
+        return String::from_utf8_lossy(raw);
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let Some(&e) = raw.get(i + 1) else { break };
+        i += 2;
+        let simple = match e {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => 0,
+            _ => break,
+        };
+        if e != b'u' {
+            out.push(simple);
+            continue;
+        }
+        let Some(high) = hex4(raw, i) else { break };
+        i += 4;
+        let ch = if (0xD800..0xDC00).contains(&high) {
+            match (raw.get(i), raw.get(i + 1), hex4(raw, i + 2)) {
+                (Some(b'\\'), Some(b'u'), Some(low)) if (0xDC00..0xE000).contains(&low) => {
+                    i += 6;
+                    char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+                }
+                _ => None,
+            }
+        } else {
+            char::from_u32(high)
+        };
+        let mut buf = [0; 4];
+        out.extend_from_slice(ch.unwrap_or('\u{FFFD}').encode_utf8(&mut buf).as_bytes());
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    let digits = raw.get(at..at + 4)?;
+    let text = std::str::from_utf8(digits).ok()?;
+    u32::from_str_radix(text, 16).ok()
+}
