@@ -239,6 +239,10 @@ impl Client {
     /// Queues a message. It is written when the transport can take it (batched into one POST
     /// on polling). Fails when the session is closing or closed, and closes the session with
     /// "ping timeout" instead of writing when the heartbeat deadline has passed.
+    ///
+    /// Engine.IO v4 does not escape the record separator (0x1E) of polling payloads, and
+    /// neither does this client (nor the reference): text containing it would reach the
+    /// server as several messages. Send such data as binary.
     pub fn send(&mut self, now: Instant, message: Message) -> Result<(), SendError> {
         let _ = self.enter(now);
         match self.state {

@@ -81,5 +81,9 @@ pub use output::{Event, HttpResponse, Output, Transmit, TransportId, WsFrame};
 pub use packet::{Message, Packet, PacketType};
 pub use request::Header;
 
+/// The `rand_core` this crate takes randomness through, so callers implement or pass the same
+/// version of [`rand_core::RngCore`].
+pub use rand_core;
+
 /// The Engine.IO protocol revision this crate speaks (`EIO=4`).
 pub const PROTOCOL: u8 = 4;

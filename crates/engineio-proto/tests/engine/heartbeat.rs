@@ -159,3 +159,16 @@ fn a_server_pong_and_a_stray_probe_are_ignored() {
     assert_eq!(d.transmits.len(), 1);
     expect_get(&d.transmits[0]);
 }
+
+#[test]
+fn a_zero_heartbeat_window_is_due_at_once() {
+    // Found by the eio_client fuzz target: with pingInterval + pingTimeout = 0 the deadline
+    // falls due while the handshake is processed; the client must ask for handle_timeout now.
+    let mut h = H::new(config());
+    let (_, d) = h.handshake_polling(&open_packet(&[], 0, 0, 0));
+    assert!(d.events.iter().any(|e| matches!(e, Event::Open(_))));
+    assert_eq!(h.client.poll_timeout(), Some(h.now));
+    assert!(h.client.is_expired(h.now));
+    assert_eq!(h.timeout().close_reason(), Some("ping timeout"));
+    assert_eq!(h.client.poll_timeout(), None);
+}

@@ -10,5 +10,6 @@ mod determinism;
 mod handshake;
 mod heartbeat;
 mod kit;
+mod rogue;
 mod server;
 mod upgrade;
