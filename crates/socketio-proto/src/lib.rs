@@ -1,6 +1,89 @@
-//! A sans-IO Socket.IO v5 client.
+//! A sans-IO Socket.IO v5 client: socket.io-client's Manager and Sockets as a pure state
+//! machine that owns an [`engineio_proto::Client`].
+//!
+//! It multiplexes namespaces over one Engine.IO connection, sends CONNECT with `auth`, keeps
+//! emits made before a namespace connects and sends them once, in order, after its CONNECT
+//! reply; tracks acks both ways with deadlines; retries emits for at-least-once delivery;
+//! reconnects with the reference's backoff (without its overflow); and recovers sessions
+//! (connection state recovery). It does no IO and reads no clock.
+//!
+//! # The loop
+//!
+//! **Feed inputs (transport reports, `handle_timeout`, socket commands), then drain
+//! `poll_output()` until it returns `None`, then wait until `poll_timeout()` or the next
+//! input.** Transmits are the engine's, with transport ids unique across reconnections; events
+//! are the manager's and the sockets'.
+//!
+//! ```no_run
+//! use std::time::Instant;
+//! use socketio_proto::{Manager, ManagerConfig, SocketConfig, EmitOptions, Event, Output};
+//! use socketio_proto::codec::Payload;
+//!
+//! # struct Rng; impl rand_core::RngCore for Rng {
+//! #   fn next_u32(&mut self) -> u32 { 4 } fn next_u64(&mut self) -> u64 { 4 }
+//! #   fn fill_bytes(&mut self, d: &mut [u8]) { d.fill(4) } }
+//! let config = ManagerConfig::new("http://localhost:3000")?;
+//! let mut manager = Manager::new(config, Instant::now(), Box::new(Rng))?;
+//! let mut chat = manager.add_socket("/", SocketConfig::default())?;
+//! chat.connect(Instant::now());
+//! // Buffered until the namespace connects, then sent once.
+//! chat.emit(Instant::now(), Payload::from_serialize(&("hello", 1))?, EmitOptions::with_ack())?;
+//! loop {
+//!     // 1. Drain.
+//!     while let Some(output) = manager.poll_output() {
+//!         match output {
+//!             Output::Transmit(transmit) => { /* perform it; report results with handle_* */ }
+//!             Output::Event(Event::Message { nsp, payload, ack, .. }) => {
+//!                 if let Some(id) = ack {
+//!                     let reply = Payload::from_serialize(&["ok"])?;
+//!                     manager.socket_mut(&nsp).unwrap().ack(Instant::now(), id, reply)?;
+//!                 }
+//!             }
+//!             Output::Event(Event::Ack { emit, result, .. }) => { /* the server answered */ }
+//!             Output::Event(_) => {}
+//!         }
+//!     }
+//!     // 2. Wait for IO or for manager.poll_timeout(); 3. feed what happened:
+//!     manager.handle_timeout(Instant::now());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Differences from socket.io-client, on purpose
+//!
+//! - The connection-state-recovery offset the server appends to events is taken off the
+//!   arguments and reported as [`Event::Message::offset`]; the reference leaves it as a last
+//!   argument. Caveat shared with the reference: with recovery on, a *volatile* server event
+//!   whose last argument is a string is read as carrying an offset.
+//! - `retries` needs `ack_timeout` (the reference silently misreads the first ack argument
+//!   as an error without it).
+//! - Every pending ack is failed with [`AckError::Disconnected`] on disconnect (the
+//!   reference drops callbacks without an error flag), so no awaited ack hangs.
+//! - A volatile emit is dropped whenever the namespace cannot write now, including before its
+//!   CONNECT reply (the reference buffers it then).
+//! - Backoff delays never overflow or collapse to zero after many failures.
+//! - [`Event::ReconnectAttempt`] comes one `handle_timeout` before the attempt opens, so the
+//!   caller can change auth or query for that attempt.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backoff;
 pub mod codec;
+mod config;
+mod emit;
+mod event;
+mod manager;
+mod socket;
+mod timer;
+mod view;
+
+pub use backoff::Backoff;
+pub use config::{ConfigError, ManagerConfig, SocketConfig};
+pub use emit::{AckReplyError, EmitError, EmitOptions, EmitStatus, Emitted};
+pub use event::{AckError, ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
+pub use manager::{Manager, ReadyState};
+pub use view::{SocketMut, SocketRef};
+
+/// The Socket.IO protocol revision this crate speaks.
+pub const PROTOCOL: u8 = 5;

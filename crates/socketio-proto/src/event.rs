@@ -1,0 +1,244 @@
+//! What the manager tells the layer above ([`Event`]), interleaved with the engine's transmits
+//! in [`Output`].
+
+use std::fmt;
+
+use engineio_proto::{CloseReason, TransportKind};
+
+use crate::codec::Payload;
+
+/// Names one emit for the life of a manager, so its ack result can be matched. Not the wire ack
+/// id: that one changes when an emit is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EmitId(pub u64);
+
+/// Why a namespace socket disconnected, with the reference's exact strings ([`Self::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisconnectReason {
+    /// The server sent DISCONNECT for the namespace. No automatic reconnection.
+    IoServerDisconnect,
+    /// The caller disconnected the socket. No automatic reconnection.
+    IoClientDisconnect,
+    /// No ping from the server in time.
+    PingTimeout,
+    /// The connection was closed (server close, WebSocket close, network).
+    TransportClose,
+    /// The connection failed (HTTP error, WebSocket error).
+    TransportError,
+    /// The server sent a packet that does not parse.
+    ParseError,
+    /// The manager or engine was closed locally.
+    ForcedClose,
+}
+
+impl DisconnectReason {
+    /// The reference's reason string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IoServerDisconnect => "io server disconnect",
+            Self::IoClientDisconnect => "io client disconnect",
+            Self::PingTimeout => "ping timeout",
+            Self::TransportClose => "transport close",
+            Self::TransportError => "transport error",
+            Self::ParseError => "parse error",
+            Self::ForcedClose => "forced close",
+        }
+    }
+
+    /// Whether the manager reconnects after this reason (all but the two deliberate ones).
+    pub fn reconnects(self) -> bool {
+        !matches!(self, Self::IoServerDisconnect | Self::IoClientDisconnect)
+    }
+
+    pub(crate) fn from_close(reason: &CloseReason) -> Self {
+        match reason {
+            CloseReason::TransportClose { .. } => Self::TransportClose,
+            CloseReason::TransportError(_) => Self::TransportError,
+            CloseReason::PingTimeout => Self::PingTimeout,
+            CloseReason::ParseError { .. } => Self::ParseError,
+            _ => Self::ForcedClose,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a namespace could not connect.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The server refused the namespace (CONNECT_ERROR): a middleware said no, or the namespace
+    /// does not exist. The socket is now inactive; connect it again to retry.
+    Refused {
+        /// The server's message, e.g. "Invalid namespace" or "not authorized".
+        message: String,
+        /// The `data` the server's middleware attached, if any.
+        data: Option<Payload>,
+    },
+    /// The Engine.IO connection could not be opened (or timed out).
+    Engine(String),
+    /// The CONNECT reply carried no `sid`: the server speaks Socket.IO v2, which this client
+    /// does not.
+    IncompatibleServer,
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused { message, .. } => write!(f, "the server refused the namespace: {message}"),
+            Self::Engine(e) => write!(f, "could not connect: {e}"),
+            Self::IncompatibleServer => f.write_str(
+                "the server answered CONNECT without a sid: it seems to be a Socket.IO v2 server, which this v5 client cannot talk to",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// Why an emit's ack did not come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AckError {
+    /// The ack did not arrive within the timeout (after every retry, with `retries`).
+    Timeout,
+    /// The socket disconnected before the ack arrived.
+    Disconnected,
+    /// A volatile emit was dropped because the connection could not take it.
+    Dropped,
+}
+
+impl fmt::Display for AckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Timeout => "operation has timed out",
+            Self::Disconnected => "socket has been disconnected",
+            Self::Dropped => "volatile packet dropped: the connection could not take it",
+        })
+    }
+}
+
+impl std::error::Error for AckError {}
+
+/// Why opening the Engine.IO connection failed (the manager's `error` event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManagerError {
+    /// The connection did not open within `timeout`.
+    Timeout,
+    /// The engine closed while opening.
+    Engine(CloseReason),
+}
+
+impl fmt::Display for ManagerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("timeout"),
+            Self::Engine(reason) => reason.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ManagerError {}
+
+/// Something that happened, in order with the transmits.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    // ----- manager -----
+    /// The Engine.IO connection opened.
+    Open,
+    /// The Engine.IO connection closed.
+    Close {
+        /// Why.
+        reason: DisconnectReason,
+        /// Details, when there are any.
+        description: Option<String>,
+    },
+    /// Opening the connection failed.
+    Error(ManagerError),
+    /// The server pinged.
+    Ping,
+    /// The connection moved to another transport.
+    Upgrade(TransportKind),
+    /// Whether a WebSocket worked; kept by the manager for `remember_upgrade`, and reported so
+    /// an adapter can keep it across managers like the reference's process-wide flag.
+    RememberUpgrade(bool),
+    /// A reconnection attempt starts now (1 for the first). Change auth or query here: the
+    /// attempt opens the connection on the next [`crate::Manager::handle_timeout`].
+    ReconnectAttempt(u32),
+    /// Reconnected after this many attempts.
+    Reconnect(u32),
+    /// A reconnection attempt failed.
+    ReconnectError(ManagerError),
+    /// `reconnection_attempts` were all used; the manager stays closed.
+    ReconnectFailed,
+
+    // ----- namespace sockets -----
+    /// The namespace is connected.
+    Connect {
+        /// The namespace.
+        nsp: String,
+        /// The socket id the server assigned (not the Engine.IO sid).
+        sid: String,
+        /// Whether the server restored the previous session (connection state recovery).
+        recovered: bool,
+    },
+    /// The namespace could not connect.
+    ConnectError {
+        /// The namespace.
+        nsp: String,
+        /// Why.
+        error: ConnectError,
+    },
+    /// The namespace disconnected.
+    Disconnect {
+        /// The namespace.
+        nsp: String,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// An event from the server.
+    Message {
+        /// The namespace.
+        nsp: String,
+        /// `[event name, args...]`; the recovery offset, when there is one, is removed.
+        payload: Payload,
+        /// Set when the server asked for an ack: answer with
+        /// [`crate::SocketMut::ack`] and this id.
+        ack: Option<u64>,
+        /// The connection-state-recovery offset the server appended, when recovery is on.
+        offset: Option<String>,
+    },
+    /// The result of an emit that asked for an ack.
+    Ack {
+        /// The namespace.
+        nsp: String,
+        /// The emit.
+        emit: EmitId,
+        /// The server's ack arguments, or why they did not come.
+        result: Result<Payload, AckError>,
+    },
+    /// An event was written (the reference's `onAnyOutgoing`; reported only when enabled
+    /// with [`crate::Manager::set_report_outgoing`]).
+    Outgoing {
+        /// The namespace.
+        nsp: String,
+        /// `[event name, args...]`.
+        payload: Payload,
+    },
+}
+
+/// The next thing for the adapter or the layer above, drained by
+/// [`crate::Manager::poll_output`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// An IO action for the adapter (transport ids are unique across reconnections).
+    Transmit(engineio_proto::Transmit),
+    /// Something that happened.
+    Event(Event),
+}

@@ -1,0 +1,750 @@
+//! The Manager: one Engine.IO connection at a time, the namespace sockets multiplexed over it,
+//! and reconnection with backoff.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::Instant;
+
+use engineio_proto::{
+    Client as Engine, CloseReason, Event as EngineEvent, HttpResponse, Message,
+    Output as EngineOutput, PollRequest, Transmit, TransportId, WsFrame,
+};
+
+use crate::backoff::{Backoff, unit_f64};
+use crate::codec::{Packet, PacketDecoder, PacketKind};
+use crate::config::{ConfigError, ManagerConfig, SocketConfig};
+use crate::event::{ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
+use crate::socket::Socket;
+use crate::timer::{Timer, Timers};
+
+/// Where the manager's connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyState {
+    /// No connection (maybe waiting to reconnect).
+    Closed,
+    /// The engine is opening.
+    Opening,
+    /// The engine is open.
+    Open,
+}
+
+/// Transport ids handed to the adapter carry the engine's generation in their high bits, so a
+/// report about a previous connection can never reach the current one.
+const GENERATION_SHIFT: u32 = 32;
+
+#[derive(Debug)]
+pub(crate) struct EngineSlot {
+    pub(crate) client: Engine,
+    pub(crate) generation: u64,
+}
+
+/// The injected randomness (jitter, cache-busters); opaque in `Debug`.
+struct Rng(Box<dyn rand_core::RngCore + Send>);
+
+impl std::fmt::Debug for Rng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rng")
+    }
+}
+
+/// A sans-IO Socket.IO v5 client: the reference's Manager and its namespace Sockets.
+///
+/// Same loop as the engine: feed inputs, drain [`Manager::poll_output`] until `None`, sleep
+/// until [`Manager::poll_timeout`]. Per-namespace operations go through borrowed views:
+/// `manager.socket_mut("/chat")?.emit(now, payload, options)`.
+#[derive(Debug)]
+pub struct Manager {
+    pub(crate) config: ManagerConfig,
+    pub(crate) engine: Option<EngineSlot>,
+    /// Engines closed by the manager that still finish their goodbye (flush, `1`).
+    closing: Vec<EngineSlot>,
+    generation: u64,
+    pub(crate) ready: ReadyState,
+    reconnecting: bool,
+    skip_reconnect: bool,
+    /// The engine now opening is a reconnection attempt.
+    attempt_is_reconnect: bool,
+    backoff: Backoff,
+    pub(crate) sockets: Vec<Socket>,
+    decoder: Box<dyn PacketDecoder>,
+    pub(crate) output: VecDeque<Output>,
+    timers: Timers,
+    /// Ack deadlines, earliest first, folded into [`Manager::poll_timeout`].
+    pub(crate) deadlines: BTreeSet<(Instant, EmitId)>,
+    /// Which socket and wire id an emit waiting for an ack is under.
+    pub(crate) owners: HashMap<EmitId, (usize, u64)>,
+    next_emit: u64,
+    rng: Rng,
+    prior_websocket_success: bool,
+    pub(crate) report_outgoing: bool,
+    last_now: Instant,
+    encode_buf: Vec<Message>,
+}
+
+impl Manager {
+    /// A manager for `config`. Nothing happens until a socket connects or [`Manager::open`]
+    /// is called.
+    pub fn new(
+        config: ManagerConfig,
+        now: Instant,
+        rng: Box<dyn rand_core::RngCore + Send>,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let decoder = config.parser.decoder(config.limits);
+        let backoff = Backoff::new(
+            config.reconnection_delay,
+            config.reconnection_delay_max,
+            config.randomization_factor,
+        );
+        Ok(Self {
+            config,
+            engine: None,
+            closing: Vec::new(),
+            generation: 0,
+            ready: ReadyState::Closed,
+            reconnecting: false,
+            skip_reconnect: false,
+            attempt_is_reconnect: false,
+            backoff,
+            sockets: Vec::new(),
+            decoder,
+            output: VecDeque::new(),
+            timers: Timers::default(),
+            deadlines: BTreeSet::new(),
+            owners: HashMap::new(),
+            next_emit: 0,
+            rng: Rng(rng),
+            prior_websocket_success: false,
+            report_outgoing: false,
+            last_now: now,
+            encode_buf: Vec::new(),
+        })
+    }
+
+    // ----- queries and settings -----
+
+    /// Where the connection is.
+    pub fn ready_state(&self) -> ReadyState {
+        self.ready
+    }
+
+    /// Whether a reconnection is scheduled or in progress.
+    pub fn is_reconnecting(&self) -> bool {
+        self.reconnecting
+    }
+
+    /// The options.
+    pub fn config(&self) -> &ManagerConfig {
+        &self.config
+    }
+
+    /// The engine options, to change `query` or `extra_headers` before the next connection
+    /// (e.g. on [`Event::ReconnectAttempt`]). Values are checked when the engine opens.
+    pub fn engine_config_mut(&mut self) -> &mut engineio_proto::Config {
+        &mut self.config.engine
+    }
+
+    /// The current engine, if any (its sid, transport, handshake).
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref().map(|e| &e.client)
+    }
+
+    /// Turns reconnection on or off; off also stops a reconnection in progress.
+    pub fn set_reconnection(&mut self, on: bool) {
+        self.config.reconnection = on;
+        if !on {
+            self.skip_reconnect = true;
+            self.timers.set(Timer::Reconnect, None);
+            self.timers.set(Timer::ReconnectOpen, None);
+            self.reconnecting = false;
+        }
+    }
+
+    /// Reports every written event as [`Event::Outgoing`] (the reference's `onAnyOutgoing`).
+    pub fn set_report_outgoing(&mut self, on: bool) {
+        self.report_outgoing = on;
+    }
+
+    /// Seeds the `remember_upgrade` memory (e.g. from another manager of the same process).
+    pub fn set_prior_websocket_success(&mut self, worked: bool) {
+        self.prior_websocket_success = worked;
+    }
+
+    // ----- sockets -----
+
+    /// Adds the socket for `nsp` (inactive until [`crate::SocketMut::connect`]), or returns
+    /// the existing one unchanged.
+    pub fn add_socket(
+        &mut self,
+        nsp: &str,
+        config: SocketConfig,
+    ) -> Result<crate::SocketMut<'_>, ConfigError> {
+        if !nsp.starts_with('/') {
+            return Err(ConfigError::InvalidNamespace(nsp.to_owned()));
+        }
+        config.validate()?;
+        let index = match self.index_of(nsp) {
+            Some(i) => i,
+            None => {
+                self.sockets.push(Socket::new(nsp.to_owned(), config));
+                self.sockets.len() - 1
+            }
+        };
+        Ok(crate::SocketMut::new(self, index))
+    }
+
+    /// The socket for `nsp`, to act on it.
+    pub fn socket_mut(&mut self, nsp: &str) -> Option<crate::SocketMut<'_>> {
+        let index = self.index_of(nsp)?;
+        Some(crate::SocketMut::new(self, index))
+    }
+
+    /// The socket for `nsp`, to look at it.
+    pub fn socket(&self, nsp: &str) -> Option<crate::SocketRef<'_>> {
+        let index = self.index_of(nsp)?;
+        Some(crate::SocketRef::new(&self.sockets[index]))
+    }
+
+    /// The namespaces with a socket.
+    pub fn namespaces(&self) -> impl Iterator<Item = &str> {
+        self.sockets.iter().map(|s| s.nsp.as_str())
+    }
+
+    fn index_of(&self, nsp: &str) -> Option<usize> {
+        self.sockets.iter().position(|s| s.nsp == nsp)
+    }
+
+    // ----- the run loop -----
+
+    /// The next transmit or event, in order. Drain until `None` after every input.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.output.pop_front()
+    }
+
+    /// When [`Manager::handle_timeout`] should be called next; `None` when nothing is
+    /// scheduled.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let engines = self
+            .engine
+            .iter()
+            .chain(self.closing.iter())
+            .filter_map(|e| e.client.poll_timeout());
+        let acks = self.deadlines.first().map(|(at, _)| *at);
+        engines.chain(self.timers.next()).chain(acks).min()
+    }
+
+    /// Fires what is due at `now`: engine timers, the connect timeout, reconnection steps and
+    /// ack deadlines. Harmless when early or repeated.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.clamp(now);
+        for slot in &mut self.closing {
+            slot.client.handle_timeout(now);
+        }
+        self.pump_closing();
+        if let Some(slot) = self.engine.as_mut() {
+            slot.client.handle_timeout(now);
+        }
+        self.pump(now);
+        if self.timers.take_due(Timer::Connect, now) {
+            self.abandon_engine(now);
+            self.open_failed(now, ManagerError::Timeout);
+        }
+        if self.timers.take_due(Timer::Reconnect, now) && !self.skip_reconnect {
+            let attempt = self.backoff.attempts();
+            self.event(Event::ReconnectAttempt(attempt));
+            // Open on the next call, after the caller has seen the attempt and had its chance
+            // to change auth or query.
+            self.timers.set(Timer::ReconnectOpen, Some(now));
+        } else if self.timers.take_due(Timer::ReconnectOpen, now) && !self.skip_reconnect {
+            self.attempt_is_reconnect = true;
+            self.open(now);
+        }
+        self.fire_ack_deadlines(now);
+    }
+
+    // ----- commands -----
+
+    /// Opens the connection unless it is opening or open. Sockets normally do this for you.
+    pub fn open(&mut self, now: Instant) {
+        let now = self.clamp(now);
+        if self.ready != ReadyState::Closed {
+            return;
+        }
+        self.generation += 1;
+        let client = match Engine::new(
+            self.config.engine.clone(),
+            now,
+            &mut *self.rng.0,
+            self.prior_websocket_success,
+        ) {
+            Ok(client) => client,
+            Err(e) => {
+                // Only engine_config_mut can bring an invalid value here.
+                let reason = CloseReason::TransportError(engineio_proto::TransportError::Request {
+                    request: PollRequest::Get,
+                    description: format!("invalid options: {e}"),
+                });
+                self.ready = ReadyState::Opening;
+                return self.open_failed(now, ManagerError::Engine(reason));
+            }
+        };
+        self.engine = Some(EngineSlot {
+            client,
+            generation: self.generation,
+        });
+        self.ready = ReadyState::Opening;
+        self.skip_reconnect = false;
+        self.decoder.reset();
+        self.timers.set(
+            Timer::Connect,
+            self.config.timeout.and_then(|t| now.checked_add(t)),
+        );
+        self.pump(now);
+    }
+
+    /// Closes the connection and stops reconnecting (the reference's `manager.disconnect()`).
+    /// Sockets stay active: connecting one opens a new connection.
+    pub fn close(&mut self, now: Instant) {
+        let now = self.clamp(now);
+        self.skip_reconnect = true;
+        self.reconnecting = false;
+        self.timers.set(Timer::Reconnect, None);
+        self.timers.set(Timer::ReconnectOpen, None);
+        let was = self.ready;
+        self.abandon_engine(now);
+        if was != ReadyState::Closed {
+            self.on_close(now, DisconnectReason::ForcedClose, None);
+        }
+    }
+
+    // ----- transport reports (ids as transmitted) -----
+
+    /// Reports the response to a polling request.
+    pub fn handle_http_response(
+        &mut self,
+        now: Instant,
+        transport: TransportId,
+        request: PollRequest,
+        response: HttpResponse,
+    ) {
+        self.route(now, transport, |e, now, id| {
+            e.handle_http_response(now, id, request, response)
+        });
+    }
+
+    /// Reports that a polling request failed without a response.
+    pub fn handle_http_error(
+        &mut self,
+        now: Instant,
+        transport: TransportId,
+        request: PollRequest,
+        description: impl Into<String>,
+    ) {
+        let description = description.into();
+        self.route(now, transport, |e, now, id| {
+            e.handle_http_error(now, id, request, description)
+        });
+    }
+
+    /// Reports that a WebSocket is established, with its handshake response headers.
+    pub fn handle_ws_open(
+        &mut self,
+        now: Instant,
+        transport: TransportId,
+        headers: &[engineio_proto::Header],
+    ) {
+        self.route(now, transport, |e, now, id| {
+            e.handle_ws_open(now, id, headers)
+        });
+    }
+
+    /// Reports a frame received on a WebSocket.
+    pub fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
+        self.route(now, transport, |e, now, id| {
+            e.handle_ws_frame(now, id, frame)
+        });
+    }
+
+    /// Reports that a WebSocket closed (`error` is `None` for a clean close).
+    pub fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
+        self.route(now, transport, |e, now, id| {
+            e.handle_ws_close(now, id, error)
+        });
+    }
+
+    // ----- internals: engine plumbing -----
+
+    pub(crate) fn clamp(&mut self, now: Instant) -> Instant {
+        let now = now.max(self.last_now);
+        self.last_now = now;
+        now
+    }
+
+    pub(crate) fn event(&mut self, e: Event) {
+        self.output.push_back(Output::Event(e));
+    }
+
+    pub(crate) fn next_emit_id(&mut self) -> EmitId {
+        self.next_emit += 1;
+        EmitId(self.next_emit)
+    }
+
+    fn route(
+        &mut self,
+        now: Instant,
+        transport: TransportId,
+        call: impl FnOnce(&mut Engine, Instant, TransportId),
+    ) {
+        let now = self.clamp(now);
+        let generation = transport.0 >> GENERATION_SHIFT;
+        let local = TransportId(transport.0 & ((1 << GENERATION_SHIFT) - 1));
+        if let Some(slot) = self.engine.as_mut().filter(|s| s.generation == generation) {
+            call(&mut slot.client, now, local);
+            self.pump(now);
+        } else if let Some(slot) = self.closing.iter_mut().find(|s| s.generation == generation) {
+            call(&mut slot.client, now, local);
+            self.pump_closing();
+        }
+    }
+
+    fn global_id(generation: u64, id: TransportId) -> TransportId {
+        TransportId((generation << GENERATION_SHIFT) | id.0)
+    }
+
+    fn forward(output: &mut VecDeque<Output>, generation: u64, mut t: Transmit) {
+        match &mut t {
+            Transmit::HttpGet { transport, .. }
+            | Transmit::HttpPost { transport, .. }
+            | Transmit::WsOpen { transport, .. }
+            | Transmit::WsSend { transport, .. }
+            | Transmit::WsClose { transport } => {
+                *transport = Self::global_id(generation, *transport)
+            }
+        }
+        output.push_back(Output::Transmit(t));
+    }
+
+    /// Drains the current engine, forwarding its transmits and handling its events, until it
+    /// has nothing more (handling an event may make it produce more).
+    pub(crate) fn pump(&mut self, now: Instant) {
+        loop {
+            let Some(slot) = self.engine.as_mut() else {
+                return;
+            };
+            let Some(out) = slot.client.poll_output() else {
+                return;
+            };
+            let generation = slot.generation;
+            match out {
+                EngineOutput::Transmit(t) => Self::forward(&mut self.output, generation, t),
+                EngineOutput::Event(e) => self.on_engine_event(now, e),
+            }
+        }
+    }
+
+    /// Forwards the transmits of engines being closed and forgets the closed ones.
+    fn pump_closing(&mut self) {
+        for slot in &mut self.closing {
+            while let Some(out) = slot.client.poll_output() {
+                if let EngineOutput::Transmit(t) = out {
+                    Self::forward(&mut self.output, slot.generation, t);
+                }
+            }
+        }
+        self.closing
+            .retain(|s| s.client.state() != engineio_proto::State::Closed);
+    }
+
+    /// Lets go of the current engine: closes it (it may still flush and say goodbye) without
+    /// listening to its events any more.
+    fn abandon_engine(&mut self, now: Instant) {
+        // Forward what it produced so far, in order, before closing.
+        self.pump(now);
+        if let Some(mut slot) = self.engine.take() {
+            slot.client.close(now);
+            self.closing.push(slot);
+            self.pump_closing();
+        }
+        self.timers.set(Timer::Connect, None);
+        self.ready = ReadyState::Closed;
+    }
+
+    fn on_engine_event(&mut self, now: Instant, event: EngineEvent) {
+        match event {
+            EngineEvent::Open(_) => self.on_open(now),
+            EngineEvent::Message(m) => self.on_message(now, m),
+            EngineEvent::Ping => self.event(Event::Ping),
+            EngineEvent::Upgrade(kind) => self.event(Event::Upgrade(kind)),
+            EngineEvent::RememberUpgrade(worked) => {
+                self.prior_websocket_success = worked;
+                self.event(Event::RememberUpgrade(worked));
+            }
+            EngineEvent::Close(reason) => {
+                self.engine = None;
+                if self.ready == ReadyState::Opening {
+                    self.open_failed(now, ManagerError::Engine(reason));
+                } else {
+                    let description = Some(reason.to_string());
+                    self.on_close(now, DisconnectReason::from_close(&reason), description);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_open(&mut self, now: Instant) {
+        self.ready = ReadyState::Open;
+        self.timers.set(Timer::Connect, None);
+        self.event(Event::Open);
+        for index in 0..self.sockets.len() {
+            if self.sockets[index].active {
+                self.connect_namespace(now, index);
+            }
+        }
+        if self.attempt_is_reconnect {
+            self.attempt_is_reconnect = false;
+            let attempt = self.backoff.attempts();
+            self.reconnecting = false;
+            self.backoff.reset();
+            self.event(Event::Reconnect(attempt));
+        }
+    }
+
+    fn on_message(&mut self, now: Instant, message: Message) {
+        match self.decoder.decode(message) {
+            Ok(Some(packet)) => self.on_packet(now, packet),
+            Ok(None) => {}
+            Err(e) => {
+                if let Some(slot) = self.engine.as_mut() {
+                    slot.client.close_with(
+                        now,
+                        CloseReason::ParseError {
+                            description: e.to_string(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The engine failed to open (or timed out).
+    fn open_failed(&mut self, now: Instant, error: ManagerError) {
+        self.engine = None;
+        self.ready = ReadyState::Closed;
+        self.timers.set(Timer::Connect, None);
+        self.event(Event::Error(error.clone()));
+        for socket in &mut self.sockets {
+            if socket.active && !socket.connected {
+                let nsp = socket.nsp.clone();
+                self.output.push_back(Output::Event(Event::ConnectError {
+                    nsp,
+                    error: ConnectError::Engine(error.to_string()),
+                }));
+            }
+        }
+        if self.attempt_is_reconnect {
+            self.attempt_is_reconnect = false;
+            self.reconnecting = false;
+            self.reconnect(now);
+            self.event(Event::ReconnectError(error));
+        } else if !self.reconnecting && self.config.reconnection && self.backoff.attempts() == 0 {
+            self.reconnect(now);
+        }
+    }
+
+    /// The connection closed after it had opened.
+    fn on_close(&mut self, now: Instant, reason: DisconnectReason, description: Option<String>) {
+        self.engine = None;
+        self.backoff.reset();
+        self.ready = ReadyState::Closed;
+        self.timers.set(Timer::Connect, None);
+        self.event(Event::Close {
+            reason,
+            description,
+        });
+        for index in 0..self.sockets.len() {
+            let socket = &mut self.sockets[index];
+            socket.connect_sent = false;
+            if socket.active {
+                self.socket_closed(now, index, reason);
+            }
+        }
+        if self.config.reconnection && !self.skip_reconnect {
+            self.reconnect(now);
+        }
+    }
+
+    fn reconnect(&mut self, now: Instant) {
+        if self.reconnecting || self.skip_reconnect {
+            return;
+        }
+        let exhausted = self
+            .config
+            .reconnection_attempts
+            .is_some_and(|max| self.backoff.attempts() >= max);
+        if exhausted {
+            self.backoff.reset();
+            self.reconnecting = false;
+            self.event(Event::ReconnectFailed);
+            return;
+        }
+        let random = unit_f64(&mut *self.rng.0);
+        let delay = self.backoff.duration(random);
+        self.reconnecting = true;
+        self.timers.set(Timer::Reconnect, now.checked_add(delay));
+    }
+
+    /// Closes the connection when no socket is active any more (the reference's `_destroy`).
+    pub(crate) fn maybe_close_after_destroy(&mut self, now: Instant) {
+        if self.sockets.iter().any(|s| s.active) {
+            return;
+        }
+        self.close(now);
+    }
+
+    // ----- internals: packets -----
+
+    /// Encodes and writes a packet on the current engine.
+    pub(crate) fn write(&mut self, now: Instant, packet: &Packet) {
+        let Some(slot) = self.engine.as_mut() else {
+            return;
+        };
+        self.config.parser.encode(packet, &mut self.encode_buf);
+        for message in self.encode_buf.drain(..) {
+            // A closing engine refuses writes; the socket is disconnecting anyway.
+            let _ = slot.client.send(now, message);
+        }
+        self.pump(now);
+    }
+
+    fn on_packet(&mut self, now: Instant, packet: Packet) {
+        // Packets for a namespace nobody asked for, or that was left, are ignored.
+        let Some(index) = self
+            .sockets
+            .iter()
+            .position(|s| s.active && s.nsp == packet.nsp)
+        else {
+            return;
+        };
+        match packet.kind {
+            PacketKind::Connect => self.on_connect_reply(now, index, packet),
+            PacketKind::ConnectError => self.on_connect_error(now, index, packet),
+            PacketKind::Event => {
+                if self.sockets[index].connected {
+                    self.dispatch(index, packet);
+                } else {
+                    // Recovery replays missed events before the CONNECT reply.
+                    self.sockets[index].receive_buffer.push_back(packet);
+                }
+            }
+            PacketKind::Ack => self.on_ack(now, index, packet),
+            PacketKind::Disconnect => {
+                if self.sockets[index].connected || self.sockets[index].connect_sent {
+                    self.sockets[index].active = false;
+                    self.socket_closed(now, index, DisconnectReason::IoServerDisconnect);
+                    self.maybe_close_after_destroy(now);
+                }
+            }
+        }
+    }
+
+    fn on_connect_reply(&mut self, now: Instant, index: usize, packet: Packet) {
+        #[derive(serde::Deserialize)]
+        struct Reply {
+            sid: Option<String>,
+            pid: Option<String>,
+        }
+        let reply = packet
+            .data
+            .as_ref()
+            .and_then(|d| d.deserialize::<Reply>().ok());
+        let Some(Reply {
+            sid: Some(sid),
+            pid,
+        }) = reply
+        else {
+            let nsp = self.sockets[index].nsp.clone();
+            self.event(Event::ConnectError {
+                nsp,
+                error: ConnectError::IncompatibleServer,
+            });
+            return;
+        };
+        if self.sockets[index].connected {
+            return;
+        }
+        let socket = &mut self.sockets[index];
+        socket.recovered = pid.is_some() && pid == socket.pid;
+        socket.pid = pid;
+        socket.id = Some(sid.clone());
+        socket.connected = true;
+        socket.connect_sent = false;
+        // Missed events first, then what was emitted while offline, then the retry queue,
+        // and only then `connect`: an emit from the connect handler goes after all of them.
+        while let Some(packet) = self.sockets[index].receive_buffer.pop_front() {
+            self.dispatch(index, packet);
+        }
+        while let Some(buffered) = self.sockets[index].send_buffer.pop_front() {
+            self.write_event(now, index, &buffered.packet);
+        }
+        self.drain_queue(now, index, true);
+        let socket = &self.sockets[index];
+        let event = Event::Connect {
+            nsp: socket.nsp.clone(),
+            sid,
+            recovered: socket.recovered,
+        };
+        self.event(event);
+    }
+
+    fn on_connect_error(&mut self, now: Instant, index: usize, packet: Packet) {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Refusal {
+            Object { message: Option<String> },
+            Text(String),
+        }
+        let data = packet.data;
+        let message = match data.as_ref().map(|d| d.deserialize::<Refusal>()) {
+            Some(Ok(Refusal::Object { message })) => message.unwrap_or_default(),
+            Some(Ok(Refusal::Text(text))) => text,
+            _ => String::new(),
+        };
+        let extra = data.as_ref().and_then(|d| {
+            #[derive(serde::Deserialize)]
+            struct WithData<'a> {
+                #[serde(borrow)]
+                data: Option<&'a serde_json::value::RawValue>,
+            }
+            let raw = d.deserialize::<WithData<'_>>().ok()?.data?;
+            crate::codec::Payload::from_json(bytes::Bytes::copy_from_slice(raw.get().as_bytes()))
+                .ok()
+        });
+        let socket = &mut self.sockets[index];
+        socket.active = false;
+        socket.connect_sent = false;
+        let nsp = socket.nsp.clone();
+        self.event(Event::ConnectError {
+            nsp,
+            error: ConnectError::Refused {
+                message,
+                data: extra,
+            },
+        });
+        self.maybe_close_after_destroy(now);
+    }
+
+    /// A socket lost its connection: the reference's `Socket.onclose`.
+    pub(crate) fn socket_closed(&mut self, now: Instant, index: usize, reason: DisconnectReason) {
+        let socket = &mut self.sockets[index];
+        let was_connected = socket.connected;
+        socket.connected = false;
+        socket.connect_sent = false;
+        socket.id = None;
+        socket.server_acks.clear();
+        if was_connected {
+            let nsp = socket.nsp.clone();
+            self.event(Event::Disconnect { nsp, reason });
+        }
+        self.clear_acks(now, index);
+    }
+}

@@ -1,0 +1,127 @@
+//! One namespace socket's state, and the borrowed views through which callers use it.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use crate::codec::{Packet, Payload};
+use crate::config::SocketConfig;
+use crate::event::EmitId;
+
+/// Who waits for an ack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AckWaiter {
+    /// The caller, through an [`crate::Event::Ack`].
+    Caller,
+    /// The retry queue, which reports to the caller when it is done.
+    Queue,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingAck {
+    pub(crate) emit: EmitId,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) waiter: AckWaiter,
+}
+
+/// A packet waiting for the namespace's CONNECT reply.
+#[derive(Debug, Clone)]
+pub(crate) struct Buffered {
+    pub(crate) packet: Packet,
+    pub(crate) emit: EmitId,
+}
+
+/// An emit in the retry queue (at-least-once delivery).
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub(crate) emit: EmitId,
+    pub(crate) payload: Payload,
+    pub(crate) tries: u32,
+    pub(crate) pending: bool,
+    pub(crate) report: bool,
+    pub(crate) timeout: Option<Duration>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Socket {
+    pub(crate) nsp: String,
+    pub(crate) config: SocketConfig,
+    /// Subscribed to the manager: (re)connects whenever the engine (re)opens.
+    pub(crate) active: bool,
+    pub(crate) connected: bool,
+    /// CONNECT written on the current engine and not yet answered.
+    pub(crate) connect_sent: bool,
+    pub(crate) id: Option<String>,
+    pub(crate) pid: Option<String>,
+    pub(crate) last_offset: Option<String>,
+    pub(crate) recovered: bool,
+    pub(crate) auth: Option<Payload>,
+    pub(crate) next_ack_id: u64,
+    pub(crate) acks: HashMap<u64, PendingAck>,
+    pub(crate) send_buffer: VecDeque<Buffered>,
+    pub(crate) receive_buffer: VecDeque<Packet>,
+    pub(crate) queue: VecDeque<Queued>,
+    /// Ack ids the server asked for on this connection and the caller has not answered yet.
+    pub(crate) server_acks: HashSet<u64>,
+}
+
+impl Socket {
+    pub(crate) fn new(nsp: String, config: SocketConfig) -> Self {
+        Self {
+            nsp,
+            config,
+            active: false,
+            connected: false,
+            connect_sent: false,
+            id: None,
+            pid: None,
+            last_offset: None,
+            recovered: false,
+            auth: None,
+            next_ack_id: 0,
+            acks: HashMap::new(),
+            send_buffer: VecDeque::new(),
+            receive_buffer: VecDeque::new(),
+            queue: VecDeque::new(),
+            server_acks: HashSet::new(),
+        }
+    }
+
+    /// The CONNECT payload: `{pid, offset}` first when recovery is possible, then the auth
+    /// keys, which win on a clash (the reference's `Object.assign({pid, offset}, auth)`;
+    /// duplicate keys resolve to the last one in JSON.parse).
+    pub(crate) fn connect_payload(&self) -> Option<Payload> {
+        let Some(pid) = &self.pid else {
+            return self.auth.clone();
+        };
+        let mut json = String::with_capacity(64);
+        json.push_str("{\"pid\":");
+        push_json_string(&mut json, pid);
+        if let Some(offset) = &self.last_offset {
+            json.push_str(",\"offset\":");
+            push_json_string(&mut json, offset);
+        }
+        if let Some(auth) = &self.auth {
+            // auth was checked to be a JSON object when it was set.
+            let text = std::str::from_utf8(auth.json()).unwrap_or("{}").trim();
+            let inner = text
+                .strip_prefix('{')
+                .and_then(|t| t.strip_suffix('}'))
+                .unwrap_or("")
+                .trim();
+            if !inner.is_empty() {
+                json.push(',');
+                json.push_str(inner);
+            }
+        }
+        json.push('}');
+        Payload::from_json(json.into()).ok()
+    }
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    // serde_json's string escaping, without building a Value.
+    match serde_json::to_string(s) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str("\"\""),
+    }
+}

@@ -1,0 +1,172 @@
+//! Borrowed views of one namespace socket: [`SocketRef`] to look, [`SocketMut`] to act.
+
+use std::time::Instant;
+
+use crate::codec::Payload;
+use crate::config::ConfigError;
+use crate::emit::{AckReplyError, EmitError, EmitOptions, Emitted};
+use crate::event::DisconnectReason;
+use crate::manager::{Manager, ReadyState};
+use crate::socket::Socket;
+
+/// A read-only view of a namespace socket.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketRef<'a> {
+    socket: &'a Socket,
+}
+
+impl<'a> SocketRef<'a> {
+    pub(crate) fn new(socket: &'a Socket) -> Self {
+        Self { socket }
+    }
+
+    /// The namespace.
+    pub fn nsp(&self) -> &'a str {
+        &self.socket.nsp
+    }
+
+    /// The socket id the server assigned, while connected.
+    pub fn id(&self) -> Option<&'a str> {
+        self.socket.id.as_deref()
+    }
+
+    /// Whether the namespace is connected.
+    pub fn connected(&self) -> bool {
+        self.socket.connected
+    }
+
+    /// Whether the socket (re)connects whenever the manager (re)opens. False after
+    /// `disconnect()`, a server DISCONNECT, or a CONNECT_ERROR.
+    pub fn active(&self) -> bool {
+        self.socket.active
+    }
+
+    /// Whether the last connection restored the previous session.
+    pub fn recovered(&self) -> bool {
+        self.socket.recovered
+    }
+
+    /// Emits waiting for the namespace to connect.
+    pub fn buffered(&self) -> usize {
+        self.socket.send_buffer.len()
+    }
+
+    /// Emits in the retry queue.
+    pub fn queued(&self) -> usize {
+        self.socket.queue.len()
+    }
+
+    /// Emits waiting for their ack.
+    pub fn pending_acks(&self) -> usize {
+        self.socket.acks.len()
+    }
+}
+
+/// A mutable view of a namespace socket, borrowed from its [`Manager`].
+#[derive(Debug)]
+pub struct SocketMut<'a> {
+    manager: &'a mut Manager,
+    index: usize,
+}
+
+impl<'a> SocketMut<'a> {
+    pub(crate) fn new(manager: &'a mut Manager, index: usize) -> Self {
+        Self { manager, index }
+    }
+
+    /// A read-only view.
+    pub fn get(&self) -> SocketRef<'_> {
+        SocketRef::new(&self.manager.sockets[self.index])
+    }
+
+    /// Connects the namespace: the socket becomes active, the manager opens if needed, and
+    /// CONNECT goes out as soon as the connection is open. No-op when connected.
+    pub fn connect(&mut self, now: Instant) {
+        let now = self.manager.clamp(now);
+        let socket = &mut self.manager.sockets[self.index];
+        if socket.connected {
+            return;
+        }
+        socket.active = true;
+        if !self.manager.is_reconnecting() {
+            self.manager.open(now);
+        }
+        if self.manager.ready_state() == ReadyState::Open {
+            self.manager.connect_namespace(now, self.index);
+        }
+    }
+
+    /// Disconnects the namespace ("io client disconnect"): DISCONNECT goes out if connected,
+    /// the socket becomes inactive, and the manager closes when no socket is active.
+    pub fn disconnect(&mut self, now: Instant) {
+        let now = self.manager.clamp(now);
+        let socket = &self.manager.sockets[self.index];
+        let connected = socket.connected;
+        if connected {
+            let packet = crate::codec::Packet::disconnect(&socket.nsp);
+            self.manager.write(now, &packet);
+        }
+        self.manager.sockets[self.index].active = false;
+        self.manager.sockets[self.index].connect_sent = false;
+        if connected {
+            self.manager
+                .socket_closed(now, self.index, DisconnectReason::IoClientDisconnect);
+        }
+        self.manager.maybe_close_after_destroy(now);
+    }
+
+    /// Emits `payload` (`[event name, args...]`, built with [`Payload::from_serialize`]).
+    ///
+    /// Written at once when connected; otherwise kept until the namespace connects and then
+    /// sent once, in order. Volatile emits are dropped instead when the connection cannot take
+    /// them. With `retries`, emits go through the at-least-once queue.
+    pub fn emit(
+        &mut self,
+        now: Instant,
+        payload: Payload,
+        options: EmitOptions,
+    ) -> Result<Emitted, EmitError> {
+        let now = self.manager.clamp(now);
+        self.manager.emit(now, self.index, payload, options)
+    }
+
+    /// Answers the server's ack request `id` (from [`crate::Event::Message`]) with `payload`,
+    /// a JSON array of the ack arguments (binary allowed).
+    pub fn ack(&mut self, now: Instant, id: u64, payload: Payload) -> Result<(), AckReplyError> {
+        let now = self.manager.clamp(now);
+        self.manager.reply_ack(now, self.index, id, payload)
+    }
+
+    /// Sets the CONNECT payload, used from the next CONNECT on; `None` sends none. Must be a
+    /// JSON object without binary.
+    pub fn set_auth(&mut self, auth: Option<Payload>) -> Result<(), ConfigError> {
+        if let Some(a) = &auth
+            && (a.has_binary() || !a.json().starts_with(b"{"))
+        {
+            return Err(ConfigError::InvalidAuth);
+        }
+        self.manager.sockets[self.index].auth = auth;
+        Ok(())
+    }
+
+    /// Drops the emits waiting for the namespace to connect; their acks fail as disconnected.
+    pub fn clear_send_buffer(&mut self, now: Instant) {
+        let now = self.manager.clamp(now);
+        self.manager.sockets[self.index].send_buffer.clear();
+        if !self.manager.sockets[self.index].connected {
+            self.manager.clear_acks(now, self.index);
+        }
+    }
+}
+
+impl Manager {
+    pub(crate) fn connect_namespace(&mut self, now: Instant, index: usize) {
+        let socket = &mut self.sockets[index];
+        if socket.connect_sent || socket.connected {
+            return;
+        }
+        socket.connect_sent = true;
+        let packet = crate::codec::Packet::connect(&socket.nsp, socket.connect_payload());
+        self.write(now, &packet);
+    }
+}
