@@ -78,6 +78,8 @@ pub struct Manager {
     pub(crate) report_outgoing: bool,
     last_now: Instant,
     encode_buf: Vec<Message>,
+    /// Inside [`Manager::pump`].
+    pumping: bool,
 }
 
 impl Manager {
@@ -117,6 +119,7 @@ impl Manager {
             report_outgoing: false,
             last_now: now,
             encode_buf: Vec::new(),
+            pumping: false,
         })
     }
 
@@ -426,6 +429,18 @@ impl Manager {
     /// Drains the current engine, forwarding its transmits and handling its events, until it
     /// has nothing more (handling an event may make it produce more).
     pub(crate) fn pump(&mut self, now: Instant) {
+        // Handling an event may write (and so call back here); the outer loop drains what
+        // that produced. Re-entering would hand later engine events over before the
+        // current one's own events, out of order.
+        if self.pumping {
+            return;
+        }
+        self.pumping = true;
+        self.pump_inner(now);
+        self.pumping = false;
+    }
+
+    fn pump_inner(&mut self, now: Instant) {
         loop {
             let Some(slot) = self.engine.as_mut() else {
                 return;

@@ -413,3 +413,66 @@ fn time_going_backwards_is_tolerated() {
     assert_eq!(h.take_sent(), [r#"42["x"]"#]);
     assert!(h.manager.socket("/").expect("socket").connected());
 }
+
+/// Over polling one response can carry the CONNECT reply and the first event; the buffered
+/// emits written on the reply must not let the event overtake `connect`.
+#[test]
+fn connect_comes_before_events_of_the_same_payload() {
+    use engineio_proto::{HttpResponse, PollRequest, Transmit};
+    use socketio_proto::Output;
+    let mut c = config();
+    c.engine.transports = vec![engineio_proto::TransportKind::Polling];
+    let mut h = Harness::new(c);
+    let now = h.now;
+    let mut socket = h
+        .manager
+        .add_socket("/", SocketConfig::default())
+        .expect("socket");
+    socket.connect(now);
+    socket
+        .emit(now, payload(&("early",)), EmitOptions::default())
+        .expect("emit");
+    let mut gets = Vec::new();
+    let mut events = Vec::new();
+    let respond = |h: &mut Harness, gets: &mut Vec<_>, body: &str| {
+        let transport = gets.pop().expect("a GET in flight");
+        h.manager.handle_http_response(
+            h.now,
+            transport,
+            PollRequest::Get,
+            HttpResponse::new(200, body.to_owned()),
+        );
+    };
+    let drain = |h: &mut Harness, gets: &mut Vec<_>, events: &mut Vec<Event>| {
+        while let Some(out) = h.manager.poll_output() {
+            match out {
+                Output::Transmit(Transmit::HttpGet { transport, .. }) => gets.push(transport),
+                Output::Transmit(Transmit::HttpPost { transport, .. }) => {
+                    h.manager.handle_http_response(
+                        h.now,
+                        transport,
+                        PollRequest::Post,
+                        HttpResponse::new(200, "ok"),
+                    )
+                }
+                Output::Event(Event::RememberUpgrade(_)) | Output::Transmit(_) => {}
+                Output::Event(e) => events.push(e),
+            }
+        }
+    };
+    drain(&mut h, &mut gets, &mut events);
+    respond(&mut h, &mut gets, support::HANDSHAKE);
+    drain(&mut h, &mut gets, &mut events);
+    respond(&mut h, &mut gets, "40{\"sid\":\"s\"}\u{1e}42[\"welcome\"]");
+    drain(&mut h, &mut gets, &mut events);
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| match e {
+            Event::Open => "open",
+            Event::Connect { .. } => "connect",
+            Event::Message { .. } => "message",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(names, ["open", "connect", "message"]);
+}

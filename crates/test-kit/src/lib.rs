@@ -34,12 +34,45 @@
 //! assert_eq!(sim.transcript().frames(Side::Server).last().unwrap(), "4hello");
 //! ```
 
+//!
+//! # What a transcript test looks like
+//!
+//! Run a scenario, then compare [`Sim::lines`] with the expected exchange: `#n` names an HTTP
+//! exchange, `wsn` a WebSocket, `t=*` masks the cache-buster. The fake server records what it
+//! receives when it receives it and what it sends when it sends it, so a parked GET's answer
+//! appears where the server released it. [`Transcript`]'s `Display` adds times and link notes
+//! (resets, transmissions lost in a cut), which is what a failing assertion should print.
+//!
+//! # Failures
+//!
+//! The server checks the client as it goes: a second GET while one is parked, a POST while
+//! one is in flight (seen by the simulation), a client ping, a bad query, a frame on a closed
+//! WebSocket, `5` with a request still in flight... In strict mode (the default) the first
+//! [`Violation`] panics with the transcript; otherwise they are listed by
+//! [`Sim::violations`]. A client whose `handle_timeout` does not clear the deadline it fired,
+//! or that keeps producing work at one instant, makes the simulation panic too.
+//!
+//! # The link
+//!
+//! See [`link`](Link): latency drawn per transmission, WebSocket frames kept in order, random
+//! resets that both ends hear about, and cuts during which everything vanishes silently (only
+//! heartbeats notice).
+//!
+//! # Extending
+//!
+//! - Another client (the Socket.IO manager): implement [`SansIoClient`] for it; its transmits
+//!   are the engine's, its events are its own.
+//! - Another server behaviour (a fake Socket.IO server): implement [`Application`]; it sees
+//!   each session's opening, messages and close, and can send, send malformed bytes or close
+//!   through [`SessionCtx`]. Scripted steps go through [`Sim::with_server`].
+
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod clock;
 mod driven;
 mod link;
+pub mod node;
 mod rng;
 mod server;
 mod sim;

@@ -1,0 +1,154 @@
+//! Event arguments both ways: [`EmitArgs`] turns a tuple into `[event, a, b, ...]`, and
+//! [`Args`] reads received arguments as typed values straight from the frame's bytes.
+
+use serde::de::DeserializeOwned;
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+use socketio_proto::codec::Payload;
+
+use crate::error::Error;
+
+/// Arguments of an emit or an ack: `()`, a tuple of serializable values (binary as
+/// `bytes::Bytes`, anywhere inside), or [`ArgsVec`] for a dynamic count.
+pub trait EmitArgs {
+    /// How many arguments.
+    fn count(&self) -> usize;
+    /// Serializes each argument as the next element of `seq`.
+    fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error>;
+}
+
+impl EmitArgs for () {
+    fn count(&self) -> usize {
+        0
+    }
+    fn serialize_each<S: SerializeSeq>(&self, _: &mut S) -> Result<(), S::Error> {
+        Ok(())
+    }
+}
+
+macro_rules! tuple_args {
+    ($($name:ident $idx:tt),+; $n:expr) => {
+        impl<$($name: Serialize),+> EmitArgs for ($($name,)+) {
+            fn count(&self) -> usize {
+                $n
+            }
+            fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
+                $(seq.serialize_element(&self.$idx)?;)+
+                Ok(())
+            }
+        }
+    };
+}
+
+tuple_args!(A 0; 1);
+tuple_args!(A 0, B 1; 2);
+tuple_args!(A 0, B 1, C 2; 3);
+tuple_args!(A 0, B 1, C 2, D 3; 4);
+tuple_args!(A 0, B 1, C 2, D 3, E 4; 5);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5; 6);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6; 7);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7; 8);
+
+/// A dynamic number of arguments of one type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgsVec<T>(pub Vec<T>);
+
+impl<T: Serialize> EmitArgs for ArgsVec<T> {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+    fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
+        self.0.iter().try_for_each(|v| seq.serialize_element(v))
+    }
+}
+
+/// `[event, args...]` (or `[args...]` without an event) as one serializable array.
+struct Data<'a, A> {
+    event: Option<&'a str>,
+    args: &'a A,
+}
+
+impl<A: EmitArgs> Serialize for Data<'_, A> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer
+            .serialize_seq(Some(self.args.count() + usize::from(self.event.is_some())))?;
+        if let Some(event) = self.event {
+            seq.serialize_element(event)?;
+        }
+        self.args.serialize_each(&mut seq)?;
+        seq.end()
+    }
+}
+
+pub(crate) fn event_payload<A: EmitArgs>(event: &str, args: &A) -> Result<Payload, Error> {
+    Payload::from_serialize(&Data {
+        event: Some(event),
+        args,
+    })
+    .map_err(|e| Error::Payload(e.to_string()))
+}
+
+pub(crate) fn ack_payload<A: EmitArgs>(args: &A) -> Result<Payload, Error> {
+    Payload::from_serialize(&Data { event: None, args }).map_err(|e| Error::Payload(e.to_string()))
+}
+
+/// Received arguments: an event's (after its name) or an ack's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Args {
+    payload: Payload,
+    skip: usize,
+}
+
+impl Args {
+    pub(crate) fn new(payload: Payload, skip: usize) -> Self {
+        Self { payload, skip }
+    }
+
+    /// How many arguments.
+    pub fn len(&self) -> usize {
+        self.payload.len().saturating_sub(self.skip)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Argument `index` as a `T` (binary arrives as `bytes::Bytes`).
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, Error> {
+        self.payload
+            .arg(self.skip + index)
+            .map_err(|e| Error::Payload(e.to_string()))
+    }
+
+    /// All arguments as one `T`, usually a tuple: `let (name, age): (String, u8) = args.parse()?`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        self.payload.args(self.skip).or_else(|e| {
+            // No arguments also reads as `()` or `None`: "the ack came, with nothing".
+            if self.is_empty() {
+                serde_json::from_str("null").map_err(|_| Error::Payload(e.to_string()))
+            } else {
+                Err(Error::Payload(e.to_string()))
+            }
+        })
+    }
+
+    /// Argument `index` borrowed from the received bytes (e.g. `&str` without copying).
+    pub fn get_borrowed<'a, T: serde::Deserialize<'a>>(&'a self, index: usize) -> Result<T, Error> {
+        self.payload
+            .arg(self.skip + index)
+            .map_err(|e| Error::Payload(e.to_string()))
+    }
+
+    /// The whole packet data, including the event name for events.
+    pub fn payload(&self) -> &Payload {
+        &self.payload
+    }
+
+    /// The arguments as JSON values (binary attachments shown as placeholders).
+    pub fn to_values(&self) -> Vec<serde_json::Value> {
+        match self.payload.to_value() {
+            serde_json::Value::Array(items) => items.into_iter().skip(self.skip).collect(),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! The one driver loop: owns the sans-IO manager, performs its transmits through the runtime,
+//! feeds back what happened, and hands events to listeners, streams and ack futures.
+//!
+//! Each turn: 1. take every ready command or IO report and feed it to the manager;
+//! 2. drain `poll_output()`: start IO for transmits, deliver events; 3. publish socket status;
+//! 4. wait for the next command, IO report or the manager's deadline.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use engineio_proto::{Header, HttpResponse, PollRequest, Transmit, TransportId, WsFrame};
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures_channel::oneshot;
+use futures_util::StreamExt;
+use futures_util::future::{Either, select};
+use socketio_proto::codec::Payload;
+use socketio_proto::{AckError, EmitId, EmitOptions, Event, Manager, Output, SocketConfig};
+
+use crate::args::Args;
+use crate::events::{AckSender, ManagerEvent, Message, SocketEvent};
+use crate::runtime::{BoxFuture, HttpRequest, Runtime, TransportFailure, WsRequest, WsSink};
+use crate::shared::{ManagerShared, lock};
+
+pub(crate) type AckReply = oneshot::Sender<Result<Payload, AckError>>;
+
+/// What handles and IO tasks tell the driver.
+pub(crate) enum Command {
+    AddSocket {
+        nsp: String,
+        config: SocketConfig,
+        auth: Option<Payload>,
+    },
+    Connect {
+        nsp: String,
+    },
+    Disconnect {
+        nsp: String,
+    },
+    Emit {
+        nsp: String,
+        payload: Payload,
+        options: EmitOptions,
+        reply: Option<AckReply>,
+    },
+    Ack {
+        nsp: String,
+        id: u64,
+        payload: Payload,
+    },
+    SetAuth {
+        nsp: String,
+        auth: Option<Payload>,
+    },
+    Open,
+    Close,
+    /// The last user handle is gone.
+    Shutdown,
+    Http {
+        transport: TransportId,
+        request: PollRequest,
+        result: Result<HttpResponse, TransportFailure>,
+    },
+    WsOpened {
+        transport: TransportId,
+        headers: Vec<Header>,
+        sink: Box<dyn WsSink>,
+    },
+    WsFrame {
+        transport: TransportId,
+        frame: WsFrame,
+    },
+    WsClosed {
+        transport: TransportId,
+        error: Option<String>,
+    },
+}
+
+pub(crate) struct Driver {
+    manager: Manager,
+    runtime: Arc<dyn Runtime>,
+    shared: Arc<ManagerShared>,
+    tx: UnboundedSender<Command>,
+    rx: UnboundedReceiver<Command>,
+    acks: HashMap<EmitId, AckReply>,
+    /// Open WebSockets' writer tasks, by transport.
+    writers: HashMap<TransportId, UnboundedSender<WsFrame>>,
+    /// WebSockets asked for and not closed since.
+    wanted: std::collections::HashSet<TransportId>,
+    shutdown: bool,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        manager: Manager,
+        runtime: Arc<dyn Runtime>,
+        shared: Arc<ManagerShared>,
+    ) -> (Self, UnboundedSender<Command>) {
+        let (tx, rx) = unbounded();
+        let driver = Self {
+            manager,
+            runtime,
+            shared,
+            tx: tx.clone(),
+            rx,
+            acks: HashMap::new(),
+            writers: HashMap::new(),
+            wanted: std::collections::HashSet::new(),
+            shutdown: false,
+        };
+        (driver, tx)
+    }
+
+    /// Runs until the last handle is dropped.
+    pub(crate) async fn run(mut self) {
+        let mut sleep: Option<(Instant, BoxFuture<'static, ()>)> = None;
+        loop {
+            self.drain();
+            if self.shutdown {
+                return;
+            }
+            let deadline = self.manager.poll_timeout();
+            if sleep.as_ref().map(|(at, _)| Some(*at)) != Some(deadline) {
+                sleep = deadline.map(|at| (at, self.runtime.sleep_until(at)));
+            }
+            let command = match sleep.as_mut() {
+                Some((_, timer)) => match select(self.rx.next(), timer.as_mut()).await {
+                    Either::Left((command, _)) => command,
+                    Either::Right(((), _)) => {
+                        sleep = None;
+                        let now = self.runtime.now();
+                        self.manager.handle_timeout(now);
+                        continue;
+                    }
+                },
+                None => self.rx.next().await,
+            };
+            let Some(command) = command else {
+                return;
+            };
+            self.handle(command);
+            // Take whatever else is ready before draining: fewer turns under load.
+            while let Ok(command) = self.rx.try_recv() {
+                self.handle(command);
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        let now = self.runtime.now();
+        match command {
+            Command::AddSocket { nsp, config, auth } => {
+                if let Ok(mut socket) = self.manager.add_socket(&nsp, config)
+                    && let Err(e) = socket.set_auth(auth)
+                {
+                    tracing::warn!(nsp, error = %e, "auth refused");
+                }
+            }
+            Command::Connect { nsp } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp) {
+                    s.connect(now);
+                }
+            }
+            Command::Disconnect { nsp } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp) {
+                    s.disconnect(now);
+                }
+            }
+            Command::Emit {
+                nsp,
+                payload,
+                options,
+                reply,
+            } => {
+                let Some(mut socket) = self.manager.socket_mut(&nsp) else {
+                    return;
+                };
+                match socket.emit(now, payload, options) {
+                    Ok(emitted) => {
+                        if let Some(reply) = reply {
+                            self.acks.insert(emitted.id, reply);
+                        }
+                    }
+                    Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
+                }
+            }
+            Command::Ack { nsp, id, payload } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp)
+                    && let Err(e) = s.ack(now, id, payload)
+                {
+                    tracing::debug!(nsp, error = %e, "ack not sent");
+                }
+            }
+            Command::SetAuth { nsp, auth } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp)
+                    && let Err(e) = s.set_auth(auth)
+                {
+                    tracing::warn!(nsp, error = %e, "auth refused");
+                }
+            }
+            Command::Open => self.manager.open(now),
+            Command::Close => self.manager.close(now),
+            Command::Shutdown => {
+                self.manager.close(now);
+                self.shutdown = true;
+            }
+            Command::Http {
+                transport,
+                request,
+                result,
+            } => match result {
+                Ok(response) => self
+                    .manager
+                    .handle_http_response(now, transport, request, response),
+                Err(e) => self.manager.handle_http_error(now, transport, request, e.0),
+            },
+            Command::WsOpened {
+                transport,
+                headers,
+                sink,
+            } => {
+                if !self.wanted.contains(&transport) {
+                    // Closed while it was connecting: let it go.
+                    let mut sink = sink;
+                    self.runtime
+                        .spawn(Box::pin(async move { sink.close().await }));
+                    return;
+                }
+                let (tx, rx) = unbounded();
+                self.writers.insert(transport, tx);
+                self.runtime.spawn(Box::pin(write_frames(sink, rx)));
+                self.manager.handle_ws_open(now, transport, &headers);
+            }
+            Command::WsFrame { transport, frame } => {
+                self.manager.handle_ws_frame(now, transport, frame);
+            }
+            Command::WsClosed { transport, error } => {
+                self.wanted.remove(&transport);
+                self.writers.remove(&transport);
+                self.manager.handle_ws_close(now, transport, error);
+            }
+        }
+    }
+
+    /// Step 2 and 3 of the loop.
+    fn drain(&mut self) {
+        let report_outgoing = lock(&self.shared.sockets)
+            .values()
+            .any(|s| s.wants_outgoing());
+        self.manager.set_report_outgoing(report_outgoing);
+        let mut touched = false;
+        while let Some(output) = self.manager.poll_output() {
+            match output {
+                Output::Transmit(t) => self.transmit(t),
+                Output::Event(e) => {
+                    touched = true;
+                    self.deliver(e);
+                }
+            }
+        }
+        if touched {
+            self.publish_status();
+        }
+    }
+
+    fn publish_status(&self) {
+        for (nsp, shared) in lock(&self.shared.sockets).iter() {
+            if let Some(socket) = self.manager.socket(nsp) {
+                let mut status = lock(&shared.status);
+                status.id = socket.id().map(str::to_owned);
+                status.connected = socket.connected();
+                status.active = socket.active();
+                status.recovered = socket.recovered();
+            }
+        }
+    }
+
+    fn transmit(&mut self, transmit: Transmit) {
+        match transmit {
+            Transmit::HttpGet {
+                transport,
+                url,
+                headers,
+            } => self.http(
+                transport,
+                PollRequest::Get,
+                HttpRequest {
+                    post: false,
+                    url,
+                    headers,
+                    body: bytes::Bytes::new(),
+                },
+            ),
+            Transmit::HttpPost {
+                transport,
+                url,
+                headers,
+                body,
+            } => self.http(
+                transport,
+                PollRequest::Post,
+                HttpRequest {
+                    post: true,
+                    url,
+                    headers,
+                    body,
+                },
+            ),
+            Transmit::WsOpen {
+                transport,
+                url,
+                headers,
+                protocols,
+            } => {
+                self.wanted.insert(transport);
+                let request = WsRequest {
+                    url,
+                    headers,
+                    protocols,
+                };
+                let connecting = self.runtime.websocket(request);
+                let tx = self.tx.clone();
+                self.runtime
+                    .spawn(Box::pin(read_frames(transport, connecting, tx)));
+            }
+            Transmit::WsSend { transport, frame } => {
+                if let Some(writer) = self.writers.get(&transport) {
+                    let _ = writer.unbounded_send(frame);
+                }
+            }
+            Transmit::WsClose { transport } => {
+                self.wanted.remove(&transport);
+                // Dropping the writer's channel makes it send a close frame.
+                self.writers.remove(&transport);
+            }
+        }
+    }
+
+    fn http(&self, transport: TransportId, request: PollRequest, http: HttpRequest) {
+        let pending = self.runtime.http(http);
+        let tx = self.tx.clone();
+        self.runtime.spawn(Box::pin(async move {
+            let result = pending.await;
+            let _ = tx.unbounded_send(Command::Http {
+                transport,
+                request,
+                result,
+            });
+        }));
+    }
+
+    fn deliver(&mut self, event: Event) {
+        let manager_event = match event {
+            Event::Open => Some(ManagerEvent::Open),
+            Event::Close { reason, .. } => Some(ManagerEvent::Close(reason)),
+            Event::Error(e) => Some(ManagerEvent::Error(e.to_string())),
+            Event::Ping => Some(ManagerEvent::Ping),
+            Event::Upgrade(kind) => Some(ManagerEvent::Upgrade(kind)),
+            Event::ReconnectAttempt(n) => {
+                self.run_reconnect_hooks(n);
+                Some(ManagerEvent::ReconnectAttempt(n))
+            }
+            Event::Reconnect(n) => Some(ManagerEvent::Reconnect(n)),
+            Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e.to_string())),
+            Event::ReconnectFailed => Some(ManagerEvent::ReconnectFailed),
+            Event::Connect { nsp, recovered, .. } => {
+                self.to_socket(&nsp, SocketEvent::Connect { recovered });
+                None
+            }
+            Event::ConnectError { nsp, error } => {
+                self.to_socket(&nsp, SocketEvent::ConnectError(error));
+                None
+            }
+            Event::Disconnect { nsp, reason } => {
+                self.to_socket(&nsp, SocketEvent::Disconnect(reason));
+                None
+            }
+            Event::Message {
+                nsp,
+                payload,
+                ack,
+                offset,
+            } => {
+                let event = payload
+                    .event_name()
+                    .map(|n| n.into_owned())
+                    .unwrap_or_default();
+                let ack = ack.map(|id| AckSender {
+                    tx: self.tx.clone(),
+                    nsp: nsp.clone(),
+                    id,
+                });
+                let message = Message::new(event, Args::new(payload, 1), offset, ack);
+                if let Some(socket) = self.shared.socket(&nsp) {
+                    socket.deliver_message(&message);
+                }
+                None
+            }
+            Event::Ack { emit, result, .. } => {
+                if let Some(reply) = self.acks.remove(&emit) {
+                    let _ = reply.send(result);
+                }
+                None
+            }
+            Event::Outgoing { nsp, payload } => {
+                if let Some(socket) = self.shared.socket(&nsp) {
+                    socket.deliver_outgoing(&payload);
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(event) = manager_event {
+            self.shared.deliver(event);
+        }
+    }
+
+    fn to_socket(&self, nsp: &str, event: SocketEvent) {
+        self.publish_status();
+        if let Some(socket) = self.shared.socket(nsp) {
+            socket.deliver_lifecycle(event);
+        }
+    }
+
+    fn run_reconnect_hooks(&mut self, attempt: u32) {
+        let hooks: Vec<_> = lock(&self.shared.listeners)
+            .reconnect_hooks
+            .iter()
+            .map(|(_, h)| h.clone())
+            .collect();
+        let mut context = crate::ReconnectContext {
+            manager: &mut self.manager,
+        };
+        for hook in hooks {
+            hook(attempt, &mut context);
+        }
+    }
+}
+
+/// Owns a WebSocket's writing half: sends frames in order, closes when the driver lets go.
+async fn write_frames(mut sink: Box<dyn WsSink>, mut rx: UnboundedReceiver<WsFrame>) {
+    while let Some(frame) = rx.next().await {
+        if let Err(e) = sink.send(frame).await {
+            tracing::debug!(error = %e, "websocket write failed");
+            // The reader sees the failure too and reports the close.
+            break;
+        }
+    }
+    sink.close().await;
+}
+
+/// Connects a WebSocket, then reports every frame until it closes.
+async fn read_frames(
+    transport: TransportId,
+    connecting: BoxFuture<'static, Result<crate::runtime::WsConnection, TransportFailure>>,
+    tx: UnboundedSender<Command>,
+) {
+    let connection = match connecting.await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = tx.unbounded_send(Command::WsClosed {
+                transport,
+                error: Some(e.0),
+            });
+            return;
+        }
+    };
+    let mut stream = connection.stream;
+    if tx
+        .unbounded_send(Command::WsOpened {
+            transport,
+            headers: connection.headers,
+            sink: connection.sink,
+        })
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        match stream.next().await {
+            Some(Ok(frame)) => {
+                if tx
+                    .unbounded_send(Command::WsFrame { transport, frame })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Some(Err(e)) => {
+                let _ = tx.unbounded_send(Command::WsClosed {
+                    transport,
+                    error: Some(e.0),
+                });
+                return;
+            }
+            None => {
+                let _ = tx.unbounded_send(Command::WsClosed {
+                    transport,
+                    error: None,
+                });
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The client's one error type.
+
+use std::fmt;
+
+pub use socketio_proto::{AckError, ConnectError, DisconnectReason};
+
+/// What went wrong, by whose fault.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Error {
+    /// An option is invalid: fix the option.
+    Config(socketio_proto::ConfigError),
+    /// An emit the protocol forbids (a reserved event name).
+    Emit(socketio_proto::EmitError),
+    /// Arguments that could not be serialized, or an ack/event whose arguments do not match
+    /// the type asked for.
+    Payload(String),
+    /// The ack did not come: timeout, disconnect, or a dropped volatile emit.
+    Ack(AckError),
+    /// Answering the server's ack failed (already answered, or from a previous connection).
+    AckReply(socketio_proto::AckReplyError),
+    /// The client's background task is gone (the manager was dropped).
+    Closed,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "invalid option: {e}"),
+            Self::Emit(e) => e.fmt(f),
+            Self::Payload(e) => write!(f, "payload: {e}"),
+            Self::Ack(e) => write!(f, "no ack: {e}"),
+            Self::AckReply(e) => e.fmt(f),
+            Self::Closed => f.write_str("the client has shut down: create a new one"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<socketio_proto::ConfigError> for Error {
+    fn from(e: socketio_proto::ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl From<engineio_proto::ConfigError> for Error {
+    fn from(e: engineio_proto::ConfigError) -> Self {
+        Self::Config(e.into())
+    }
+}
+
+impl From<socketio_proto::EmitError> for Error {
+    fn from(e: socketio_proto::EmitError) -> Self {
+        Self::Emit(e)
+    }
+}
+
+impl From<AckError> for Error {
+    fn from(e: AckError) -> Self {
+        Self::Ack(e)
+    }
+}

@@ -1,0 +1,99 @@
+//! The async Socket.IO client, runtime-agnostic.
+//!
+//! This crate holds the user API ([`io`], [`Manager`], [`Socket`]) and the one driver loop
+//! that runs the sans-IO [`socketio_proto::Manager`]. It has no runtime of its own: an adapter
+//! crate (`socketio-tokio`, `socketio-async-std`) implements [`Runtime`] and re-exports a
+//! ready `io()`.
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # fn runtime() -> Arc<dyn socketio_client::Runtime> { unimplemented!() }
+//! # async fn demo() -> Result<(), socketio_client::Error> {
+//! use socketio_client::{io, Options};
+//!
+//! let socket = io("http://localhost:3000/chat", Options::default(), runtime())?;
+//! socket.on("message", |msg| println!("{}: {:?}", msg.event, msg.args.to_values()));
+//! socket.emit("hello", ("world", 42))?;
+//! let (echoed,): (String,) = socket.emit_with_ack("echo", ("ping",)).await?;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod args;
+mod driver;
+mod error;
+mod events;
+mod manager;
+mod options;
+mod rng;
+pub mod runtime;
+mod shared;
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+pub use args::{Args, ArgsVec, EmitArgs};
+pub use engineio_proto::TransportKind;
+pub use error::{AckError, ConnectError, DisconnectReason, Error};
+pub use events::{AckSender, ManagerEvent, Message, SocketEvent};
+pub use manager::{Manager, ReconnectContext};
+pub use options::Options;
+pub use runtime::Runtime;
+pub use shared::ListenerId;
+pub use socket::{Emitter, Socket};
+pub use socketio_proto::codec::Payload;
+
+use manager::ManagerInner;
+
+fn cache() -> &'static Mutex<HashMap<String, Weak<ManagerInner>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Weak<ManagerInner>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The cache key of socket.io-client: scheme, host, port (defaulted) and path option.
+fn cache_key(url: &url::Url, options: &Options) -> String {
+    let port = url.port_or_known_default().unwrap_or(0);
+    let host = match url.host() {
+        Some(url::Host::Ipv6(addr)) => format!("[{addr}]"),
+        Some(host) => host.to_string(),
+        None => String::new(),
+    };
+    format!("{}://{host}:{port}{}", url.scheme(), options.path)
+}
+
+/// Connects to the namespace in `url`'s path (`http://host/admin` is namespace `/admin`),
+/// reusing the connection already open to that server unless `force_new`, `multiplex: false`,
+/// or that connection already has a socket for the namespace (socket.io-client's `io()`).
+pub fn io(url: &str, options: Options, runtime: Arc<dyn Runtime>) -> Result<Socket, Error> {
+    let parsed = engineio_proto::parse_server_url(url)?;
+    let nsp = match parsed.path() {
+        "" => "/".to_owned(),
+        p => p.to_owned(),
+    };
+    let key = cache_key(&parsed, &options);
+    let mut cache = cache().lock().unwrap_or_else(|p| p.into_inner());
+    cache.retain(|_, weak| weak.strong_count() > 0);
+    let cached = cache
+        .get(&key)
+        .and_then(Weak::upgrade)
+        .map(|inner| Manager { inner });
+    let same_namespace = cached
+        .as_ref()
+        .is_some_and(|m| m.inner.shared.socket(&nsp).is_some());
+    let new_connection = options.force_new || !options.multiplex || same_namespace;
+    let manager = match cached {
+        Some(m) if !new_connection => m,
+        _ => {
+            let manager = Manager::new(url, options.clone(), runtime)?;
+            if !new_connection {
+                cache.insert(key, Arc::downgrade(&manager.inner));
+            }
+            manager
+        }
+    };
+    drop(cache);
+    manager.socket_with(&nsp, &options)
+}

@@ -1,0 +1,199 @@
+//! The [`Manager`] handle: one connection to a server, shared by the namespace sockets.
+
+use std::sync::Arc;
+
+use futures_channel::mpsc::{UnboundedSender, unbounded};
+use futures_util::Stream;
+use socketio_proto::codec::Payload;
+use url::Url;
+
+use crate::driver::{Command, Driver};
+use crate::error::Error;
+use crate::events::ManagerEvent;
+use crate::options::Options;
+use crate::runtime::Runtime;
+use crate::shared::{ListenerId, ManagerShared, SocketShared, lock};
+use crate::socket::Socket;
+
+/// What a reconnect hook may change before the attempt opens its connection.
+pub struct ReconnectContext<'a> {
+    pub(crate) manager: &'a mut socketio_proto::Manager,
+}
+
+impl std::fmt::Debug for ReconnectContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectContext").finish_non_exhaustive()
+    }
+}
+
+impl ReconnectContext<'_> {
+    /// Replaces the auth payload of the socket for `nsp` (a JSON object).
+    pub fn set_auth(&mut self, nsp: &str, auth: serde_json::Value) -> Result<(), Error> {
+        let payload = Payload::from_serialize(&auth).map_err(|e| Error::Payload(e.to_string()))?;
+        if let Some(mut socket) = self.manager.socket_mut(nsp) {
+            socket.set_auth(Some(payload))?;
+        }
+        Ok(())
+    }
+
+    /// The query parameters of the next handshake, to change.
+    pub fn query_mut(&mut self) -> &mut Vec<(String, String)> {
+        &mut self.manager.engine_config_mut().query
+    }
+
+    /// The extra headers of the next connection, to change.
+    pub fn extra_headers_mut(&mut self) -> &mut Vec<(String, String)> {
+        &mut self.manager.engine_config_mut().extra_headers
+    }
+}
+
+pub(crate) struct ManagerInner {
+    pub(crate) tx: UnboundedSender<Command>,
+    pub(crate) shared: Arc<ManagerShared>,
+    pub(crate) options: Options,
+    pub(crate) url: Url,
+}
+
+impl Drop for ManagerInner {
+    fn drop(&mut self) {
+        let _ = self.tx.unbounded_send(Command::Shutdown);
+    }
+}
+
+/// One connection to a server (an Engine.IO session at a time, reconnected as needed), shared
+/// by the namespace [`Socket`]s created from it. Cheap to clone; the connection shuts down
+/// when the last clone and the last socket are dropped.
+#[derive(Clone)]
+pub struct Manager {
+    pub(crate) inner: Arc<ManagerInner>,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("url", &self.inner.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Manager {
+    /// A manager for the server at `url` (its path is ignored: namespaces come with
+    /// [`Manager::socket`]), running on `runtime`. With `auto_connect` it opens at once.
+    pub fn new(url: &str, options: Options, runtime: Arc<dyn Runtime>) -> Result<Self, Error> {
+        let url = engineio_proto::parse_server_url(url)?;
+        let config = options.manager_config(&url)?;
+        let mut seed = rand_core::OsRng;
+        let rng = Box::new(crate::rng::SplitMix::from_os(&mut seed));
+        let now = runtime.now();
+        let manager = socketio_proto::Manager::new(config, now, rng)?;
+        let shared = Arc::new(ManagerShared::default());
+        let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone());
+        runtime.spawn(Box::pin(driver.run()));
+        if options.auto_connect {
+            let _ = tx.unbounded_send(Command::Open);
+        }
+        Ok(Self {
+            inner: Arc::new(ManagerInner {
+                tx,
+                shared,
+                options,
+                url,
+            }),
+        })
+    }
+
+    /// The socket for namespace `nsp` with the manager's options; the same socket every time
+    /// for the same namespace.
+    pub fn socket(&self, nsp: &str) -> Result<Socket, Error> {
+        self.socket_with(nsp, &self.inner.options.clone())
+    }
+
+    /// The socket for `nsp` with its own socket options (`auth`, `ack_timeout`, `retries`,
+    /// `auto_connect`).
+    pub fn socket_with(&self, nsp: &str, options: &Options) -> Result<Socket, Error> {
+        let nsp = if nsp.is_empty() { "/" } else { nsp };
+        if !nsp.starts_with('/') {
+            return Err(socketio_proto::ConfigError::InvalidNamespace(nsp.to_owned()).into());
+        }
+        let existing = self.inner.shared.socket(nsp);
+        let shared = match existing {
+            Some(shared) => shared,
+            None => {
+                let config = options.socket_config()?;
+                let auth = match &options.auth {
+                    Some(a) => Some(
+                        Payload::from_serialize(a).map_err(|e| Error::Payload(e.to_string()))?,
+                    ),
+                    None => None,
+                };
+                let shared = Arc::new(SocketShared::new(nsp.to_owned()));
+                lock(&self.inner.shared.sockets).insert(nsp.to_owned(), shared.clone());
+                self.send(Command::AddSocket {
+                    nsp: nsp.to_owned(),
+                    config,
+                    auth,
+                })?;
+                shared
+            }
+        };
+        let socket = Socket::new(self.clone(), shared);
+        if options.auto_connect && !socket.active() {
+            socket.connect();
+        }
+        Ok(socket)
+    }
+
+    /// Opens the connection if it is not open or opening.
+    pub fn open(&self) {
+        let _ = self.send(Command::Open);
+    }
+
+    /// Closes the connection and stops reconnecting (socket.io-client's
+    /// `manager.disconnect()`); sockets reconnect when connected again.
+    pub fn close(&self) {
+        let _ = self.send(Command::Close);
+    }
+
+    /// Calls `f` for every manager event (open, close, error, ping, reconnect_*...).
+    pub fn on(&self, f: impl Fn(&ManagerEvent) + Send + Sync + 'static) -> ListenerId {
+        let id = self.inner.shared.listener_id();
+        lock(&self.inner.shared.listeners)
+            .events
+            .push((id, Arc::new(f)));
+        id
+    }
+
+    /// Runs `hook` when a reconnection attempt starts, before it connects: the place to
+    /// refresh a token in `auth` or `query`.
+    pub fn on_reconnect_attempt(
+        &self,
+        hook: impl Fn(u32, &mut ReconnectContext<'_>) + Send + Sync + 'static,
+    ) -> ListenerId {
+        let id = self.inner.shared.listener_id();
+        lock(&self.inner.shared.listeners)
+            .reconnect_hooks
+            .push((id, Arc::new(hook)));
+        id
+    }
+
+    /// Removes a listener or hook.
+    pub fn off(&self, id: ListenerId) {
+        let mut l = lock(&self.inner.shared.listeners);
+        l.events.retain(|(i, _)| *i != id);
+        l.reconnect_hooks.retain(|(i, _)| *i != id);
+    }
+
+    /// Manager events as a stream, from now on.
+    pub fn events(&self) -> impl Stream<Item = ManagerEvent> + Send + Unpin + 'static {
+        let (tx, rx) = unbounded();
+        lock(&self.inner.shared.listeners).streams.push(tx);
+        rx
+    }
+
+    pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
+        self.inner
+            .tx
+            .unbounded_send(command)
+            .map_err(|_| Error::Closed)
+    }
+}

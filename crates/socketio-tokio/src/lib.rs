@@ -1,0 +1,123 @@
+//! The tokio adapter of the Socket.IO client: tokio timers and tasks, hyper 1 for
+//! long-polling, tokio-tungstenite for WebSocket, rustls (ring) for TLS.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), socketio_tokio::Error> {
+//! use socketio_tokio::{io, Options};
+//!
+//! let socket = io("http://localhost:3000", Options::default())?;
+//! socket.on("news", |msg| println!("{:?}", msg.args.to_values()));
+//! let (reply,): (String,) = socket.emit_with_ack("echo", ("hello",)).await?;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod http;
+mod stream;
+mod tls;
+mod ws;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustls::ClientConfig;
+use socketio_client::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
+
+pub use socketio_client::*;
+pub use tls::TlsOptions;
+
+/// The tokio [`Runtime`]: must be used from within a tokio runtime.
+#[derive(Clone)]
+pub struct TokioRuntime {
+    tls: Arc<ClientConfig>,
+    pool: Arc<http::Pool>,
+}
+
+impl std::fmt::Debug for TokioRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokioRuntime").finish_non_exhaustive()
+    }
+}
+
+impl TokioRuntime {
+    /// A runtime with default TLS (Mozilla roots, verification on).
+    pub fn new() -> Self {
+        Self::with_tls(&TlsOptions::default()).unwrap_or_else(|_| {
+            // The default options always build; keep a usable value regardless.
+            unreachable_default()
+        })
+    }
+
+    /// A runtime with these TLS options.
+    pub fn with_tls(tls: &TlsOptions) -> Result<Self, Error> {
+        let tls = tls
+            .build()
+            .map_err(|e| Error::Payload(format!("TLS options: {e}")))?;
+        Ok(Self {
+            tls,
+            pool: Arc::default(),
+        })
+    }
+
+    /// As a shareable runtime object.
+    pub fn shared(self) -> Arc<dyn Runtime> {
+        Arc::new(self)
+    }
+}
+
+fn unreachable_default() -> TokioRuntime {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| {
+            b.with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        });
+    TokioRuntime {
+        tls: Arc::new(config.unwrap_or_else(|_| panic!("ring supports the default TLS versions"))),
+        pool: Arc::default(),
+    }
+}
+
+impl Default for TokioRuntime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runtime for TokioRuntime {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        tokio::spawn(task);
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
+
+    fn http(
+        &self,
+        request: HttpRequest,
+    ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
+        Box::pin(http::request(self.pool.clone(), self.tls.clone(), request))
+    }
+
+    fn websocket(
+        &self,
+        request: WsRequest,
+    ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
+        Box::pin(ws::open(self.tls.clone(), request))
+    }
+}
+
+/// Connects to the namespace in `url`'s path on the current tokio runtime (see
+/// [`socketio_client::io`]).
+pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
+    socketio_client::io(url, options, TokioRuntime::new().shared())
+}
+
+/// Like [`io`], with TLS options.
+pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
+    socketio_client::io(url, options, TokioRuntime::with_tls(tls)?.shared())
+}

@@ -1,0 +1,128 @@
+//! The real Node.js socket.io server (`node/server.js`, socket.io 4.8 locked by
+//! `node/package-lock.json`), started by the tests themselves on 127.0.0.1 with a free port
+//! and stopped when dropped. Its stdin is a pipe we hold: if the test process dies, the server
+//! sees end-of-file and exits, so nothing is left running.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A running Node.js socket.io server.
+#[derive(Debug)]
+pub struct NodeServer {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+    env: Vec<(String, String)>,
+}
+
+/// Where the server script and its `package.json` live.
+pub fn node_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("node")
+}
+
+/// Installs the locked npm dependencies once per process (`npm ci`), unless present.
+pub fn ensure_installed() {
+    static INSTALLED: Mutex<bool> = Mutex::new(false);
+    let mut done = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+    if *done {
+        return;
+    }
+    let dir = node_dir();
+    if !dir.join("node_modules/socket.io/package.json").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .unwrap_or_else(|e| panic!("npm is needed for the interop tests: {e}"));
+        assert!(status.success(), "npm ci failed in {}", dir.display());
+    }
+    *done = true;
+}
+
+impl NodeServer {
+    /// Starts the server with these environment settings (see `node/server.js`).
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::spawn(env, 0)
+    }
+
+    fn spawn(env: Vec<(String, String)>, port: u16) -> Self {
+        ensure_installed();
+        let mut command = Command::new("node");
+        command
+            .arg("server.js")
+            .current_dir(node_dir())
+            .env("PORT", port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in &env {
+            command.env(k, v);
+        }
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("node is needed for the interop tests: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("the node server exited before listening"))
+                .expect("read server stdout");
+            if let Some(port) = line.strip_prefix("LISTENING ") {
+                break port.trim().parse().expect("a port number");
+            }
+            assert!(Instant::now() < deadline, "the node server did not start");
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            _stdin: stdin,
+            port,
+            env,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (abruptly, like a crash).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills the server and starts it again on the same port with the same settings.
+    pub fn restart(&mut self) {
+        self.kill();
+        let port = self.port;
+        // The port may take a moment to be free again after the kill.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "port {port} stays busy");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        *self = Self::spawn(std::mem::take(&mut self.env), port);
+    }
+}
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
