@@ -350,6 +350,7 @@ impl Driver {
     }
 
     fn deliver(&mut self, event: Event) {
+        trace_event(&event);
         let manager_event = match event {
             Event::Open => Some(ManagerEvent::Open),
             Event::Close { reason, .. } => Some(ManagerEvent::Close(reason)),
@@ -434,6 +435,34 @@ impl Driver {
         for hook in hooks {
             hook(attempt, &mut context);
         }
+    }
+}
+
+/// Logs the connection's lifecycle: connection, upgrade and reconnection at debug/info,
+/// per-message traffic at trace. Payloads, auth and query are never logged.
+fn trace_event(event: &Event) {
+    match event {
+        Event::Open => tracing::debug!("engine open"),
+        Event::Close { reason, description } => {
+            tracing::info!(reason = %reason, description = ?description, "connection closed")
+        }
+        Event::Error(e) => tracing::info!(error = %e, "connection failed"),
+        Event::Upgrade(kind) => tracing::debug!(transport = %kind, "upgraded"),
+        Event::ReconnectAttempt(n) => tracing::info!(attempt = n, "reconnecting"),
+        Event::Reconnect(n) => tracing::info!(attempts = n, "reconnected"),
+        Event::ReconnectError(e) => tracing::debug!(error = %e, "reconnection attempt failed"),
+        Event::ReconnectFailed => tracing::warn!("reconnection gave up"),
+        Event::Connect { nsp, recovered, .. } => {
+            tracing::debug!(nsp, recovered, "namespace connected")
+        }
+        Event::ConnectError { nsp, error } => {
+            tracing::info!(nsp, error = %error, "namespace refused")
+        }
+        Event::Disconnect { nsp, reason } => {
+            tracing::debug!(nsp, reason = %reason, "namespace disconnected")
+        }
+        Event::Message { nsp, .. } => tracing::trace!(nsp, "event received"),
+        _ => {}
     }
 }
 

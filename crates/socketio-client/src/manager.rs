@@ -88,7 +88,11 @@ impl Manager {
         let manager = socketio_proto::Manager::new(config, now, rng)?;
         let shared = Arc::new(ManagerShared::default());
         let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone());
-        runtime.spawn(Box::pin(driver.run()));
+        // One span per connection; the URL without its query, which may hold tokens.
+        let mut shown = url.clone();
+        shown.set_query(None);
+        let span = tracing::info_span!("socketio", url = %shown);
+        runtime.spawn(Box::pin(tracing::Instrument::instrument(driver.run(), span)));
         if options.auto_connect {
             let _ = tx.unbounded_send(Command::Open);
         }
