@@ -7,7 +7,10 @@
 //!   closed;
 //! - nothing at all after the `Close` event, and the close reason never changes;
 //! - `handle_timeout(t)` with `t >= poll_timeout()` moves the deadline past `t`;
-//! - an open client past its heartbeat deadline has a due `poll_timeout`.
+//! - an open client past its heartbeat deadline has a due `poll_timeout`;
+//! - no message before `Open`, no `Upgrade` without `Upgrading`, and no polling request on a
+//!   transport the session upgraded away from;
+//! - once open, every request names the session (`sid`).
 
 #![no_main]
 
@@ -204,6 +207,11 @@ struct Harness {
     ws_dead: BTreeSet<TransportId>,
     closed: Option<engineio_proto::CloseReason>,
     opened: usize,
+    upgrading: bool,
+    /// Polling transports the session left by upgrading.
+    abandoned: BTreeSet<TransportId>,
+    /// The polling transport in use (the last that carried a GET).
+    polling: Option<TransportId>,
 }
 
 impl Harness {
@@ -221,6 +229,19 @@ impl Harness {
                     self.opened += 1;
                     assert_eq!(self.opened, 1, "opened twice");
                 }
+                Output::Event(Event::Message(_)) => {
+                    assert_eq!(self.opened, 1, "message before open")
+                }
+                Output::Event(Event::Upgrading(_)) => {
+                    assert!(!self.upgrading);
+                    self.upgrading = true;
+                }
+                Output::Event(Event::Upgrade(_)) => {
+                    assert!(self.upgrading, "upgrade without upgrading");
+                    self.upgrading = false;
+                    self.abandoned.extend(self.polling);
+                }
+                Output::Event(Event::UpgradeError { .. }) => self.upgrading = false,
                 Output::Event(_) => {}
             }
         }
@@ -231,7 +252,8 @@ impl Harness {
         match t {
             Transmit::HttpGet { transport, url, .. } => {
                 self.note(transport);
-                assert!(url.scheme().starts_with("http"));
+                self.polling = Some(transport);
+                self.http_checks(transport, url.scheme(), url.query());
                 assert!(
                     self.gets.insert(transport),
                     "second GET in flight on {transport:?}"
@@ -270,6 +292,19 @@ impl Harness {
                 self.ws_dead.insert(transport);
             }
         }
+    }
+
+    fn http_checks(&self, transport: TransportId, scheme: &str, query: Option<&str>) {
+        assert!(scheme.starts_with("http"));
+        assert!(
+            !self.abandoned.contains(&transport),
+            "polling after the upgrade"
+        );
+        let has_sid = query
+            .unwrap_or("")
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some("sid"));
+        assert_eq!(has_sid, self.opened == 1, "{query:?}");
     }
 
     fn note(&mut self, id: TransportId) {
@@ -473,6 +508,9 @@ fuzz_target!(|input: Input| {
         ws_dead: BTreeSet::new(),
         closed: None,
         opened: 0,
+        upgrading: false,
+        abandoned: BTreeSet::new(),
+        polling: None,
     };
     h.drain();
 

@@ -65,7 +65,7 @@ fn the_same_seed_gives_the_same_transcript() {
 #[test]
 fn over_a_lossy_link_messages_arrive_in_order_without_duplicates() {
     let mut closed = 0;
-    for seed in 0..40 {
+    for seed in 0..100 {
         for transports in [
             &[TransportKind::Polling][..],
             &[TransportKind::WebSocket][..],
