@@ -443,7 +443,10 @@ impl Driver {
 fn trace_event(event: &Event) {
     match event {
         Event::Open => tracing::debug!("engine open"),
-        Event::Close { reason, description } => {
+        Event::Close {
+            reason,
+            description,
+        } => {
             tracing::info!(reason = %reason, description = ?description, "connection closed")
         }
         Event::Error(e) => tracing::info!(error = %e, "connection failed"),

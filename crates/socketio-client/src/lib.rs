@@ -31,6 +31,8 @@ mod rng;
 pub mod runtime;
 mod shared;
 mod socket;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};

@@ -92,7 +92,10 @@ impl Manager {
         let mut shown = url.clone();
         shown.set_query(None);
         let span = tracing::info_span!("socketio", url = %shown);
-        runtime.spawn(Box::pin(tracing::Instrument::instrument(driver.run(), span)));
+        runtime.spawn(Box::pin(tracing::Instrument::instrument(
+            driver.run(),
+            span,
+        )));
         if options.auto_connect {
             let _ = tx.unbounded_send(Command::Open);
         }

@@ -16,7 +16,6 @@
 
 mod http;
 mod stream;
-mod tls;
 mod ws;
 
 use std::sync::Arc;
@@ -25,8 +24,8 @@ use std::time::Instant;
 use rustls::ClientConfig;
 use socketio_client::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
 
+pub use socketio_client::tls::TlsOptions;
 pub use socketio_client::*;
-pub use tls::TlsOptions;
 
 /// The tokio [`Runtime`]: must be used from within a tokio runtime.
 #[derive(Clone)]

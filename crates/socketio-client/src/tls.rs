@@ -1,4 +1,4 @@
-//! TLS with rustls: verification on by default (chain and host name), extra CAs, client
+//! TLS options for the rustls-based adapters: verification on by default (chain and host name), extra CAs, client
 //! certificates, or a caller-built `rustls::ClientConfig`.
 
 use std::fmt;
