@@ -1,0 +1,125 @@
+//! The async-std / smol adapter of the Socket.IO client.
+//!
+//! async-std is discontinued upstream, so this adapter is built on what async-std itself runs
+//! on: async-io (timers, the reactor), async-net (sockets) and futures-lite, with tasks on
+//! async-global-executor (the executor behind async-std). It therefore serves async-std and smol
+//! applications alike; [`AsyncStdRuntime::with_spawner`] hands tasks to an executor of your
+//! choice (e.g. a `smol::Executor`). Long-polling goes through hyper 1, WebSocket through
+//! async-tungstenite, TLS through rustls (futures-rustls, ring provider).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), socketio_async_std::Error> {
+//! use socketio_async_std::{io, Options};
+//!
+//! let socket = io("http://localhost:3000", Options::default())?;
+//! socket.on("news", |msg| println!("{:?}", msg.args.to_values()));
+//! let (reply,): (String,) = socket.emit_with_ack("echo", ("hello",)).await?;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod http;
+mod stream;
+mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustls::ClientConfig;
+use socketio_client::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
+
+pub use socketio_client::tls::TlsOptions;
+pub use socketio_client::*;
+
+type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
+
+/// The async-std / smol [`Runtime`].
+#[derive(Clone)]
+pub struct AsyncStdRuntime {
+    tls: Arc<ClientConfig>,
+    pool: Arc<http::Pool>,
+    spawner: Spawner,
+}
+
+impl std::fmt::Debug for AsyncStdRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncStdRuntime").finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn spawn_detached(task: impl Future<Output = ()> + Send + 'static) {
+    async_global_executor::spawn(task).detach();
+}
+
+impl AsyncStdRuntime {
+    /// A runtime with default TLS (Mozilla roots, verification on), spawning on
+    /// async-global-executor.
+    pub fn new() -> Result<Self, Error> {
+        Self::with_tls(&TlsOptions::default())
+    }
+
+    /// A runtime with these TLS options.
+    pub fn with_tls(tls: &TlsOptions) -> Result<Self, Error> {
+        let tls = tls
+            .build()
+            .map_err(|e| Error::Payload(format!("TLS options: {e}")))?;
+        Ok(Self {
+            tls,
+            pool: Arc::default(),
+            spawner: Arc::new(spawn_detached::<BoxFuture<'static, ()>>),
+        })
+    }
+
+    /// Spawns the client's tasks with `spawner` instead (e.g. onto a `smol::Executor`).
+    pub fn with_spawner(
+        mut self,
+        spawner: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
+    ) -> Self {
+        self.spawner = Arc::new(spawner);
+        self
+    }
+
+    /// As a shareable runtime object.
+    pub fn shared(self) -> Arc<dyn Runtime> {
+        Arc::new(self)
+    }
+}
+
+impl Runtime for AsyncStdRuntime {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        (self.spawner)(task);
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            async_io::Timer::at(deadline).await;
+        })
+    }
+
+    fn http(
+        &self,
+        request: HttpRequest,
+    ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
+        Box::pin(http::request(self.pool.clone(), self.tls.clone(), request))
+    }
+
+    fn websocket(
+        &self,
+        request: WsRequest,
+    ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
+        Box::pin(ws::open(self.tls.clone(), request))
+    }
+}
+
+/// Connects to the namespace in `url`'s path (see [`socketio_client::io`]).
+pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
+    socketio_client::io(url, options, AsyncStdRuntime::new()?.shared())
+}
+
+/// Like [`io`], with TLS options.
+pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
+    socketio_client::io(url, options, AsyncStdRuntime::with_tls(tls)?.shared())
+}
