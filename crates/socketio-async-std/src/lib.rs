@@ -54,6 +54,10 @@ pub(crate) fn spawn_detached(task: impl Future<Output = ()> + Send + 'static) {
     async_global_executor::spawn(task).detach();
 }
 
+fn spawn_boxed(task: BoxFuture<'static, ()>) {
+    spawn_detached(task);
+}
+
 impl AsyncStdRuntime {
     /// A runtime with default TLS (Mozilla roots, verification on), spawning on
     /// async-global-executor.
@@ -69,7 +73,7 @@ impl AsyncStdRuntime {
         Ok(Self {
             tls,
             pool: Arc::default(),
-            spawner: Arc::new(spawn_detached::<BoxFuture<'static, ()>>),
+            spawner: Arc::new(spawn_boxed),
         })
     }
 
