@@ -24,7 +24,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let socket = io(&url, Options::default())?;
     socket.on_connect(|recovered| println!("connected (recovered: {recovered})"));
-    socket.on("welcome", |msg| println!("server says welcome: {:?}", msg.args.to_values()));
+    socket.on("welcome", |msg| {
+        println!("server says welcome: {:?}", msg.args.to_values())
+    });
     let mut events = socket.events();
 
     // Emitted before the connection is up: buffered, then sent once.
