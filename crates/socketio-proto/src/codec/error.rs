@@ -136,6 +136,8 @@ pub enum ParseError {
     UnexpectedBinary,
     /// A text message arrived while a binary packet was still waiting for attachments.
     UnexpectedText,
+    /// A parser with a binary format (e.g. msgpack) could not read the message.
+    Format(String),
 }
 
 impl fmt::Display for ParseError {
@@ -157,6 +159,7 @@ impl fmt::Display for ParseError {
                 f.write_str("got binary data when not reconstructing a packet")
             }
             Self::UnexpectedText => f.write_str("got plaintext data when reconstructing a packet"),
+            Self::Format(why) => write!(f, "undecodable packet: {why}"),
         }
     }
 }
