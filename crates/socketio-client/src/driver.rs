@@ -88,6 +88,8 @@ pub(crate) struct Driver {
     /// WebSockets asked for and not closed since.
     wanted: std::collections::HashSet<TransportId>,
     shutdown: bool,
+    /// The server's key in the process-wide `remember_upgrade` memory.
+    server: String,
 }
 
 impl Driver {
@@ -95,6 +97,7 @@ impl Driver {
         manager: Manager,
         runtime: Arc<dyn Runtime>,
         shared: Arc<ManagerShared>,
+        server: String,
     ) -> (Self, UnboundedSender<Command>) {
         let (tx, rx) = unbounded();
         let driver = Self {
@@ -107,6 +110,7 @@ impl Driver {
             writers: HashMap::new(),
             wanted: std::collections::HashSet::new(),
             shutdown: false,
+            server,
         };
         (driver, tx)
     }
@@ -357,6 +361,10 @@ impl Driver {
             Event::Error(e) => Some(ManagerEvent::Error(e.to_string())),
             Event::Ping => Some(ManagerEvent::Ping),
             Event::Upgrade(kind) => Some(ManagerEvent::Upgrade(kind)),
+            Event::RememberUpgrade(worked) => {
+                crate::remember_websocket(&self.server, worked);
+                None
+            }
             Event::ReconnectAttempt(n) => {
                 self.run_reconnect_hooks(n);
                 Some(ManagerEvent::ReconnectAttempt(n))

@@ -38,6 +38,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 pub use args::{Args, ArgsVec, EmitArgs};
+/// What is wrong with an Engine.IO option or the URL (inside [`ConfigError::Engine`]).
+pub use engineio_proto::ConfigError as EngineConfigError;
 pub use engineio_proto::TransportKind;
 pub use error::{AckError, ConnectError, DisconnectReason, Error};
 pub use events::{AckSender, ManagerEvent, Message, SocketEvent};
@@ -46,6 +48,7 @@ pub use options::Options;
 pub use runtime::Runtime;
 pub use shared::ListenerId;
 pub use socket::{Emitter, Socket};
+pub use socketio_proto::ConfigError;
 pub use socketio_proto::codec::Payload;
 
 use manager::ManagerInner;
@@ -53,6 +56,26 @@ use manager::ManagerInner;
 fn cache() -> &'static Mutex<HashMap<String, Weak<ManagerInner>>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Weak<ManagerInner>>>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
+}
+
+/// Whether a WebSocket last worked, per server (the cache key), for `remember_upgrade`: the
+/// reference keeps one process-wide flag; keyed by server, one server's failure does not make
+/// another start over polling.
+fn websocket_memory() -> &'static Mutex<HashMap<String, bool>> {
+    static MEMORY: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    MEMORY.get_or_init(Default::default)
+}
+
+/// What the process remembers about `key` (false when nothing).
+pub(crate) fn prior_websocket_success(key: &str) -> bool {
+    let memory = websocket_memory().lock().unwrap_or_else(|p| p.into_inner());
+    memory.get(key).copied().unwrap_or(false)
+}
+
+/// Remembers whether a WebSocket to `key` worked.
+pub(crate) fn remember_websocket(key: &str, worked: bool) {
+    let mut memory = websocket_memory().lock().unwrap_or_else(|p| p.into_inner());
+    memory.insert(key.to_owned(), worked);
 }
 
 /// The cache key of socket.io-client: scheme, host, port (defaulted) and path option.

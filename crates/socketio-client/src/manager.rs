@@ -85,9 +85,12 @@ impl Manager {
         let mut seed = rand_core::OsRng;
         let rng = Box::new(crate::rng::SplitMix::from_os(&mut seed));
         let now = runtime.now();
-        let manager = socketio_proto::Manager::new(config, now, rng)?;
+        let mut manager = socketio_proto::Manager::new(config, now, rng)?;
+        // `remember_upgrade` across managers, as the reference's process-wide flag does.
+        let server = crate::cache_key(&url, &options);
+        manager.set_prior_websocket_success(crate::prior_websocket_success(&server));
         let shared = Arc::new(ManagerShared::default());
-        let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone());
+        let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone(), server);
         // One span per connection; the URL without its query, which may hold tokens.
         let mut shown = url.clone();
         shown.set_query(None);
@@ -191,7 +194,7 @@ impl Manager {
     }
 
     /// Manager events as a stream, from now on.
-    pub fn events(&self) -> impl Stream<Item = ManagerEvent> + Send + Unpin + 'static {
+    pub fn events(&self) -> impl Stream<Item = ManagerEvent> + Send + Unpin + use<> {
         let (tx, rx) = unbounded();
         lock(&self.inner.shared.listeners).streams.push(tx);
         rx

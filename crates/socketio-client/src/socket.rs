@@ -114,7 +114,7 @@ impl Socket {
         &self,
         event: &str,
         args: A,
-    ) -> impl Future<Output = Result<R, Error>> + Send + 'static {
+    ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<A, R> {
         self.emitter().emit_with_ack(event, args)
     }
 
@@ -239,7 +239,7 @@ impl Socket {
 
     /// Everything that happens to this socket from now on, as a stream: an alternative to
     /// callbacks.
-    pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + 'static {
+    pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + use<> {
         let (tx, rx) = unbounded();
         lock(&self.shared.listeners).streams.push(tx);
         rx
@@ -282,7 +282,7 @@ impl Emitter<'_> {
         mut self,
         event: &str,
         args: A,
-    ) -> impl Future<Output = Result<R, Error>> + Send + 'static {
+    ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<A, R> {
         self.options.ack = true;
         let (tx, rx) = oneshot::channel();
         let sent = self.prepare(event, &args).and_then(|payload| {

@@ -1,56 +1,13 @@
 //! Against the real Node.js socket.io 4.8 server, for each transport mode: polling only,
 //! WebSocket only, and polling upgraded to WebSocket.
 
+mod common;
+
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use common::{WAIT, connected, next_event, options};
 use socketio_test_kit::node::NodeServer;
-use socketio_tokio::{
-    ConnectError, DisconnectReason, Options, Socket, SocketEvent, TransportKind, io,
-};
-
-const WAIT: Duration = Duration::from_secs(10);
-
-fn options(mode: &str) -> Options {
-    let transports = match mode {
-        "polling" => vec![TransportKind::Polling],
-        "websocket" => vec![TransportKind::WebSocket],
-        _ => vec![TransportKind::Polling, TransportKind::WebSocket],
-    };
-    Options::default().transports(transports).force_new(true)
-}
-
-/// Waits for the socket's next event matching `pick`.
-async fn next_event<T>(
-    events: &mut (impl futures_util::Stream<Item = SocketEvent> + Unpin),
-    mut pick: impl FnMut(SocketEvent) -> Option<T>,
-) -> T {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let event = events.next().await.expect("event stream open");
-            if let Some(v) = pick(event) {
-                return v;
-            }
-        }
-    })
-    .await
-    .expect("event in time")
-}
-
-async fn connected(
-    socket: &Socket,
-    events: &mut (impl futures_util::Stream<Item = SocketEvent> + Unpin),
-) {
-    if socket.connected() {
-        return;
-    }
-    next_event(events, |e| match e {
-        SocketEvent::Connect { .. } => Some(()),
-        SocketEvent::ConnectError(e) => panic!("connect error: {e}"),
-        _ => None,
-    })
-    .await;
-}
+use socketio_tokio::{ConnectError, DisconnectReason, SocketEvent, io};
 
 async fn echo_and_events(mode: &str) {
     let server = NodeServer::start(&[]);

@@ -5,7 +5,11 @@
 // Settings come from the environment:
 //   PORT, PING_INTERVAL, PING_TIMEOUT, MAX_HTTP_BUFFER_SIZE, TRANSPORTS (comma list),
 //   RECOVERY=1 (connection state recovery), MSGPACK=1, COOKIE=1, PATH_PREFIX,
-//   TLS_KEY / TLS_CERT (PEM files: serve https), SERVER_OPTIONS (extra JSON).
+//   TLS_KEY / TLS_CERT (PEM files: serve https), TLS_CLIENT_CA (PEM: require client
+//   certificates from this CA), SERVER_OPTIONS (extra JSON).
+//
+// Every Engine.IO request and WebSocket handshake is logged (method, URL, headers) and can be
+// read back with the "requests" event; requests for other paths get 404.
 "use strict";
 
 const http = require("http");
@@ -30,19 +34,43 @@ if (env.MSGPACK === "1") options.parser = require("socket.io-msgpack-parser");
 if (env.COOKIE === "1") options.cookie = { name: "io", httpOnly: true, path: "/" };
 if (env.SERVER_OPTIONS) Object.assign(options, JSON.parse(env.SERVER_OPTIONS));
 
-const httpServer = env.TLS_KEY
-  ? https.createServer({ key: fs.readFileSync(env.TLS_KEY), cert: fs.readFileSync(env.TLS_CERT) })
-  : http.createServer();
+const tlsOptions = () => {
+  const tls = { key: fs.readFileSync(env.TLS_KEY), cert: fs.readFileSync(env.TLS_CERT) };
+  if (env.TLS_CLIENT_CA) {
+    // Mutual TLS: only clients with a certificate from this CA get in.
+    Object.assign(tls, { ca: fs.readFileSync(env.TLS_CLIENT_CA), requestCert: true, rejectUnauthorized: true });
+  }
+  return tls;
+};
+const httpServer = env.TLS_KEY ? https.createServer(tlsOptions()) : http.createServer();
 
 // Echo the request's headers so tests can check extra headers and cookies.
 httpServer.on("request", (req, res) => {
   if (req.url.startsWith("/headers")) {
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify(req.headers));
+  } else if (!res.headersSent) {
+    // Not the server's path (e.g. a missing trailing slash): say so rather than hang.
+    res.statusCode = 404;
+    res.end();
   }
 });
 
 const io = new Server(httpServer, options);
+
+// The requests the server saw, before the engine handles them.
+const requests = [];
+const record = (req) => {
+  if (!req.url.startsWith("/headers")) {
+    requests.push({ method: req.method, url: req.url, headers: req.headers });
+  }
+};
+httpServer.prependListener("request", record);
+// Only where the engine listens for upgrades: without a listener Node drops the connection,
+// which is how a polling-only server refuses a WebSocket.
+if (!options.transports || options.transports.includes("websocket")) {
+  httpServer.prependListener("upgrade", record);
+}
 
 function wire(nsp) {
   nsp.on("connection", (socket) => {
@@ -52,6 +80,9 @@ function wire(nsp) {
       query: socket.handshake.query,
       headers: socket.handshake.headers,
       recovered: socket.recovered,
+      url: socket.handshake.url,
+      engine: socket.conn.id,
+      transport: socket.conn.transport.name,
     });
 
     // Echo: with an ack, answer through it; without, emit the arguments back.
@@ -91,6 +122,17 @@ function wire(nsp) {
 
     // Never acks: for timeouts and retries.
     socket.on("ignore", () => {});
+
+    // Acks only from the `n`th time it arrives: for retries.
+    let tries = 0;
+    socket.on("flaky", (n, ack) => {
+      tries++;
+      if (tries >= n && typeof ack === "function") ack(tries);
+    });
+
+    // What the server saw: every request so far, and the number of open connections.
+    socket.on("requests", (ack) => ack(requests));
+    socket.on("stats", (ack) => ack({ clientsCount: io.engine.clientsCount }));
 
     socket.on("kick", () => socket.disconnect());
     socket.on("drop", () => socket.conn.close());
