@@ -299,6 +299,25 @@ async fn query_and_extra_headers_upgrade() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocols_are_offered_on_the_websocket() {
+    let server = NodeServer::start(&[]);
+    let mut opts = options("websocket");
+    opts.protocols = vec!["chat-v1".into(), "chat-v2".into()];
+    let socket = io(&server.url(), opts).expect("io");
+    let mut events = socket.events();
+    let w = welcome(&mut events).await;
+    assert_eq!(
+        w["headers"]["sec-websocket-protocol"], "chat-v1, chat-v2",
+        "{w}"
+    );
+    // None by default.
+    let plain = io(&server.url(), options("websocket")).expect("io");
+    let mut plain_events = plain.events();
+    let w = welcome(&mut plain_events).await;
+    assert!(w["headers"].get("sec-websocket-protocol").is_none(), "{w}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timestamp_requests_and_param() {
     let server = NodeServer::start(&[]);
     /// Mode, `timestamp_requests`, `timestamp_param`, then whether `t` and `ts` are expected.
@@ -759,7 +778,7 @@ async fn retries_resend_until_acked() {
     let server = NodeServer::start(&[]);
     let with = |retries: Option<u32>| {
         fresh()
-            .ack_timeout(Some(Duration::from_millis(150)))
+            .ack_timeout(Some(Duration::from_millis(300)))
             .retries(retries)
     };
     // The server acks "flaky" from its 3rd arrival on.
@@ -767,7 +786,8 @@ async fn retries_resend_until_acked() {
     let (tries,): (u32,) = within(enough.emit_with_ack("flaky", (3,)))
         .await
         .expect("acked on the third try");
-    assert_eq!(tries, 3);
+    // The third; the fourth only if the third's ack came later than the timeout.
+    assert!((3..=4).contains(&tries), "{tries}");
     let too_few = io(&server.url(), with(Some(1))).expect("io");
     let result = within(too_few.emit_with_ack::<_, (u32,)>("flaky", (3,))).await;
     assert!(

@@ -780,3 +780,35 @@ fn without_reconnection_a_lost_connection_stays_lost() {
     assert_eq!(sim.with_server(|s, _| s.sessions().len()), 1);
     assert!(!socket.connected());
 }
+
+#[test]
+fn default_reconnection_delay_with_jitter() {
+    // The defaults: 1 s, jittered by up to half either way; each manager draws its own.
+    let mut delays = Vec::new();
+    for _ in 0..12 {
+        let sim = sim();
+        let options = Options::default()
+            .transports([TransportKind::Polling])
+            .force_new(true);
+        let socket = io(URL, options, sim.runtime()).expect("io");
+        let seen = record_manager_events(&sim, &socket);
+        let mut events = socket.events();
+        connected(&sim, &mut events);
+        let killed_at = sim.now();
+        let sid = sim.with_server(|s, _| s.last_sid().expect("a session"));
+        sim.with_server(|s, now| s.kill(now, &sid));
+        connected(&sim, &mut events);
+        let attempt = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, e)| *e == ManagerEvent::ReconnectAttempt(1))
+            .map(|(at, _)| *at - killed_at)
+            .expect("an attempt");
+        delays.push(attempt);
+    }
+    let (min, max) = (Duration::from_millis(500), Duration::from_millis(1500));
+    assert!(delays.iter().all(|d| (min..=max).contains(d)), "{delays:?}");
+    let first = delays[0];
+    assert!(delays.iter().any(|d| *d != first), "jitter: {delays:?}");
+}
