@@ -158,7 +158,7 @@ trait Network: Send {
         request: WsRequest,
         shared: &Arc<Shared>,
     ) -> oneshot::Receiver<Result<WsConnection, TransportFailure>>;
-    fn ws_frame(&mut self, now: Instant, conn: ConnId, frame: WsFrame) -> bool;
+    fn ws_frame(&mut self, now: Instant, conn: ConnId, frame: WsFrame);
     fn ws_close(&mut self, now: Instant, conn: ConnId);
     fn flush(&mut self, shared: &Arc<Shared>);
     fn timeout(&self) -> Option<Instant>;
@@ -288,12 +288,11 @@ impl<A: Application + Send + 'static> Network for Net<A> {
         rx
     }
 
-    fn ws_frame(&mut self, now: Instant, conn: ConnId, frame: WsFrame) -> bool {
-        if self.server_closed.contains(&conn) {
-            return false;
+    fn ws_frame(&mut self, now: Instant, conn: ConnId, frame: WsFrame) {
+        // After the server's close frame, what the client still sends is never read.
+        if !self.server_closed.contains(&conn) {
+            self.server.handle_ws_frame(now, conn, frame);
         }
-        self.server.handle_ws_frame(now, conn, frame);
-        true
     }
 
     fn ws_close(&mut self, now: Instant, conn: ConnId) {
@@ -343,7 +342,7 @@ impl WsSink for FakeSink {
         let result = if self.closed {
             Err(TransportFailure("websocket closed".into()))
         } else {
-            // A frame the server will never read is still "sent" as far as we know.
+            // A frame the server will never read is still "sent", as far as a client can tell.
             let shared = self.shared.clone();
             let mut net = lock(&shared.net);
             net.ws_frame(now, self.conn, frame);
