@@ -746,6 +746,9 @@ async fn ack_timeout_fails_unanswered_emits() {
         fresh().ack_timeout(Some(Duration::from_millis(200))),
     )
     .expect("io");
+    // The deadline runs from the emit, connecting included: connect first.
+    let mut events = socket.events();
+    connected(&socket, &mut events).await;
     let (v,): (u32,) = within(socket.emit_with_ack("echo", (1,)))
         .await
         .expect("answered in time");
