@@ -98,8 +98,35 @@ impl NodeServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Freezes the server process (SIGSTOP): its sockets stay open but nothing is answered,
+    /// like a black-holed network or a hung server.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server run again (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("the kill command");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     /// Kills the server (abruptly, like a crash).
     pub fn kill(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return; // already gone
+        }
+        // A frozen process still dies on SIGKILL; thawing first keeps its exit orderly.
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
