@@ -9,6 +9,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 
 use rustls::ClientConfig;
+use socketio_client::proxy::ProxyOptions;
 use socketio_client::runtime::{HttpRequest, TransportFailure};
 
 use crate::stream::{HyperIo, connect, failure};
@@ -54,13 +55,14 @@ impl Pool {
 pub(crate) async fn request(
     pool: Arc<Pool>,
     tls: Arc<ClientConfig>,
+    proxy: Option<Arc<ProxyOptions>>,
     request: HttpRequest,
 ) -> Result<HttpResponse, TransportFailure> {
     let origin = origin(&request.url);
     let mut sender = match pool.take(&origin) {
         Some(sender) => sender,
         None => {
-            let stream = connect(&request.url, &tls).await?;
+            let stream = connect(&request.url, &tls, proxy.as_deref()).await?;
             let (sender, connection) = http1::handshake(HyperIo(stream))
                 .await
                 .map_err(|e| failure("http handshake", e))?;

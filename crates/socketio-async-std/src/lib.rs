@@ -16,6 +16,20 @@
 //! let (reply,): (String,) = socket.emit_with_ack("echo", ("hello",)).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Through an HTTP proxy (Node's `agent` with a proxy agent), with TLS options if needed:
+//!
+//! ```no_run
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use socketio_async_std::{AsyncStdRuntime, Manager, Options, ProxyOptions, TlsOptions};
+//!
+//! let proxy = ProxyOptions::new("http://user:password@proxy.corp.example:3128")?
+//!     .no_proxy(["localhost", ".corp.example"]);
+//! let runtime = AsyncStdRuntime::with_tls(&TlsOptions::default())?.with_proxy(proxy);
+//! let manager = Manager::new("https://chat.example.com", Options::default(), runtime.shared())?;
+//! let socket = manager.socket("/")?;
+//! # Ok(()) }
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +45,7 @@ use std::time::Instant;
 use rustls::ClientConfig;
 use socketio_client::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
 
+pub use socketio_client::proxy::ProxyOptions;
 pub use socketio_client::tls::TlsOptions;
 pub use socketio_client::*;
 
@@ -42,11 +57,14 @@ pub struct AsyncStdRuntime {
     tls: Arc<ClientConfig>,
     pool: Arc<http::Pool>,
     spawner: Spawner,
+    proxy: Option<Arc<ProxyOptions>>,
 }
 
 impl std::fmt::Debug for AsyncStdRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncStdRuntime").finish_non_exhaustive()
+        f.debug_struct("AsyncStdRuntime")
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,7 +92,18 @@ impl AsyncStdRuntime {
             tls,
             pool: Arc::default(),
             spawner: Arc::new(spawn_boxed),
+            proxy: None,
         })
+    }
+
+    /// Tunnels every connection (polling and WebSocket, plain and TLS) through this HTTP proxy
+    /// with `CONNECT`, except to the hosts of its `no_proxy` list. TLS runs end to end inside
+    /// the tunnel, with this runtime's TLS options.
+    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
+        self.proxy = Some(Arc::new(proxy));
+        // Connections kept alive so far went elsewhere.
+        self.pool = Arc::default();
+        self
     }
 
     /// Spawns the client's tasks with `spawner` instead (e.g. onto a `smol::Executor`).
@@ -107,14 +136,19 @@ impl Runtime for AsyncStdRuntime {
         &self,
         request: HttpRequest,
     ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
-        Box::pin(http::request(self.pool.clone(), self.tls.clone(), request))
+        Box::pin(http::request(
+            self.pool.clone(),
+            self.tls.clone(),
+            self.proxy.clone(),
+            request,
+        ))
     }
 
     fn websocket(
         &self,
         request: WsRequest,
     ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
-        Box::pin(ws::open(self.tls.clone(), request))
+        Box::pin(ws::open(self.tls.clone(), self.proxy.clone(), request))
     }
 }
 

@@ -1,5 +1,5 @@
-//! A TCP connection over async-net, with TLS (futures-rustls) when the URL asks for it, and
-//! the bridge that lets hyper 1 use it.
+//! A TCP connection over async-net, directly or through an HTTP proxy's `CONNECT` tunnel, with
+//! TLS (futures-rustls) when the URL asks for it, and the bridge that lets hyper 1 use it.
 
 use std::io;
 use std::pin::Pin;
@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_net::TcpStream;
-use futures_lite::{AsyncRead, AsyncWrite};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
+use socketio_client::proxy::{ConnectHandshake, Progress, ProxyOptions};
 use socketio_client::runtime::TransportFailure;
 use url::Url;
 
@@ -22,19 +23,24 @@ pub(crate) fn failure(context: &str, e: impl std::fmt::Display) -> TransportFail
     TransportFailure(format!("{context}: {e}"))
 }
 
-/// Connects to the URL's host and port; TLS for `https`/`wss`.
+/// Connects to the URL's host and port, through `proxy` unless its `no_proxy` list names the
+/// host; TLS for `https`/`wss`.
 pub(crate) async fn connect(
     url: &Url,
     tls: &Arc<ClientConfig>,
+    proxy: Option<&ProxyOptions>,
 ) -> Result<Stream, TransportFailure> {
     let host = url
         .host_str()
         .ok_or_else(|| failure("connect", "no host"))?;
     let port = url.port_or_known_default().unwrap_or(80);
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let tcp = TcpStream::connect((bare, port))
-        .await
-        .map_err(|e| failure("connect", e))?;
+    let tcp = match proxy.and_then(|p| Some((p, p.tunnel(url)?))) {
+        Some((proxy, handshake)) => tunnel(proxy, handshake).await?,
+        None => TcpStream::connect((bare, port))
+            .await
+            .map_err(|e| failure("connect", e))?,
+    };
     let _ = tcp.set_nodelay(true);
     if !matches!(url.scheme(), "https" | "wss") {
         return Ok(Stream::Plain(tcp));
@@ -45,6 +51,42 @@ pub(crate) async fn connect(
         .await
         .map_err(|e| failure("tls", e))?;
     Ok(Stream::Tls(Box::new(tls)))
+}
+
+/// Opens a `CONNECT` tunnel through `proxy`: TCP to the proxy, the request, then its answer
+/// read until the end of the response head (parsed by [`ConnectHandshake`]).
+async fn tunnel(
+    proxy: &ProxyOptions,
+    mut handshake: ConnectHandshake,
+) -> Result<TcpStream, TransportFailure> {
+    let io_failure = |what: &str, e: io::Error| {
+        TransportFailure(format!("proxy {}: {what}: {e}", proxy.address()))
+    };
+    let mut tcp = TcpStream::connect((proxy.host(), proxy.port()))
+        .await
+        .map_err(|e| io_failure("connect", e))?;
+    tcp.write_all(handshake.request())
+        .await
+        .map_err(|e| io_failure("send CONNECT", e))?;
+    let mut chunk = [0u8; 1024];
+    loop {
+        let read = match tcp.read(&mut chunk).await {
+            Ok(0) => Err(handshake.closed()),
+            Ok(n) => handshake.feed(&chunk[..n]),
+            Err(e) => return Err(io_failure("read CONNECT response", e)),
+        };
+        match read.map_err(|e| TransportFailure(e.to_string()))? {
+            Progress::NeedMore => {}
+            Progress::Established => {
+                tracing::debug!(
+                    proxy = %proxy.address(),
+                    target = handshake.target(),
+                    "proxy tunnel open"
+                );
+                return Ok(tcp);
+            }
+        }
+    }
 }
 
 impl AsyncRead for Stream {

@@ -27,6 +27,7 @@ mod error;
 mod events;
 mod manager;
 mod options;
+pub mod proxy;
 mod rng;
 pub mod runtime;
 mod shared;

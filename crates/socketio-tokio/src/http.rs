@@ -9,6 +9,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
+use socketio_client::proxy::ProxyOptions;
 use socketio_client::runtime::{HttpRequest, TransportFailure};
 
 use crate::stream::{connect, failure};
@@ -54,13 +55,14 @@ impl Pool {
 pub(crate) async fn request(
     pool: Arc<Pool>,
     tls: Arc<ClientConfig>,
+    proxy: Option<Arc<ProxyOptions>>,
     request: HttpRequest,
 ) -> Result<HttpResponse, TransportFailure> {
     let origin = origin(&request.url);
     let mut sender = match pool.take(&origin) {
         Some(sender) => sender,
         None => {
-            let stream = connect(&request.url, &tls).await?;
+            let stream = connect(&request.url, &tls, proxy.as_deref()).await?;
             let (sender, connection) = http1::handshake(TokioIo::new(stream))
                 .await
                 .map_err(|e| failure("http handshake", e))?;

@@ -10,6 +10,20 @@
 //! let (reply,): (String,) = socket.emit_with_ack("echo", ("hello",)).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Through an HTTP proxy (Node's `agent` with a proxy agent), with TLS options if needed:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use socketio_tokio::{Manager, Options, ProxyOptions, TlsOptions, TokioRuntime};
+//!
+//! let proxy = ProxyOptions::new("http://user:password@proxy.corp.example:3128")?
+//!     .no_proxy(["localhost", ".corp.example"]);
+//! let runtime = TokioRuntime::with_tls(&TlsOptions::default())?.with_proxy(proxy);
+//! let manager = Manager::new("https://chat.example.com", Options::default(), runtime.shared())?;
+//! let socket = manager.socket("/")?;
+//! # Ok(()) }
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -24,6 +38,7 @@ use std::time::Instant;
 use rustls::ClientConfig;
 use socketio_client::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
 
+pub use socketio_client::proxy::ProxyOptions;
 pub use socketio_client::tls::TlsOptions;
 pub use socketio_client::*;
 
@@ -32,11 +47,14 @@ pub use socketio_client::*;
 pub struct TokioRuntime {
     tls: Arc<ClientConfig>,
     pool: Arc<http::Pool>,
+    proxy: Option<Arc<ProxyOptions>>,
 }
 
 impl std::fmt::Debug for TokioRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokioRuntime").finish_non_exhaustive()
+        f.debug_struct("TokioRuntime")
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,7 +75,18 @@ impl TokioRuntime {
         Ok(Self {
             tls,
             pool: Arc::default(),
+            proxy: None,
         })
+    }
+
+    /// Tunnels every connection (polling and WebSocket, plain and TLS) through this HTTP proxy
+    /// with `CONNECT`, except to the hosts of its `no_proxy` list. TLS runs end to end inside
+    /// the tunnel, with this runtime's TLS options.
+    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
+        self.proxy = Some(Arc::new(proxy));
+        // Connections kept alive so far went elsewhere.
+        self.pool = Arc::default();
+        self
     }
 
     /// As a shareable runtime object.
@@ -77,6 +106,7 @@ fn unreachable_default() -> TokioRuntime {
     TokioRuntime {
         tls: Arc::new(config.unwrap_or_else(|_| panic!("ring supports the default TLS versions"))),
         pool: Arc::default(),
+        proxy: None,
     }
 }
 
@@ -99,14 +129,19 @@ impl Runtime for TokioRuntime {
         &self,
         request: HttpRequest,
     ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
-        Box::pin(http::request(self.pool.clone(), self.tls.clone(), request))
+        Box::pin(http::request(
+            self.pool.clone(),
+            self.tls.clone(),
+            self.proxy.clone(),
+            request,
+        ))
     }
 
     fn websocket(
         &self,
         request: WsRequest,
     ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
-        Box::pin(ws::open(self.tls.clone(), request))
+        Box::pin(ws::open(self.tls.clone(), self.proxy.clone(), request))
     }
 }
 

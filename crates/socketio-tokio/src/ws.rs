@@ -6,6 +6,7 @@ use bytes::Bytes;
 use engineio_proto::WsFrame;
 use futures_util::{SinkExt, StreamExt};
 use rustls::ClientConfig;
+use socketio_client::proxy::ProxyOptions;
 use socketio_client::runtime::{
     BoxFuture, TransportFailure, WsConnection, WsRequest, WsSink, WsStream,
 };
@@ -20,6 +21,7 @@ type Ws = WebSocketStream<Stream>;
 
 pub(crate) async fn open(
     tls: Arc<ClientConfig>,
+    proxy: Option<Arc<ProxyOptions>>,
     request: WsRequest,
 ) -> Result<WsConnection, TransportFailure> {
     let mut handshake = request
@@ -40,7 +42,7 @@ pub(crate) async fn open(
             .headers_mut()
             .insert("sec-websocket-protocol", value);
     }
-    let stream = connect(&request.url, &tls).await?;
+    let stream = connect(&request.url, &tls, proxy.as_deref()).await?;
     let (ws, response) = tokio_tungstenite::client_async(handshake, stream)
         .await
         .map_err(|e| failure("websocket", e))?;
