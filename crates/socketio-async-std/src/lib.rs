@@ -55,7 +55,7 @@ type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 #[derive(Clone)]
 pub struct AsyncStdRuntime {
     tls: Arc<ClientConfig>,
-    pool: Arc<http::Pool>,
+    pool: Arc<socketio_client::http1::Pool>,
     spawner: Spawner,
     proxy: Option<Arc<ProxyOptions>>,
 }

@@ -25,6 +25,8 @@ mod args;
 mod driver;
 mod error;
 mod events;
+#[cfg(feature = "hyper")]
+pub mod http1;
 mod manager;
 mod options;
 pub mod proxy;

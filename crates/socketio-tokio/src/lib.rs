@@ -46,7 +46,7 @@ pub use socketio_client::*;
 #[derive(Clone)]
 pub struct TokioRuntime {
     tls: Arc<ClientConfig>,
-    pool: Arc<http::Pool>,
+    pool: Arc<socketio_client::http1::Pool>,
     proxy: Option<Arc<ProxyOptions>>,
 }
 
