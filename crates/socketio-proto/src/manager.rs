@@ -712,6 +712,12 @@ impl Manager {
     }
 
     fn on_connect_error(&mut self, now: Instant, index: usize, packet: Packet) {
+        // A refusal answers a CONNECT: for a namespace that is connected it makes no sense
+        // (the Node server never sends one). The reference deactivates the socket but leaves
+        // it connected, so it would write events on the next engine without a CONNECT.
+        if self.sockets[index].connected {
+            return;
+        }
         #[derive(serde::Deserialize)]
         #[serde(untagged)]
         enum Refusal {

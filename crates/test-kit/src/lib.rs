@@ -1,4 +1,4 @@
-//! Deterministic simulation for the sans-IO Engine.IO (and, later, Socket.IO) clients.
+//! Deterministic simulation for the sans-IO Engine.IO and Socket.IO clients.
 //!
 //! - [`FakeServer`]: a scriptable sans-IO Engine.IO v4 server that behaves like the Node
 //!   server (handshake, parked GETs, pings, upgrades, errors, cookies, closes) and records a
@@ -58,6 +58,40 @@
 //! resets that both ends hear about, and cuts during which everything vanishes silently (only
 //! heartbeats notice).
 //!
+//! # Socket.IO
+//!
+//! [`SioServer`] is a fake Socket.IO v5 server, an [`Application`] on the fake Engine.IO
+//! server: namespaces with middlewares ([`NamespaceConfig`]), CONNECT replies and
+//! CONNECT_ERRORs, acks at once, later or never ([`AckPolicy`]), echoes, scripted emits and
+//! DISCONNECTs (the `sio_*` methods of `FakeServer<SioServer>`), connection state recovery,
+//! and the record of every packet it received per namespace. It checks the server's rules
+//! (no packet for a namespace before its CONNECT reply, no second CONNECT): a broken rule is a
+//! [`Violation`] like an Engine.IO one. [`socketio_proto::Manager`] is a [`SansIoClient`], so
+//! [`sio_sim`] runs it against the server on virtual time.
+//!
+//! ```
+//! use std::time::Duration;
+//! use socketio_proto::codec::Payload;
+//! use socketio_proto::{EmitOptions, Event, ManagerConfig, SocketConfig};
+//! use socketio_test_kit::{NamespaceConfig, SimConfig, SioConfig, SioServer};
+//! use socketio_test_kit::{sio_server_config, sio_sim};
+//!
+//! let server = SioServer::new(SioConfig::new().namespace("/chat", NamespaceConfig::new().echo(true)));
+//! let config = SimConfig::new(7).server(sio_server_config());
+//! let mut sim = sio_sim(config, server, ManagerConfig::new("http://localhost:3000").unwrap());
+//! sim.with_client(|manager, now| {
+//!     let mut chat = manager.add_socket("/chat", SocketConfig::default()).unwrap();
+//!     chat.connect(now);
+//!     // Kept until the CONNECT reply, then sent once.
+//!     let hello = Payload::from_serialize(&("hello", 1)).unwrap();
+//!     chat.emit(now, hello, EmitOptions::default()).unwrap();
+//! });
+//! sim.run_for(Duration::from_secs(1));
+//! assert_eq!(sim.server().app().received("/chat"), ["0/chat,", r#"2/chat,["hello",1]"#]);
+//! let echoed = sim.events().iter().any(|(_, e)| matches!(e, Event::Message { nsp, .. } if nsp == "/chat"));
+//! assert!(echoed);
+//! ```
+//!
 //! # Extending
 //!
 //! - Another client (the Socket.IO manager): implement [`SansIoClient`] for it; its transmits
@@ -76,6 +110,7 @@ pub mod node;
 mod rng;
 mod server;
 mod sim;
+mod sio;
 mod transcript;
 mod wire;
 
@@ -88,5 +123,10 @@ pub use server::{
     SessionCtx, SessionInfo, SessionStats, Silent, Violation, ViolationKind, error_body,
 };
 pub use sim::{Sim, SimConfig};
+pub use sio::{
+    AckPolicy, ClientAck, ConnectRefusal, ConnectRequest, JoinOutcome, Joined, Middleware,
+    NamespaceConfig, Received, ServerEmit, SioConfig, SioServer, SioSim, sio_server_config,
+    sio_sim,
+};
 pub use transcript::{Entry, Record, RenderOptions, Side, Transcript, render_frame};
 pub use wire::{ConnId, HttpRequest, Method, RequestId, ServerOutput, header, query};

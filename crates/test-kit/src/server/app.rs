@@ -6,11 +6,14 @@ use std::time::Instant;
 use bytes::Bytes;
 use engineio_proto::{Message, Packet};
 
+use crate::server::violation::ViolationKind;
+
 /// Something the application asked for during a callback; applied by the server afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AppAction {
     Send(Outgoing),
     Close,
+    Violation(ViolationKind),
 }
 
 /// A packet queued for a session, or raw bytes sent verbatim (to test what a client does with
@@ -76,6 +79,12 @@ impl<'a> SessionCtx<'a> {
     pub fn close(&mut self) {
         self.actions.push(AppAction::Close);
     }
+
+    /// Records a client protocol violation found by the application (a Socket.IO rule, say),
+    /// exactly like the server's own: in strict mode it panics with the transcript.
+    pub fn violation(&mut self, kind: ViolationKind) {
+        self.actions.push(AppAction::Violation(kind));
+    }
 }
 
 /// The application behind the fake server. Every method has a default that does nothing.
@@ -94,6 +103,20 @@ pub trait Application {
     /// A session closed, with the server's reason ("transport close", "ping timeout", ...).
     fn on_close(&mut self, sid: &str, reason: &str) {
         let _ = (sid, reason);
+    }
+
+    /// When the application wants [`Application::on_timeout`] for open session `sid` (a
+    /// delayed answer, say); `None` (the default) for never. Folded into the server's
+    /// `poll_timeout`, so the simulation jumps to it.
+    fn poll_timeout(&self, sid: &str) -> Option<Instant> {
+        let _ = sid;
+        None
+    }
+
+    /// A deadline from [`Application::poll_timeout`] came for the session; it must move or
+    /// clear it.
+    fn on_timeout(&mut self, ctx: &mut SessionCtx<'_>) {
+        let _ = ctx;
     }
 }
 

@@ -170,9 +170,15 @@ impl<A: Application> FakeServer<A> {
 
     /// When [`FakeServer::handle_timeout`] is due next.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let app = self
+            .sessions
+            .values()
+            .filter(|s| s.is_open())
+            .filter_map(|s| self.app.poll_timeout(&s.sid));
         self.sessions
             .values()
             .filter_map(Session::next_deadline)
+            .chain(app)
             .min()
     }
 
@@ -186,6 +192,18 @@ impl<A: Application> FakeServer<A> {
             .collect();
         for sid in sids {
             self.session_timers(now, &sid);
+        }
+        let due: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| s.is_open() && self.app.poll_timeout(&s.sid).is_some_and(|at| at <= now))
+            .map(|s| s.sid.clone())
+            .collect();
+        for sid in due {
+            let mut ctx = SessionCtx::new(&sid, now);
+            self.app.on_timeout(&mut ctx);
+            let actions = ctx.actions;
+            self.apply(now, &sid, actions);
         }
     }
 
@@ -767,6 +785,7 @@ impl<A: Application> FakeServer<A> {
                     }
                 }
                 AppAction::Close => self.close(now, sid),
+                AppAction::Violation(kind) => self.violation(now, Some(sid), kind),
             }
         }
         self.flush(now, sid);

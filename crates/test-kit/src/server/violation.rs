@@ -29,6 +29,10 @@ pub enum ViolationKind {
     FrameOnClosedWebSocket,
     /// A POST body that is not `text/plain`.
     BadContentType(String),
+    /// A Socket.IO server rule broken (protocol.md 2.4: a packet for a namespace not
+    /// connected yet, a second CONNECT, a CONNECT_ERROR from the client, a packet that does
+    /// not decode); found by the fake Socket.IO server.
+    SocketIo(String),
 }
 
 /// One violation: when, on which session, what.
@@ -69,6 +73,7 @@ impl fmt::Display for Violation {
                 f.write_str("a frame on a WebSocket that is not open")
             }
             ViolationKind::BadContentType(ct) => write!(f, "POST with content type {ct:?}"),
+            ViolationKind::SocketIo(what) => write!(f, "Socket.IO rule broken: {what}"),
         }
     }
 }
