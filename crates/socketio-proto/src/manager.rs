@@ -632,6 +632,20 @@ impl Manager {
     }
 
     fn on_packet(&mut self, now: Instant, packet: Packet) {
+        if matches!(packet.kind, PacketKind::Connect | PacketKind::ConnectError)
+            && let Some(left) = self
+                .sockets
+                .iter()
+                .position(|s| !s.active && s.connect_sent && s.nsp == packet.nsp)
+        {
+            // The namespace was left while its CONNECT was pending: now that the server has
+            // answered, leave it there too.
+            self.sockets[left].connect_sent = false;
+            if packet.kind == PacketKind::Connect {
+                self.write(now, &Packet::disconnect(&packet.nsp));
+            }
+            return;
+        }
         // Packets for a namespace nobody asked for, or that was left, are ignored.
         let Some(index) = self
             .sockets

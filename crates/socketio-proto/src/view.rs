@@ -106,8 +106,10 @@ impl<'a> SocketMut<'a> {
             let packet = crate::codec::Packet::disconnect(&socket.nsp);
             self.manager.write(now, &packet);
         }
+        // A CONNECT still unanswered stays recorded: its reply is answered with a DISCONNECT,
+        // and a new `connect()` waits for it instead of sending a second CONNECT, which the
+        // server would punish by closing the whole connection.
         self.manager.sockets[self.index].active = false;
-        self.manager.sockets[self.index].connect_sent = false;
         if connected {
             self.manager
                 .socket_closed(now, self.index, DisconnectReason::IoClientDisconnect);

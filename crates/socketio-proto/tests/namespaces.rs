@@ -476,3 +476,46 @@ fn connect_comes_before_events_of_the_same_payload() {
         .collect();
     assert_eq!(names, ["open", "connect", "message"]);
 }
+
+/// Leaving a namespace whose CONNECT is unanswered, then joining again, must not send a second
+/// CONNECT (the server closes the whole connection for that); the late reply is answered with
+/// a DISCONNECT when the socket stays away.
+#[test]
+fn leaving_while_connect_is_pending() {
+    let mut h = Harness::new(config());
+    h.connect("/", SocketConfig::default());
+    h.connect("/admin", SocketConfig::default());
+    h.accept();
+    assert_eq!(h.take_sent(), ["40", "40/admin,"]);
+    h.frame(r#"40{"sid":"root"}"#);
+    let now = h.now;
+    // Leave /admin before its reply, then come back: no second CONNECT.
+    h.manager
+        .socket_mut("/admin")
+        .expect("socket")
+        .disconnect(now);
+    h.manager.socket_mut("/admin").expect("socket").connect(now);
+    h.drain();
+    assert!(h.take_sent().is_empty(), "no second CONNECT");
+    h.frame(r#"40/admin,{"sid":"a"}"#);
+    assert!(h.manager.socket("/admin").expect("socket").connected());
+
+    // Leave again before a fresh reply arrives; this time stay away.
+    h.manager
+        .socket_mut("/admin")
+        .expect("socket")
+        .disconnect(now);
+    h.drain();
+    assert_eq!(h.take_sent(), ["41/admin,"]);
+    // A new CONNECT, left at once: its late reply gets a DISCONNECT.
+    h.manager.socket_mut("/admin").expect("socket").connect(now);
+    h.manager
+        .socket_mut("/admin")
+        .expect("socket")
+        .disconnect(now);
+    h.drain();
+    assert_eq!(h.take_sent(), ["40/admin,"]);
+    h.frame(r#"40/admin,{"sid":"b"}"#);
+    assert_eq!(h.take_sent(), ["41/admin,"]);
+    assert!(!h.manager.socket("/admin").expect("socket").connected());
+}
