@@ -1,18 +1,28 @@
-//! One interop suite, every runtime: scenarios are `async fn(&Rt)` written once against
+//! One interop suite, every runtime: scenarios are `async fn(Rt)` written once against
 //! [`socketio_client`]; [`on_every_runtime!`] runs each under tokio (multi-thread runtime) and
 //! under async-std (`async_std::task::block_on`). Timeouts and sleeps go through the runtime
-//! under test, so a scenario never depends on one executor.
+//! under test, so a scenario never depends on one executor. [`Rt::with_tls`] builds the same
+//! adapter with TLS options; the helpers for the Node server's welcome, request log and
+//! transport ([`Rt::welcome`], [`Rt::server_requests`], [`Rt::settles_on`]) and a
+//! [`MuteServer`] that never answers are written once against [`Rt`] as well.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 use std::future::Future;
+use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use futures_util::future::{Either, select};
-use socketio_client::{Error, Options, Runtime, Socket, SocketEvent};
+use futures_util::{Stream, StreamExt};
+use serde_json::Value;
+use socketio_client::tls::TlsOptions;
+use socketio_client::{
+    ConnectError, DisconnectReason, Error, ManagerEvent, Options, Runtime, Socket, SocketEvent,
+    TransportKind,
+};
 
 pub use socketio_test_kit::node::NodeServer;
 
@@ -26,6 +36,8 @@ pub struct Rt {
     pub runtime: Arc<dyn Runtime>,
     /// Its name, for messages.
     pub name: &'static str,
+    /// Builds this adapter with TLS options.
+    make: fn(&TlsOptions) -> Result<Arc<dyn Runtime>, Error>,
 }
 
 impl std::fmt::Debug for Rt {
@@ -40,6 +52,7 @@ impl Rt {
         Self {
             runtime: socketio_tokio::TokioRuntime::new().shared(),
             name: "tokio",
+            make: |tls| Ok(socketio_tokio::TokioRuntime::with_tls(tls)?.shared()),
         }
     }
 
@@ -50,7 +63,22 @@ impl Rt {
                 .expect("default TLS builds")
                 .shared(),
             name: "async-std",
+            make: |tls| Ok(socketio_async_std::AsyncStdRuntime::with_tls(tls)?.shared()),
         }
+    }
+
+    /// The same adapter built with these TLS options, or the error of building it.
+    pub fn try_with_tls(&self, tls: &TlsOptions) -> Result<Rt, Error> {
+        Ok(Self {
+            runtime: (self.make)(tls)?,
+            ..self.clone()
+        })
+    }
+
+    /// The same adapter built with these TLS options (which must be valid).
+    pub fn with_tls(&self, tls: &TlsOptions) -> Rt {
+        self.try_with_tls(tls)
+            .unwrap_or_else(|e| panic!("{}: TLS options: {e}", self.name))
     }
 
     /// `io()` on this runtime.
@@ -84,10 +112,28 @@ impl Rt {
     /// Waits for the next event `pick` accepts.
     pub async fn next_event<T>(
         &self,
-        events: &mut (impl futures_util::Stream<Item = SocketEvent> + Unpin),
-        mut pick: impl FnMut(SocketEvent) -> Option<T>,
+        events: &mut (impl Stream<Item = SocketEvent> + Unpin),
+        pick: impl FnMut(SocketEvent) -> Option<T>,
     ) -> T {
-        self.within("an event", async {
+        self.next_item("a socket event", events, pick).await
+    }
+
+    /// Waits for the next manager event `pick` accepts.
+    pub async fn next_manager_event<T>(
+        &self,
+        events: &mut (impl Stream<Item = ManagerEvent> + Unpin),
+        pick: impl FnMut(ManagerEvent) -> Option<T>,
+    ) -> T {
+        self.next_item("a manager event", events, pick).await
+    }
+
+    async fn next_item<E, T>(
+        &self,
+        what: &str,
+        events: &mut (impl Stream<Item = E> + Unpin),
+        mut pick: impl FnMut(E) -> Option<T>,
+    ) -> T {
+        self.within(what, async {
             loop {
                 let event = events.next().await.expect("event stream open");
                 if let Some(v) = pick(event) {
@@ -102,7 +148,7 @@ impl Rt {
     pub async fn connected(
         &self,
         socket: &Socket,
-        events: &mut (impl futures_util::Stream<Item = SocketEvent> + Unpin),
+        events: &mut (impl Stream<Item = SocketEvent> + Unpin),
     ) {
         if socket.connected() {
             return;
@@ -113,6 +159,153 @@ impl Rt {
             _ => None,
         })
         .await;
+    }
+
+    /// Waits for the connect error (a connection fails the scenario).
+    pub async fn connect_error(
+        &self,
+        events: &mut (impl Stream<Item = SocketEvent> + Unpin),
+    ) -> ConnectError {
+        self.next_event(events, |e| match e {
+            SocketEvent::ConnectError(e) => Some(e),
+            SocketEvent::Connect { .. } => panic!("connected"),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits for the next disconnection.
+    pub async fn disconnected(
+        &self,
+        events: &mut (impl Stream<Item = SocketEvent> + Unpin),
+    ) -> DisconnectReason {
+        self.next_event(events, |e| match e {
+            SocketEvent::Disconnect(r) => Some(r),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits for the server's next "welcome" (sent on every connection): namespace, auth,
+    /// query, headers, request URL, engine id and transport of the handshake.
+    pub async fn welcome(&self, events: &mut (impl Stream<Item = SocketEvent> + Unpin)) -> Value {
+        let message = self
+            .next_event(events, |e| match e {
+                SocketEvent::Message(m) if m.event == "welcome" => Some(m),
+                SocketEvent::ConnectError(e) => panic!("connect error: {e}"),
+                _ => None,
+            })
+            .await;
+        message.args.get(0).expect("welcome argument")
+    }
+
+    /// Every request the server saw so far: `{method, url, headers}`.
+    pub async fn server_requests(&self, socket: &Socket) -> Vec<Value> {
+        let (requests,): (Vec<Value>,) = self
+            .within("the request log", socket.emit_with_ack("requests", ()))
+            .await
+            .expect("requests");
+        requests
+    }
+
+    /// The transport the server sees this socket on now.
+    pub async fn server_transport(&self, socket: &Socket) -> String {
+        let (transport,): (String,) = self
+            .within("the transport", socket.emit_with_ack("transport", ()))
+            .await
+            .expect("transport");
+        transport
+    }
+
+    /// Asks until the server sees the socket on `expected` (an upgrade may still be under way).
+    pub async fn settles_on(&self, socket: &Socket, expected: &str) {
+        let what = format!("the transport to settle on {expected}");
+        self.within(&what, async {
+            loop {
+                if self.server_transport(socket).await == expected {
+                    return;
+                }
+                self.sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+    }
+}
+
+/// The transports option of a transport mode by name: `polling` (long-polling only),
+/// `websocket` (WebSocket only), anything else (polling upgraded to WebSocket).
+pub fn transports(mode: &str) -> Vec<TransportKind> {
+    match mode {
+        "polling" => vec![TransportKind::Polling],
+        "websocket" => vec![TransportKind::WebSocket],
+        _ => vec![TransportKind::Polling, TransportKind::WebSocket],
+    }
+}
+
+/// Options for a transport mode (see [`transports`]), always a new connection.
+pub fn options(mode: &str) -> Options {
+    Options::default()
+        .transports(transports(mode))
+        .force_new(true)
+}
+
+/// A query parameter of a request URL as the server logged it (`/socket.io/?EIO=4&...`).
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(&format!("http://x{url}")).expect("request URL");
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A TCP server on 127.0.0.1 that accepts connections and never says a word (nor closes
+/// them) until dropped; plain std threads, so it serves every runtime alike.
+pub struct MuteServer {
+    /// The port it listens on.
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MuteServer {
+    /// Listens on a free port.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("non-blocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => held.push(stream),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        Self {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for MuteServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

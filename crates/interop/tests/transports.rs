@@ -3,17 +3,8 @@
 
 use std::time::Duration;
 
-use socketio_client::{ConnectError, DisconnectReason, Options, SocketEvent, TransportKind};
-use socketio_interop::{NodeServer, Rt, WAIT};
-
-fn options(mode: &str) -> Options {
-    let transports = match mode {
-        "polling" => vec![TransportKind::Polling],
-        "websocket" => vec![TransportKind::WebSocket],
-        _ => vec![TransportKind::Polling, TransportKind::WebSocket],
-    };
-    Options::default().transports(transports).force_new(true)
-}
+use socketio_client::{ConnectError, DisconnectReason, SocketEvent};
+use socketio_interop::{NodeServer, Rt, WAIT, options};
 
 async fn echo_and_events(rt: Rt, mode: &str) {
     let server = NodeServer::start(&[]);

@@ -1,19 +1,17 @@
-//! TLS against the real Node.js server over https and wss, with a throwaway CA and server
+//! TLS against the real Node.js server over https and wss, on every runtime, with a throwaway CA and server
 //! certificates made at test time by the `openssl` command: the default verification refuses
 //! the unknown chain, `TlsOptions::ca` trusts it, `reject_unauthorized: false` accepts
 //! anything, a certificate for another name is refused, and a caller-built
 //! `rustls::ClientConfig` is used as given.
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{connect_error, options, settles_on, welcome, within};
-use socketio_test_kit::node::NodeServer;
-use socketio_tokio::{ConnectError, TlsOptions, TokioRuntime, io, io_with_tls};
+use socketio_client::ConnectError;
+use socketio_client::tls::TlsOptions;
+use socketio_interop::{NodeServer, Rt, on_every_runtime, options};
 
 /// A CA and the server certificates it signed, in a temporary directory removed on drop.
 struct Pki {
@@ -171,11 +169,12 @@ fn https(server: &NodeServer) -> String {
     format!("https://127.0.0.1:{}", server.port)
 }
 
-/// Connects in `mode` with `tls`, checks the echo, and returns the transport the server sees.
-async fn connects(url: &str, mode: &str, tls: &TlsOptions) {
-    let socket = io_with_tls(url, options(mode), tls).expect("io");
+/// Connects in `mode` with `tls` on `rt`'s adapter, checks the transport and the echo.
+async fn connects(rt: &Rt, url: &str, mode: &str, tls: &TlsOptions) {
+    let rt = rt.with_tls(tls);
+    let socket = rt.io(url, options(mode)).expect("io");
     let mut events = socket.events();
-    let w = welcome(&mut events).await;
+    let w = rt.welcome(&mut events).await;
     let expected = if mode == "websocket" {
         "websocket"
     } else {
@@ -183,32 +182,35 @@ async fn connects(url: &str, mode: &str, tls: &TlsOptions) {
     };
     assert_eq!(w["transport"], expected);
     if mode == "upgrade" {
-        settles_on(&socket, "websocket").await;
+        rt.settles_on(&socket, "websocket").await;
     }
-    let (v,): (String,) = within(socket.emit_with_ack("echo", ("over tls",)))
+    let (v,): (String,) = rt
+        .within("the echo", socket.emit_with_ack("echo", ("over tls",)))
         .await
         .expect("ack");
     assert_eq!(v, "over tls");
 }
 
 /// Fails to connect in `mode` with `tls`; the error's text.
-async fn refused(url: &str, mode: &str, tls: &TlsOptions) -> String {
-    let socket = io_with_tls(url, options(mode).reconnection(false), tls).expect("io");
+async fn refused(rt: &Rt, url: &str, mode: &str, tls: &TlsOptions) -> String {
+    let rt = rt.with_tls(tls);
+    let socket = rt.io(url, options(mode).reconnection(false)).expect("io");
     let mut events = socket.events();
-    match connect_error(&mut events).await {
+    match rt.connect_error(&mut events).await {
         ConnectError::Engine(e) => e,
         other => panic!("{other:?}"),
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn default_options_refuse_an_unknown_chain() {
+async fn default_options_refuse_an_unknown_chain(rt: Rt) {
     let pki = Pki::new();
     let server = pki.server("server");
     for mode in ["polling", "websocket"] {
-        let socket = io(&https(&server), options(mode).reconnection(false)).expect("io");
+        let socket = rt
+            .io(&https(&server), options(mode).reconnection(false))
+            .expect("io");
         let mut events = socket.events();
-        let error = match connect_error(&mut events).await {
+        let error = match rt.connect_error(&mut events).await {
             ConnectError::Engine(e) => e,
             other => panic!("{other:?}"),
         };
@@ -216,46 +218,42 @@ async fn default_options_refuse_an_unknown_chain() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trusted_ca_connects_over_https_and_wss() {
+async fn a_trusted_ca_connects_over_https_and_wss(rt: Rt) {
     let pki = Pki::new();
     let server = pki.server("server");
     let mut tls = TlsOptions::default();
     tls.ca = vec![pki.ca_pem()];
     for mode in ["polling", "websocket", "upgrade"] {
-        connects(&https(&server), mode, &tls).await;
+        connects(&rt, &https(&server), mode, &tls).await;
     }
     // wss:// in the URL works the same.
     let wss = format!("wss://127.0.0.1:{}", server.port);
-    connects(&wss, "websocket", &tls).await;
+    connects(&rt, &wss, "websocket", &tls).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reject_unauthorized_false_accepts_any_certificate() {
+async fn reject_unauthorized_false_accepts_any_certificate(rt: Rt) {
     let pki = Pki::new();
     // Even one for another name, from an unknown CA.
     let server = pki.server("other");
     let mut tls = TlsOptions::default();
     tls.reject_unauthorized = false;
     for mode in ["polling", "websocket"] {
-        connects(&https(&server), mode, &tls).await;
+        connects(&rt, &https(&server), mode, &tls).await;
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_certificate_for_another_name_is_refused() {
+async fn a_certificate_for_another_name_is_refused(rt: Rt) {
     let pki = Pki::new();
     let server = pki.server("other");
     let mut tls = TlsOptions::default();
     tls.ca = vec![pki.ca_pem()];
     for mode in ["polling", "websocket"] {
-        let error = refused(&https(&server), mode, &tls).await;
+        let error = refused(&rt, &https(&server), mode, &tls).await;
         assert!(error.contains("not valid for name"), "{mode}: {error}");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_caller_built_client_config_is_used() {
+async fn a_caller_built_client_config_is_used(rt: Rt) {
     let pki = Pki::new();
     let server = pki.server("server");
     let mut roots = rustls::RootCertStore::empty();
@@ -273,28 +271,26 @@ async fn a_caller_built_client_config_is_used() {
     // The other fields are ignored when a whole configuration is given.
     tls.reject_unauthorized = false;
     for mode in ["polling", "websocket"] {
-        connects(&https(&server), mode, &tls).await;
+        connects(&rt, &https(&server), mode, &tls).await;
     }
     // Its roots are the only ones: the same config refuses the other certificate's name.
     let other = pki.server("other");
-    let error = refused(&https(&other), "polling", &tls).await;
+    let error = refused(&rt, &https(&other), "polling", &tls).await;
     assert!(error.contains("not valid for name"), "{error}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invalid_ca_is_refused_at_construction() {
+async fn an_invalid_ca_is_refused_at_construction(rt: Rt) {
     let mut tls = TlsOptions::default();
     tls.ca =
         vec![b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec()];
-    let error = TokioRuntime::with_tls(&tls).expect_err("invalid PEM");
+    let error = rt.try_with_tls(&tls).expect_err("invalid PEM");
     assert!(error.to_string().contains("CA"), "{error}");
     let mut tls = TlsOptions::default();
     tls.cert = Some(Vec::new());
-    assert!(TokioRuntime::with_tls(&tls).is_err(), "cert without key");
+    assert!(rt.try_with_tls(&tls).is_err(), "cert without key");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_certificate_gets_through_mutual_tls() {
+async fn a_client_certificate_gets_through_mutual_tls(rt: Rt) {
     let pki = Pki::new();
     let server = pki.mutual_server();
     let mut tls = TlsOptions::default();
@@ -302,12 +298,22 @@ async fn a_client_certificate_gets_through_mutual_tls() {
     tls.cert = Some(pki.read("client.pem"));
     tls.key = Some(pki.read("client.key"));
     for mode in ["polling", "websocket"] {
-        connects(&https(&server), mode, &tls).await;
+        connects(&rt, &https(&server), mode, &tls).await;
     }
     // Without one, the server ends the handshake.
     tls.cert = None;
     tls.key = None;
     for mode in ["polling", "websocket"] {
-        refused(&https(&server), mode, &tls).await;
+        refused(&rt, &https(&server), mode, &tls).await;
     }
 }
+
+on_every_runtime!(
+    default_options_refuse_an_unknown_chain,
+    a_trusted_ca_connects_over_https_and_wss,
+    reject_unauthorized_false_accepts_any_certificate,
+    a_certificate_for_another_name_is_refused,
+    a_caller_built_client_config_is_used,
+    an_invalid_ca_is_refused_at_construction,
+    a_client_certificate_gets_through_mutual_tls,
+);
