@@ -1,8 +1,10 @@
 //! TLS against the real Node.js server over https and wss, on every runtime, with a throwaway CA and server
 //! certificates made at test time by the `openssl` command: the default verification refuses
 //! the unknown chain, `TlsOptions::ca` trusts it, `reject_unauthorized: false` accepts
-//! anything, a certificate for another name is refused, and a caller-built
-//! `rustls::ClientConfig` is used as given.
+//! anything, a certificate for another name is refused, a caller-built
+//! `rustls::ClientConfig` is used as given, client certificates get through mutual TLS (PEM,
+//! encrypted PKCS#8 with `passphrase`, PKCS#12 `pfx`), and `ciphers` restricts what is
+//! negotiated (the server reports the protocol and cipher in its welcome).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -142,6 +144,66 @@ impl Pki {
         let key = self.path(&format!("{name}.key"));
         let cert = self.path(&format!("{name}.pem"));
         NodeServer::start(&[("TLS_KEY", &key), ("TLS_CERT", &cert)])
+    }
+
+    /// The client key encrypted with `passphrase` (PBES2, AES-256-CBC): PEM.
+    fn encrypted_client_key(&self, passphrase: &str) -> Vec<u8> {
+        let pass = format!("pass:{passphrase}");
+        openssl(
+            &self.dir,
+            &[
+                "pkcs8",
+                "-topk8",
+                "-v2",
+                "aes-256-cbc",
+                "-in",
+                "client.key",
+                "-out",
+                "client.enc.key",
+                "-passout",
+                &pass,
+            ],
+        );
+        let pem = self.read("client.enc.key");
+        assert!(pem.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        pem
+    }
+
+    /// The client certificate, its key and the CA in a PKCS#12 bundle protected by
+    /// `passphrase`, with openssl's defaults (PBES2 AES-256-CBC, PBKDF2, SHA-256 MAC) and
+    /// `extra` arguments: DER.
+    fn client_pfx(&self, passphrase: &str, extra: &[&str]) -> Vec<u8> {
+        let pass = format!("pass:{passphrase}");
+        let mut args = vec![
+            "pkcs12",
+            "-export",
+            "-in",
+            "client.pem",
+            "-inkey",
+            "client.key",
+            "-certfile",
+            "ca.pem",
+            "-name",
+            "client",
+            "-out",
+            "client.p12",
+            "-passout",
+            &pass,
+        ];
+        args.extend(extra);
+        openssl(&self.dir, &args);
+        self.read("client.p12")
+    }
+
+    /// The Node server over https, TLS 1.2 only, with the one suite `cipher` (OpenSSL name).
+    fn server_with_cipher(&self, cipher: &str) -> NodeServer {
+        let (key, cert) = (self.path("server.key"), self.path("server.pem"));
+        let tls = format!(r#"{{"ciphers":"{cipher}","maxVersion":"TLSv1.2"}}"#);
+        NodeServer::start(&[
+            ("TLS_KEY", &key),
+            ("TLS_CERT", &cert),
+            ("TLS_OPTIONS", &tls),
+        ])
     }
 
     /// The Node server over https that requires a client certificate from the CA.
@@ -308,6 +370,158 @@ async fn a_client_certificate_gets_through_mutual_tls(rt: Rt) {
     }
 }
 
+/// Connects in `mode` with `tls`; the protocol and cipher the server saw, `(protocol, cipher)`.
+async fn negotiated(rt: &Rt, url: &str, mode: &str, tls: &TlsOptions) -> (String, String) {
+    let rt = rt.with_tls(tls);
+    let socket = rt.io(url, options(mode)).expect("io");
+    let mut events = socket.events();
+    let w = rt.welcome(&mut events).await;
+    let field = |name: &str| {
+        w["tls"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{mode}: no tls.{name} in the welcome: {w}"))
+            .to_owned()
+    };
+    (field("protocol"), field("cipher"))
+}
+
+async fn ciphers_choose_the_negotiated_suite(rt: Rt) {
+    let pki = Pki::new();
+    let server = pki.server("server");
+    let mut tls = TlsOptions::default();
+    tls.ca = vec![pki.ca_pem()];
+    // By default the server picks TLS 1.3.
+    let (protocol, _) = negotiated(&rt, &https(&server), "polling", &tls).await;
+    assert_eq!(protocol, "TLSv1.3");
+    // One TLS 1.2 suite (the certificate is ECDSA): that one, over TLS 1.2.
+    tls.ciphers = Some("ECDHE-ECDSA-AES128-GCM-SHA256".into());
+    for mode in ["polling", "websocket"] {
+        let got = negotiated(&rt, &https(&server), mode, &tls).await;
+        let want = ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256");
+        assert_eq!((got.0.as_str(), got.1.as_str()), want, "{mode}");
+        connects(&rt, &https(&server), mode, &tls).await;
+    }
+    // One TLS 1.3 suite, by its IANA name; an IANA TLS 1.2 name works as well.
+    tls.ciphers = Some("TLS_CHACHA20_POLY1305_SHA256".into());
+    let got = negotiated(&rt, &https(&server), "websocket", &tls).await;
+    assert_eq!(
+        got,
+        ("TLSv1.3".into(), "TLS_CHACHA20_POLY1305_SHA256".into())
+    );
+    tls.ciphers = Some("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256".into());
+    let got = negotiated(&rt, &https(&server), "polling", &tls).await;
+    assert_eq!(
+        got,
+        ("TLSv1.2".into(), "ECDHE-ECDSA-CHACHA20-POLY1305".into())
+    );
+}
+
+async fn ciphers_the_server_does_not_take_fail_to_connect(rt: Rt) {
+    let pki = Pki::new();
+    // TLS 1.2 with one suite only.
+    let server = pki.server_with_cipher("ECDHE-ECDSA-AES256-GCM-SHA384");
+    let mut tls = TlsOptions::default();
+    tls.ca = vec![pki.ca_pem()];
+    // The default list includes it.
+    let got = negotiated(&rt, &https(&server), "polling", &tls).await;
+    assert_eq!(
+        got,
+        ("TLSv1.2".into(), "ECDHE-ECDSA-AES256-GCM-SHA384".into())
+    );
+    // Restricted to others, TLS 1.3 ones included: no common suite.
+    tls.ciphers = Some(
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:TLS_AES_256_GCM_SHA384".into(),
+    );
+    for mode in ["polling", "websocket"] {
+        let error = refused(&rt, &https(&server), mode, &tls).await;
+        assert!(error.contains("HandshakeFailure"), "{mode}: {error}");
+    }
+}
+
+async fn an_unknown_cipher_is_refused_at_construction(rt: Rt) {
+    let mut tls = TlsOptions::default();
+    // A real OpenSSL suite, but CBC: rustls does not implement it.
+    tls.ciphers = Some("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA".into());
+    let error = rt
+        .try_with_tls(&tls)
+        .expect_err("unknown cipher")
+        .to_string();
+    assert!(error.contains("\"ECDHE-RSA-AES128-SHA\""), "{error}");
+    assert!(error.contains("ECDHE-ECDSA-AES128-GCM-SHA256"), "{error}");
+    tls.ciphers = Some(String::new());
+    let error = rt.try_with_tls(&tls).expect_err("no cipher").to_string();
+    assert!(error.contains("no cipher suite"), "{error}");
+}
+
+async fn an_encrypted_key_with_its_passphrase_gets_through_mutual_tls(rt: Rt) {
+    let pki = Pki::new();
+    let server = pki.mutual_server();
+    let mut tls = TlsOptions::default();
+    tls.ca = vec![pki.ca_pem()];
+    tls.cert = Some(pki.read("client.pem"));
+    tls.key = Some(pki.encrypted_client_key("correct horse"));
+    tls.passphrase = Some("correct horse".into());
+    assert!(!format!("{tls:?}").contains("correct horse"));
+    for mode in ["polling", "websocket"] {
+        connects(&rt, &https(&server), mode, &tls).await;
+    }
+    tls.passphrase = Some("wrong horse".into());
+    let error = rt
+        .try_with_tls(&tls)
+        .expect_err("wrong passphrase")
+        .to_string();
+    assert!(error.contains("wrong passphrase"), "{error}");
+    assert!(!error.contains("horse"), "{error}");
+    tls.passphrase = None;
+    let error = rt
+        .try_with_tls(&tls)
+        .expect_err("no passphrase")
+        .to_string();
+    assert!(error.contains("passphrase is needed"), "{error}");
+}
+
+async fn a_pfx_gets_through_mutual_tls(rt: Rt) {
+    let pki = Pki::new();
+    let server = pki.mutual_server();
+    let mut tls = TlsOptions::default();
+    tls.ca = vec![pki.ca_pem()];
+    tls.pfx = Some(pki.client_pfx("open sesame", &[]));
+    tls.passphrase = Some("open sesame".into());
+    for mode in ["polling", "websocket"] {
+        connects(&rt, &https(&server), mode, &tls).await;
+    }
+    // The older 3DES / SHA-1 MAC bundles too.
+    let legacy = [
+        "-keypbe",
+        "PBE-SHA1-3DES",
+        "-certpbe",
+        "PBE-SHA1-3DES",
+        "-macalg",
+        "sha1",
+    ];
+    tls.pfx = Some(pki.client_pfx("open sesame", &legacy));
+    connects(&rt, &https(&server), "polling", &tls).await;
+    // And openssl's `-legacy` ones (certificates under 40-bit RC2).
+    tls.pfx = Some(pki.client_pfx("open sesame", &["-legacy"]));
+    connects(&rt, &https(&server), "polling", &tls).await;
+    // No passphrase: the empty password.
+    tls.pfx = Some(pki.client_pfx("", &[]));
+    tls.passphrase = None;
+    connects(&rt, &https(&server), "websocket", &tls).await;
+    tls.passphrase = Some("close sesame".into());
+    let error = rt
+        .try_with_tls(&tls)
+        .expect_err("wrong passphrase")
+        .to_string();
+    assert!(error.contains("wrong passphrase"), "{error}");
+    // Not together with cert and key.
+    tls.passphrase = Some("open sesame".into());
+    tls.cert = Some(pki.read("client.pem"));
+    tls.key = Some(pki.read("client.key"));
+    let error = rt.try_with_tls(&tls).expect_err("pfx and cert").to_string();
+    assert!(error.contains("pfx and cert/key"), "{error}");
+}
+
 on_every_runtime!(
     default_options_refuse_an_unknown_chain,
     a_trusted_ca_connects_over_https_and_wss,
@@ -316,4 +530,9 @@ on_every_runtime!(
     a_caller_built_client_config_is_used,
     an_invalid_ca_is_refused_at_construction,
     a_client_certificate_gets_through_mutual_tls,
+    ciphers_choose_the_negotiated_suite,
+    ciphers_the_server_does_not_take_fail_to_connect,
+    an_unknown_cipher_is_refused_at_construction,
+    an_encrypted_key_with_its_passphrase_gets_through_mutual_tls,
+    a_pfx_gets_through_mutual_tls,
 );

@@ -1,27 +1,74 @@
 //! TLS options for the rustls-based adapters: verification on by default (chain and host name), extra CAs, client
-//! certificates, or a caller-built `rustls::ClientConfig`.
+//! certificates (PEM, encrypted PKCS#8 PEM with a passphrase, or a PKCS#12 bundle), a restricted cipher list,
+//! or a caller-built `rustls::ClientConfig`.
 
 use std::fmt;
 use std::sync::Arc;
 
+use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+use pkcs8::{EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef, SecretDocument};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::crypto::CryptoProvider;
+use rustls::crypto::ring::cipher_suite;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{
+    ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme, SupportedCipherSuite,
+    SupportedProtocolVersion,
+};
 
-/// TLS options (socket.io-client's `ca`, `cert`, `key`, `rejectUnauthorized`).
+/// TLS options (socket.io-client's `ca`, `cert`, `key`, `pfx`, `passphrase`, `ciphers`,
+/// `rejectUnauthorized`).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct TlsOptions {
     /// Extra trusted CA certificates, PEM (added to the Mozilla roots).
     pub ca: Vec<Vec<u8>>,
-    /// A client certificate chain, PEM, with `key`.
+    /// A client certificate chain, PEM, with `key`. Not together with `pfx`.
     pub cert: Option<Vec<u8>>,
-    /// The client certificate's private key, PEM (unencrypted).
+    /// The client certificate's private key, PEM: PKCS#8 (`PRIVATE KEY`), SEC1 (`EC PRIVATE
+    /// KEY`) or PKCS#1 (`RSA PRIVATE KEY`), or encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2
+    /// as made by `openssl pkcs8 -topk8 -v2 aes-256-cbc` or `openssl genpkey -aes-256-cbc`)
+    /// decrypted with `passphrase`. Legacy OpenSSL-encrypted PEM (`Proc-Type: 4,ENCRYPTED`)
+    /// is refused: convert it with `openssl pkcs8 -topk8`.
     pub key: Option<Vec<u8>>,
+    /// A PKCS#12 bundle (DER, as made by `openssl pkcs12 -export`) holding the client
+    /// certificate, its chain and its private key, decrypted with `passphrase` (none means the
+    /// empty password). Instead of `cert` and `key`; giving both is an error. PBES2 (AES,
+    /// PBKDF2: openssl 3's default) and the legacy 3DES/RC2 schemes are read; the MAC is
+    /// checked. CA certificates in the bundle are sent with the client certificate, not
+    /// trusted for the server (use `ca` for that).
+    pub pfx: Option<Vec<u8>>,
+    /// The passphrase of an encrypted `key` or of `pfx`. Ignored for an unencrypted key; never
+    /// shown by `Debug`.
+    pub passphrase: Option<String>,
+    /// The cipher suites to offer, as an OpenSSL cipher list such as
+    /// `"ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384"`; `None` (the default) offers
+    /// rustls's defaults, all of the ones below. Names are separated by `:`, `,` or spaces, matched case-insensitively,
+    /// offered in the order given; OpenSSL, IANA and rustls spellings are accepted:
+    ///
+    /// | OpenSSL | IANA (rustls also accepts `TLS13_…` for TLS 1.3) |
+    /// | --- | --- |
+    /// | `TLS_AES_256_GCM_SHA384` | `TLS_AES_256_GCM_SHA384` (TLS 1.3) |
+    /// | `TLS_AES_128_GCM_SHA256` | `TLS_AES_128_GCM_SHA256` (TLS 1.3) |
+    /// | `TLS_CHACHA20_POLY1305_SHA256` | `TLS_CHACHA20_POLY1305_SHA256` (TLS 1.3) |
+    /// | `ECDHE-ECDSA-AES256-GCM-SHA384` | `TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384` |
+    /// | `ECDHE-ECDSA-AES128-GCM-SHA256` | `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256` |
+    /// | `ECDHE-ECDSA-CHACHA20-POLY1305` | `TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256` |
+    /// | `ECDHE-RSA-AES256-GCM-SHA384` | `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384` |
+    /// | `ECDHE-RSA-AES128-GCM-SHA256` | `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256` |
+    /// | `ECDHE-RSA-CHACHA20-POLY1305` | `TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256` |
+    ///
+    /// The list is exact: only the suites named are offered, so a list without TLS 1.3 suites
+    /// limits the connection to TLS 1.2 and one without TLS 1.2 suites to TLS 1.3. (Node
+    /// disables TLS 1.2 the same way but keeps its TLS 1.3 defaults when the list names no
+    /// TLS 1.3 suite; name them to keep TLS 1.3 here.) Any other name (OpenSSL keywords such
+    /// as `HIGH` or `!aNULL`, suites rustls does not implement such as CBC or RSA key
+    /// exchange) and a list naming no suite are errors when the options are built.
+    pub ciphers: Option<String>,
     /// Verify the server's certificate chain and host name. Default `true`; `false` accepts
     /// any certificate and is only for tests.
     pub reject_unauthorized: bool,
-    /// A complete rustls configuration to use instead of the above.
+    /// A complete rustls configuration to use instead of all of the above.
     pub client_config: Option<Arc<ClientConfig>>,
 }
 
@@ -31,6 +78,9 @@ impl Default for TlsOptions {
             ca: Vec::new(),
             cert: None,
             key: None,
+            pfx: None,
+            passphrase: None,
+            ciphers: None,
             reject_unauthorized: true,
             client_config: None,
         }
@@ -43,6 +93,12 @@ impl fmt::Debug for TlsOptions {
             .field("ca", &self.ca.len())
             .field("cert", &self.cert.is_some())
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("pfx", &self.pfx.as_ref().map(|_| "<redacted>"))
+            .field(
+                "passphrase",
+                &self.passphrase.as_ref().map(|_| "<redacted>"),
+            )
+            .field("ciphers", &self.ciphers)
             .field("reject_unauthorized", &self.reject_unauthorized)
             .field("client_config", &self.client_config.is_some())
             .finish()
@@ -52,13 +108,22 @@ impl fmt::Debug for TlsOptions {
 impl TlsOptions {
     /// Builds the rustls configuration, with the ring provider chosen explicitly so that
     /// `https`/`wss` never fail for lack of a process-wide provider.
+    ///
+    /// Fails on invalid PEM, a wrong passphrase, an unreadable `pfx`, `pfx` together with
+    /// `cert`/`key`, `cert` without `key` (or the reverse), and an unknown or empty `ciphers`.
+    /// With `client_config` the other fields are not looked at.
     pub fn build(&self) -> Result<Arc<ClientConfig>, String> {
         if let Some(config) = &self.client_config {
             return Ok(config.clone());
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut provider = rustls::crypto::ring::default_provider();
+        if let Some(list) = &self.ciphers {
+            provider.cipher_suites = cipher_suites(list)?;
+        }
+        let versions = protocol_versions(&provider);
+        let provider = Arc::new(provider);
         let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(&versions)
             .map_err(|e| e.to_string())?;
         let builder = if self.reject_unauthorized {
             let mut roots = RootCertStore::empty();
@@ -77,28 +142,221 @@ impl TlsOptions {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
         };
-        let config = match (&self.cert, &self.key) {
-            (Some(cert), Some(key)) => {
-                let chain = rustls_pemfile::certs(&mut cert.as_slice())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| format!("invalid client certificate PEM: {e}"))?;
-                let key = rustls_pemfile::private_key(&mut key.as_slice())
-                    .map_err(|e| format!("invalid private key PEM: {e}"))?
-                    .ok_or("no private key in the key PEM (encrypted keys are not supported)")?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| e.to_string())?
-            }
-            (None, None) => builder.with_no_client_auth(),
-            _ => return Err("cert and key go together".into()),
+        let config = match self.client_identity()? {
+            Some((chain, key)) => builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| e.to_string())?,
+            None => builder.with_no_client_auth(),
         };
         Ok(Arc::new(config))
     }
+
+    /// The client certificate chain and key, from `cert`/`key` or from `pfx`.
+    fn client_identity(&self) -> Result<Option<ClientIdentity>, String> {
+        let passphrase = self.passphrase.as_deref();
+        match (&self.pfx, &self.cert, &self.key) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                Err("pfx and cert/key are alternatives: give one or the other".into())
+            }
+            (Some(pfx), None, None) => pfx_identity(pfx, passphrase.unwrap_or("")).map(Some),
+            (None, Some(cert), Some(key)) => {
+                let chain = rustls_pemfile::certs(&mut cert.as_slice())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("invalid client certificate PEM: {e}"))?;
+                if chain.is_empty() {
+                    return Err("no certificate in the client certificate PEM".into());
+                }
+                Ok(Some((chain, private_key(key, passphrase)?)))
+            }
+            (None, None, None) => Ok(None),
+            _ => Err("cert and key go together".into()),
+        }
+    }
+}
+
+/// A client certificate chain (leaf first) and its private key.
+type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// The private key in `pem`, decrypted with `passphrase` if it is encrypted PKCS#8.
+fn private_key(pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, String> {
+    if let Some(key) = rustls_pemfile::private_key(&mut &pem[..])
+        .map_err(|e| format!("invalid private key PEM: {e}"))?
+    {
+        return Ok(key);
+    }
+    let text = std::str::from_utf8(pem).map_err(|_| "the key PEM is not text")?;
+    if let Some(block) = pem_block(text, "ENCRYPTED PRIVATE KEY") {
+        let passphrase = passphrase.ok_or("the private key is encrypted: passphrase is needed")?;
+        let (_, document) = SecretDocument::from_pem(block)
+            .map_err(|e| format!("invalid encrypted private key PEM: {e}"))?;
+        let info = EncryptedPrivateKeyInfoRef::try_from(document.as_bytes())
+            .map_err(|e| format!("invalid encrypted private key: {e}"))?;
+        let wrong = "cannot decrypt the private key: wrong passphrase";
+        let plain = info.decrypt(passphrase.as_bytes()).map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
+                ..
+            }) => format!(
+                "unsupported private key encryption ({e}): PBES2 with PBKDF2 or scrypt and AES-CBC is read"
+            ),
+            _ => wrong.to_owned(),
+        })?;
+        // A wrong passphrase that happens to unpad cleanly still yields no key.
+        PrivateKeyInfoRef::try_from(plain.as_bytes()).map_err(|_| wrong)?;
+        return Ok(PrivatePkcs8KeyDer::from(plain.as_bytes().to_vec()).into());
+    }
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(
+            "legacy OpenSSL-encrypted PEM keys (Proc-Type: 4,ENCRYPTED) are not supported: \
+                    convert the key with `openssl pkcs8 -topk8`"
+                .into(),
+        );
+    }
+    Err("no private key in the key PEM".into())
+}
+
+/// The first PEM block labelled `label` in `text`, markers included.
+fn pem_block<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = text.find(&begin)?;
+    let stop = start + text[start..].find(&end)? + end.len();
+    Some(&text[start..stop])
+}
+
+/// The certificate chain and key of a PKCS#12 bundle.
+fn pfx_identity(pfx: &[u8], passphrase: &str) -> Result<ClientIdentity, String> {
+    let store = KeyStore::from_pkcs12(pfx, passphrase, Pkcs12ImportPolicy::Strict).map_err(
+        |e| match e {
+            p12_keystore::error::Error::MacError(_) => {
+                "cannot read the pfx: wrong passphrase (MAC check failed)".to_owned()
+            }
+            e => format!("cannot read the pfx (wrong passphrase or unsupported bundle): {e}"),
+        },
+    )?;
+    let (_, chain) = store
+        .private_key_chain()
+        .ok_or("no private key with its certificate in the pfx")?;
+    let certs = chain
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.as_der().to_vec()))
+        .collect();
+    let key = PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec());
+    Ok((certs, key.into()))
+}
+
+/// The cipher suites of the ring provider by OpenSSL name, IANA name and rustls name.
+fn known_suites() -> [(
+    &'static str,
+    &'static str,
+    &'static str,
+    SupportedCipherSuite,
+); 9] {
+    use cipher_suite as cs;
+    [
+        (
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS13_AES_256_GCM_SHA384",
+            cs::TLS13_AES_256_GCM_SHA384,
+        ),
+        (
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_128_GCM_SHA256",
+            "TLS13_AES_128_GCM_SHA256",
+            cs::TLS13_AES_128_GCM_SHA256,
+        ),
+        (
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS13_CHACHA20_POLY1305_SHA256",
+            cs::TLS13_CHACHA20_POLY1305_SHA256,
+        ),
+        (
+            "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        ),
+        (
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        ),
+        (
+            "ECDHE-ECDSA-CHACHA20-POLY1305",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        ),
+        (
+            "ECDHE-RSA-AES256-GCM-SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        ),
+        (
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ),
+        (
+            "ECDHE-RSA-CHACHA20-POLY1305",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ),
+    ]
+}
+
+/// The suites an OpenSSL-style cipher list names, in its order, without repeats.
+fn cipher_suites(list: &str) -> Result<Vec<SupportedCipherSuite>, String> {
+    let known = known_suites();
+    let mut suites = Vec::new();
+    for name in list
+        .split(|c: char| c == ':' || c == ',' || c.is_whitespace())
+        .filter(|n| !n.is_empty())
+    {
+        let Some(&(.., suite)) = known.iter().find(|(openssl, iana, rustls, _)| {
+            [openssl, iana, rustls]
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(name))
+        }) else {
+            let accepted: Vec<&str> = known.iter().map(|(openssl, ..)| *openssl).collect();
+            return Err(format!(
+                "unknown or unsupported cipher {name:?} in ciphers; accepted (OpenSSL, IANA or \
+                 rustls names): {}",
+                accepted.join(", ")
+            ));
+        };
+        if !suites.contains(&suite) {
+            suites.push(suite);
+        }
+    }
+    if suites.is_empty() {
+        return Err("ciphers names no cipher suite".into());
+    }
+    Ok(suites)
+}
+
+/// TLS 1.3 and/or 1.2, whichever the provider has suites for.
+fn protocol_versions(provider: &CryptoProvider) -> Vec<&'static SupportedProtocolVersion> {
+    [&rustls::version::TLS13, &rustls::version::TLS12]
+        .into_iter()
+        .filter(|v| {
+            provider
+                .cipher_suites
+                .iter()
+                .any(|s| s.version().version == v.version)
+        })
+        .collect()
 }
 
 /// `reject_unauthorized: false`: accepts any certificate, still checks signatures.
 #[derive(Debug)]
-struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
+struct AcceptAny(Arc<CryptoProvider>);
 
 impl ServerCertVerifier for AcceptAny {
     fn verify_server_cert(
@@ -142,5 +400,96 @@ impl ServerCertVerifier for AcceptAny {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cipher_names_are_the_suites_of_the_ring_provider() {
+        let known = known_suites();
+        let provider = rustls::crypto::ring::default_provider();
+        assert_eq!(known.len(), provider.cipher_suites.len());
+        for (_, _, rustls_name, suite) in known {
+            assert!(provider.cipher_suites.contains(&suite), "{rustls_name}");
+            assert_eq!(format!("{:?}", suite.suite()), rustls_name);
+        }
+    }
+
+    #[test]
+    fn a_cipher_list_keeps_its_order_and_chooses_the_versions() {
+        let suites = cipher_suites(
+            "ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384, \
+             tls_ecdhe_ecdsa_with_aes_256_gcm_sha384 TLS13_AES_256_GCM_SHA384",
+        )
+        .expect("known names");
+        assert_eq!(
+            suites,
+            [
+                cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                cipher_suite::TLS13_AES_256_GCM_SHA384,
+                cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            ]
+        );
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites = cipher_suites("ECDHE-ECDSA-AES128-GCM-SHA256").expect("known");
+        assert_eq!(protocol_versions(&provider), [&rustls::version::TLS12]);
+        provider.cipher_suites = cipher_suites("TLS_AES_128_GCM_SHA256").expect("known");
+        assert_eq!(protocol_versions(&provider), [&rustls::version::TLS13]);
+    }
+
+    #[test]
+    fn unknown_or_empty_cipher_lists_are_refused() {
+        for list in [
+            "HIGH:!aNULL",
+            "AES128-SHA",
+            "ECDHE-RSA-AES128-GCM-SHA256:nope",
+        ] {
+            let error = cipher_suites(list).expect_err(list);
+            assert!(error.contains("unknown or unsupported cipher"), "{error}");
+            assert!(error.contains("ECDHE-RSA-AES128-GCM-SHA256"), "{error}");
+        }
+        for list in ["", " : ,"] {
+            let error = cipher_suites(list).expect_err(list);
+            assert!(error.contains("no cipher suite"), "{error}");
+        }
+        let tls = TlsOptions {
+            ciphers: Some("RC4-MD5".into()),
+            ..TlsOptions::default()
+        };
+        assert!(tls.build().expect_err("unknown").contains("RC4-MD5"));
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let tls = TlsOptions {
+            passphrase: Some("hunter2-secret".into()),
+            key: Some(b"key material".to_vec()),
+            pfx: Some(b"pfx material".to_vec()),
+            ..TlsOptions::default()
+        };
+        let debug = format!("{tls:?}");
+        for secret in ["hunter2", "key material", "pfx material"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+        assert!(
+            debug.contains("passphrase: Some(\"<redacted>\")"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn pfx_and_cert_key_are_alternatives() {
+        let mut tls = TlsOptions {
+            pfx: Some(vec![0x30]),
+            key: Some(Vec::new()),
+            ..TlsOptions::default()
+        };
+        let error = tls.build().expect_err("both");
+        assert!(error.contains("pfx and cert/key"), "{error}");
+        tls.key = None;
+        assert!(tls.build().expect_err("junk").contains("pfx"));
     }
 }

@@ -6,7 +6,8 @@
 //   PORT, PING_INTERVAL, PING_TIMEOUT, MAX_HTTP_BUFFER_SIZE, TRANSPORTS (comma list),
 //   RECOVERY=1 (connection state recovery), MSGPACK=1, COOKIE=1, PATH_PREFIX,
 //   TLS_KEY / TLS_CERT (PEM files: serve https), TLS_CLIENT_CA (PEM: require client
-//   certificates from this CA), SERVER_OPTIONS (extra JSON).
+//   certificates from this CA), TLS_OPTIONS (extra JSON for the https server, e.g.
+//   {"ciphers": "...", "maxVersion": "TLSv1.2"}), SERVER_OPTIONS (extra JSON).
 //
 // Every Engine.IO request and WebSocket handshake is logged (method, URL, headers) and can be
 // read back with the "requests" event; requests for other paths get 404.
@@ -40,6 +41,7 @@ const tlsOptions = () => {
     // Mutual TLS: only clients with a certificate from this CA get in.
     Object.assign(tls, { ca: fs.readFileSync(env.TLS_CLIENT_CA), requestCert: true, rejectUnauthorized: true });
   }
+  if (env.TLS_OPTIONS) Object.assign(tls, JSON.parse(env.TLS_OPTIONS));
   return tls;
 };
 const httpServer = env.TLS_KEY ? https.createServer(tlsOptions()) : http.createServer();
@@ -72,6 +74,13 @@ if (!options.transports || options.transports.includes("websocket")) {
   httpServer.prependListener("upgrade", record);
 }
 
+// Over https, the protocol and cipher (OpenSSL names) the handshake request's connection
+// negotiated; null over http or once that connection is gone.
+const tlsInfo = (sock) => {
+  const cipher = sock && sock.getCipher ? sock.getCipher() : null;
+  return cipher ? { protocol: sock.getProtocol(), cipher: cipher.name } : null;
+};
+
 function wire(nsp) {
   nsp.on("connection", (socket) => {
     socket.emit("welcome", {
@@ -83,6 +92,7 @@ function wire(nsp) {
       url: socket.handshake.url,
       engine: socket.conn.id,
       transport: socket.conn.transport.name,
+      tls: tlsInfo(socket.request.socket),
     });
 
     // Echo: with an ack, answer through it; without, emit the arguments back.
