@@ -62,6 +62,14 @@ pub trait SansIoClient {
 
     /// A WebSocket closed (`None`: cleanly) or failed to open.
     fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>);
+
+    /// The current instant, told before every drain of [`SansIoClient::poll_output`]. A client
+    /// that acts on its own events while they are drained (an application around the manager,
+    /// see [`crate::AppClient`]) needs it, as a real event loop would know its clock. The
+    /// default ignores it.
+    fn set_now(&mut self, now: Instant) {
+        let _ = now;
+    }
 }
 
 impl SansIoClient for engineio_proto::Client {

@@ -7,6 +7,9 @@
 //! - [`Sim`]: runs any [`SansIoClient`] against the server on virtual time that jumps to the
 //!   next deadline, so a minute of heartbeats takes a millisecond.
 //! - [`SimRng`]: the seeded [`rand_core::RngCore`] behind every random choice.
+//! - [`SioServer`], [`sio_sim`]: a fake Socket.IO server, and the Socket.IO manager against it.
+//! - [`SioApp`], [`app_sim`]: your own client-side logic on the manager, tested offline
+//!   against a scripted server (see [Testing your application](#testing-your-application)).
 //!
 //! A run is a pure function of its seed: the same seed gives the same transcript.
 //!
@@ -92,10 +95,115 @@
 //! assert!(echoed);
 //! ```
 //!
+//! # Testing your application
+//!
+//! Write your client-side logic against the sans-IO [`socketio_proto::Manager`] as a
+//! [`SioApp`]: it gets each manager event with the current instant and acts through the
+//! manager. [`app_sim`] runs it on virtual time against the fake server, which you script
+//! (emits, ack requests, [`FakeServer::kill`], [`FakeServer::refuse`],
+//! [`FakeServer::delay_pings`]...), then you assert what your application did. The guide is
+//! `docs/simulation.md`; here is its example: a chat whose outbox must be delivered in order
+//! and whose news feed must not miss an item across an outage.
+//!
+//! ```
+//! use std::collections::VecDeque;
+//! use std::time::{Duration, Instant};
+//! use engineio_proto::TransportKind;
+//! use socketio_proto::codec::Payload;
+//! use socketio_proto::{EmitId, EmitOptions, Event, Manager, ManagerConfig, SocketConfig};
+//! use socketio_test_kit::{Refusal, RequestMatch, SimConfig, SioApp, SioConfig, SioServer};
+//! use socketio_test_kit::{app_sim, sio_server_config};
+//!
+//! /// The application: lines delivered in order, one in flight at a time; the last news seen.
+//! #[derive(Default)]
+//! struct Chat {
+//!     outbox: VecDeque<String>,
+//!     in_flight: Option<EmitId>,
+//!     delivered: Vec<String>,
+//!     last_news: u64,
+//! }
+//!
+//! impl Chat {
+//!     fn say(&mut self, manager: &mut Manager, now: Instant, text: &str) {
+//!         self.outbox.push_back(text.to_owned());
+//!         self.flush(manager, now);
+//!     }
+//!
+//!     fn flush(&mut self, manager: &mut Manager, now: Instant) {
+//!         let mut socket = manager.socket_mut("/").unwrap();
+//!         let idle = self.in_flight.is_none() && socket.get().connected();
+//!         if let (true, Some(text)) = (idle, self.outbox.front()) {
+//!             let line = Payload::from_serialize(&("say", text)).unwrap();
+//!             let sent = socket.emit(now, line, EmitOptions::with_ack()).unwrap();
+//!             self.in_flight = Some(sent.id);
+//!         }
+//!     }
+//! }
+//!
+//! impl SioApp for Chat {
+//!     fn on_event(&mut self, manager: &mut Manager, now: Instant, event: &Event) {
+//!         match event {
+//!             Event::Connect { .. } => self.flush(manager, now),
+//!             Event::Message { payload, .. } => self.last_news = payload.arg(1).unwrap(),
+//!             Event::Ack { emit, result, .. } if Some(*emit) == self.in_flight => {
+//!                 self.in_flight = None;
+//!                 if result.is_ok() {
+//!                     let line = self.outbox.pop_front().unwrap();
+//!                     self.delivered.push(line);
+//!                 } // else: it goes out again on the next connect
+//!                 self.flush(manager, now);
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//!
+//! let started = Instant::now();
+//! // A server with connection state recovery; the client on WebSocket.
+//! let server = SioServer::new(SioConfig::new().recovery(Duration::from_secs(300)));
+//! let mut client = ManagerConfig::new("http://localhost:3000").unwrap();
+//! client.engine.transports = vec![TransportKind::WebSocket];
+//! let config = SimConfig::new(1).server(sio_server_config());
+//! let mut sim = app_sim(config, server, client, Chat::default());
+//! sim.with_client(|c, now| {
+//!     let mut socket = c.manager.add_socket("/", SocketConfig::default()).unwrap();
+//!     socket.connect(now);
+//! });
+//! sim.run_for(Duration::from_secs(1));
+//! let news = |n: u64| Payload::from_serialize(&("news", n)).unwrap();
+//! sim.with_server(|s, now| s.sio_emit(now, "/", news(1)));
+//!
+//! // The connection drops and the server turns reconnections away for two minutes; meanwhile
+//! // news 2 is published and the user writes two lines.
+//! let sid = sim.server().last_sid().unwrap();
+//! sim.with_server(|s, now| {
+//!     s.refuse(Refusal::error(RequestMatch::Handshake, 503, 4, "busy"));
+//!     s.kill(now, &sid);
+//!     s.sio_emit(now, "/", news(2)); // kept for the recovery
+//! });
+//! for text in ["are", "you there?"] {
+//!     sim.with_client(|c, now| c.app.say(&mut c.manager, now, text));
+//! }
+//! sim.run_for(Duration::from_secs(120));
+//! assert!(sim.client().app.delivered.is_empty());
+//!
+//! // The server is back: the session is recovered with what it missed, the outbox drains.
+//! sim.with_server(|s, _| s.clear_refusals());
+//! sim.run_for(Duration::from_secs(10));
+//! assert!(sim.client().manager.socket("/").unwrap().recovered());
+//! assert_eq!(sim.client().app.last_news, 2);
+//! assert_eq!(sim.client().app.delivered, ["are", "you there?"]);
+//! assert_eq!(sim.server().app().events("/").len(), 2);
+//! // Two minutes of reconnection attempts ran in milliseconds.
+//! assert!(started.elapsed() < sim.elapsed() / 100);
+//! ```
+//!
 //! # Extending
 //!
 //! - Another client (the Socket.IO manager): implement [`SansIoClient`] for it; its transmits
 //!   are the engine's, its events are its own.
+//! - Your application on the manager: implement [`SioApp`] and run it with [`app_sim`]
+//!   (or implement [`SansIoClient`] for your own wrapper).
 //! - Another server behaviour (a fake Socket.IO server): implement [`Application`]; it sees
 //!   each session's opening, messages and close, and can send, send malformed bytes or close
 //!   through [`SessionCtx`]. Scripted steps go through [`Sim::with_server`].
@@ -124,9 +232,15 @@ pub use server::{
 };
 pub use sim::{Sim, SimConfig};
 pub use sio::{
-    AckPolicy, ClientAck, ConnectRefusal, ConnectRequest, JoinOutcome, Joined, Middleware,
-    NamespaceConfig, Received, ServerEmit, SioConfig, SioServer, SioSim, sio_server_config,
-    sio_sim,
+    AckPolicy, AppClient, AppSim, ClientAck, ConnectRefusal, ConnectRequest, JoinOutcome, Joined,
+    Middleware, NamespaceConfig, Received, ServerEmit, SioApp, SioConfig, SioServer, SioSim,
+    app_sim, sio_server_config, sio_sim,
 };
 pub use transcript::{Entry, Record, RenderOptions, Side, Transcript, render_frame};
 pub use wire::{ConnId, HttpRequest, Method, RequestId, ServerOutput, header, query};
+
+/// The guide, `docs/simulation.md`, whose examples run as doc tests (only in this
+/// repository: the file is not part of the package).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/simulation.md")]
+pub struct SimulationGuide;

@@ -393,6 +393,8 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
 
     /// Moves everything both sides produced onto the link, and records the client's events.
     fn pump(&mut self) {
+        let now = self.now();
+        self.client.set_now(now);
         loop {
             let mut progressed = false;
             while let Some(output) = self.client.poll_output() {

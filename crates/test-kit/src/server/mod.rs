@@ -424,7 +424,7 @@ impl<A: Application> FakeServer<A> {
             Packet::Pong { probe: false } => {
                 if s.pong_deadline.take().is_some() {
                     s.stats.pongs_received += 1;
-                    s.next_ping = Some(now + interval);
+                    s.next_ping = Some(now + interval + std::mem::take(&mut s.ping_delay));
                 } else {
                     self.violation(now, Some(sid), ViolationKind::UnsolicitedPong);
                 }
@@ -664,6 +664,21 @@ impl<A: Application> FakeServer<A> {
     /// as when the server process dies.
     pub fn kill(&mut self, now: Instant, sid: &str) {
         self.end_session(now, sid, "killed", Release::Abort);
+    }
+
+    /// Holds back the heartbeat of session `sid`: its next ping goes out `by` later than
+    /// planned, as from a server stalled by a long pause. (If a ping is waiting for its pong,
+    /// the one after it is delayed.) The client waits `pingInterval + pingTimeout` after the
+    /// previous ping (or the handshake), then closes with "ping timeout". No-op for a closed
+    /// session.
+    pub fn delay_pings(&mut self, sid: &str, by: Duration) {
+        let Some(s) = self.sessions.get_mut(sid).filter(|s| s.is_open()) else {
+            return;
+        };
+        match s.next_ping.as_mut() {
+            Some(at) => *at += by,
+            None => s.ping_delay += by,
+        }
     }
 
     /// Adds a scripted refusal.

@@ -1,7 +1,7 @@
 //! One Engine.IO session as the server sees it.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use engineio_proto::{Message, TransportKind};
 
@@ -33,6 +33,8 @@ pub(crate) struct Session {
     pub buffer: VecDeque<Outgoing>,
     pub parked_get: Option<RequestId>,
     pub next_ping: Option<Instant>,
+    /// Scripted lateness for the next ping, applied when it is scheduled (after the pong).
+    pub ping_delay: Duration,
     pub pong_deadline: Option<Instant>,
     pub upgrade: Option<Upgrade>,
     /// The application asked to close once the buffer is flushed.
@@ -78,6 +80,7 @@ impl Session {
             buffer: VecDeque::new(),
             parked_get: None,
             next_ping: None,
+            ping_delay: Duration::ZERO,
             pong_deadline: None,
             upgrade: None,
             closing: false,

@@ -2,11 +2,13 @@
 //! and [`SioServer`], a fake Socket.IO v5 server running as an [`crate::Application`] on the
 //! fake Engine.IO server.
 
+mod app;
 mod client;
 mod config;
 mod script;
 mod server;
 
+pub use app::{AppClient, AppSim, SioApp, app_sim};
 pub use config::{
     AckPolicy, ConnectRefusal, ConnectRequest, Middleware, NamespaceConfig, SioConfig,
 };

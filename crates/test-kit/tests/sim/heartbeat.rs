@@ -162,3 +162,45 @@ fn a_send_after_a_missed_deadline_closes_and_writes_nothing() {
     assert_eq!(close_reason(&sim), Some("ping timeout"));
     assert_eq!(sim.transcript().entries().len(), before, "nothing written");
 }
+
+#[test]
+fn late_pings_are_tolerated_up_to_the_ping_timeout() {
+    for (delay, closes) in [(250, false), (350, true)] {
+        let server = server_config(&["late"]).with_heartbeat(400, 300);
+        let mut sim = sim(
+            25,
+            server,
+            Silent,
+            client_config(&[TransportKind::WebSocket]),
+        );
+        open(&mut sim);
+        sim.run_for(Duration::from_millis(1000));
+        let pings = sim.server().session("late").unwrap().stats.pings_sent;
+        // The next ping (due within 400 ms of the last pong) comes `delay` later; the one after
+        // it, if any, on time again.
+        sim.with_server(|s, _| s.delay_pings("late", Duration::from_millis(delay)));
+        sim.run_for(Duration::from_secs(3));
+        let info = sim.server().session("late").unwrap();
+        if closes {
+            assert_eq!(close_reason(&sim), Some("ping timeout"), "{delay} ms");
+            assert_eq!(info.stats.pings_sent, pings, "closed before the late ping");
+            // 700 ms (400 + 300) after the last ping it heard.
+            let events = sim.events();
+            let (closed, _) = events
+                .iter()
+                .find(|(_, e)| matches!(e, Event::Close(_)))
+                .unwrap();
+            let (pinged, _) = events
+                .iter()
+                .rfind(|(_, e)| matches!(e, Event::Ping))
+                .unwrap();
+            assert_eq!(*closed - *pinged, Duration::from_millis(700));
+        } else {
+            assert_eq!(close_reason(&sim), None, "{delay} ms");
+            assert_eq!(info.closed, None);
+            // 3 s at ~400 ms a cycle, one of them 250 ms longer.
+            assert!(info.stats.pings_sent >= pings + 6, "{:?}", info.stats);
+        }
+        assert!(sim.violations().is_empty());
+    }
+}
