@@ -579,6 +579,7 @@ impl Manager {
         for index in 0..self.sockets.len() {
             let socket = &mut self.sockets[index];
             socket.connect_sent = false;
+            socket.left_on_engine = false;
             if socket.active {
                 self.socket_closed(now, index, reason);
             }
@@ -658,16 +659,21 @@ impl Manager {
             PacketKind::Connect => self.on_connect_reply(now, index, packet),
             PacketKind::ConnectError => self.on_connect_error(now, index, packet),
             PacketKind::Event => {
-                if self.sockets[index].connected {
+                let socket = &mut self.sockets[index];
+                if socket.connected {
                     self.dispatch(index, packet);
-                } else {
+                } else if !socket.left_on_engine {
                     // Recovery replays missed events before the CONNECT reply.
-                    self.sockets[index].receive_buffer.push_back(packet);
+                    socket.receive_buffer.push_back(packet);
                 }
+                // Otherwise it was sent to the server socket the caller just left: a session
+                // left on purpose is never recovered, so it is not a replay. Dropped.
             }
             PacketKind::Ack => self.on_ack(now, index, packet),
             PacketKind::Disconnect => {
-                if self.sockets[index].connected || self.sockets[index].connect_sent {
+                // The server refuses a pending CONNECT with CONNECT_ERROR, never DISCONNECT: a
+                // DISCONNECT before the reply was meant for a socket the caller already left.
+                if self.sockets[index].connected {
                     self.sockets[index].active = false;
                     self.socket_closed(now, index, DisconnectReason::IoServerDisconnect);
                     self.maybe_close_after_destroy(now);
@@ -702,6 +708,7 @@ impl Manager {
             return;
         }
         let socket = &mut self.sockets[index];
+        socket.left_on_engine = false;
         socket.recovered = pid.is_some() && pid == socket.pid;
         socket.pid = pid;
         socket.id = Some(sid.clone());

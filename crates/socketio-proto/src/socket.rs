@@ -50,6 +50,9 @@ pub(crate) struct Socket {
     pub(crate) connected: bool,
     /// CONNECT written on the current engine and not yet answered.
     pub(crate) connect_sent: bool,
+    /// The caller left this namespace on the current engine: until the next CONNECT reply,
+    /// what arrives for it was sent to the server socket that was left.
+    pub(crate) left_on_engine: bool,
     pub(crate) id: Option<String>,
     pub(crate) pid: Option<String>,
     pub(crate) last_offset: Option<String>,
@@ -72,6 +75,7 @@ impl Socket {
             active: false,
             connected: false,
             connect_sent: false,
+            left_on_engine: false,
             id: None,
             pid: None,
             last_offset: None,

@@ -113,6 +113,7 @@ impl<'a> SocketMut<'a> {
         if connected {
             self.manager
                 .socket_closed(now, self.index, DisconnectReason::IoClientDisconnect);
+            self.manager.sockets[self.index].left_on_engine = true;
         }
         self.manager.maybe_close_after_destroy(now);
     }

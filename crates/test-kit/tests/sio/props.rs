@@ -706,15 +706,15 @@ proptest! {
     }
 
     /// The same with the client leaving and joining namespaces (`disconnect()`/`connect()`)
-    /// too. It finds two races in `socketio-proto` when a namespace is joined again while the
+    /// too. It found two races in `socketio-proto` when a namespace was joined again while the
     /// server's traffic for the previous socket is still on the way: an event for the old
     /// socket that arrives before the new CONNECT reply is delivered (as if replayed by a
     /// recovery) and its ack request answered to the new socket, which never asked; and a
     /// server DISCONNECT for the old socket ends the new, still pending, CONNECT without an
     /// event, while the server connects it (the client thinks it left, the server does not).
-    /// They are rare: `PROPTEST_CASES=4000` finds them; `rejoin.rs` reproduces each.
+    /// They were rare (`PROPTEST_CASES=4000` found them); both are fixed, `rejoin.rs` keeps a
+    /// reproduction of each.
     #[test]
-    #[ignore = "finds two socketio-proto races on rejoining a namespace (see rejoin.rs)"]
     fn the_client_keeps_its_invariants_when_it_also_leaves_and_joins(case in case(true)) {
         let run = play(&case);
         check(&case, &run)?;
