@@ -64,6 +64,10 @@
 //! - Backoff delays never overflow or collapse to zero after many failures.
 //! - [`Event::ReconnectAttempt`] comes one `handle_timeout` before the attempt opens, so the
 //!   caller can change auth or query for that attempt.
+//! - Leaving a namespace and joining it again on the same connection never sends a second
+//!   CONNECT while one is unanswered (the server closes the connection for that), and what the
+//!   server still sends to the socket that was left (events, a crossing DISCONNECT) is ignored.
+//! - A CONNECT_ERROR for a namespace that is already connected is ignored.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
