@@ -1,8 +1,9 @@
 //! One interop suite, every runtime: scenarios are `async fn(Rt)` written once against
 //! [`socketio_client`]; [`on_every_runtime!`] runs each under tokio (multi-thread runtime) and
 //! under async-std (`async_std::task::block_on`). Timeouts and sleeps go through the runtime
-//! under test, so a scenario never depends on one executor. [`Rt::with_tls`] builds the same
-//! adapter with TLS options; the helpers for the Node server's welcome, request log and
+//! under test, so a scenario never depends on one executor. [`Rt::with_tls`] and
+//! [`Rt::with_proxy`] build the same adapter with TLS options and through an HTTP proxy (the
+//! two compose, in either order); the helpers for the Node server's welcome, request log and
 //! transport ([`Rt::welcome`], [`Rt::server_requests`], [`Rt::settles_on`]) and a
 //! [`MuteServer`] that never answers are written once against [`Rt`] as well.
 
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::{Either, select};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
+use socketio_client::proxy::ProxyOptions;
 use socketio_client::tls::TlsOptions;
 use socketio_client::{
     ConnectError, DisconnectReason, Error, ManagerEvent, Options, Runtime, Socket, SocketEvent,
@@ -36,9 +38,16 @@ pub struct Rt {
     pub runtime: Arc<dyn Runtime>,
     /// Its name, for messages.
     pub name: &'static str,
-    /// Builds this adapter with TLS options.
-    make: fn(&TlsOptions) -> Result<Arc<dyn Runtime>, Error>,
+    /// The TLS options [`Rt::runtime`] was built with.
+    tls: TlsOptions,
+    /// The proxy [`Rt::runtime`] goes through, if any.
+    proxy: Option<ProxyOptions>,
+    /// Builds this adapter with TLS options and, if any, a proxy.
+    make: MakeRuntime,
 }
+
+/// Builds an adapter with TLS options and, if any, a proxy.
+type MakeRuntime = fn(&TlsOptions, Option<ProxyOptions>) -> Result<Arc<dyn Runtime>, Error>;
 
 impl std::fmt::Debug for Rt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,7 +61,16 @@ impl Rt {
         Self {
             runtime: socketio_tokio::TokioRuntime::new().shared(),
             name: "tokio",
-            make: |tls| Ok(socketio_tokio::TokioRuntime::with_tls(tls)?.shared()),
+            tls: TlsOptions::default(),
+            proxy: None,
+            make: |tls, proxy| {
+                let runtime = socketio_tokio::TokioRuntime::with_tls(tls)?;
+                Ok(match proxy {
+                    Some(proxy) => runtime.with_proxy(proxy),
+                    None => runtime,
+                }
+                .shared())
+            },
         }
     }
 
@@ -63,14 +81,25 @@ impl Rt {
                 .expect("default TLS builds")
                 .shared(),
             name: "async-std",
-            make: |tls| Ok(socketio_async_std::AsyncStdRuntime::with_tls(tls)?.shared()),
+            tls: TlsOptions::default(),
+            proxy: None,
+            make: |tls, proxy| {
+                let runtime = socketio_async_std::AsyncStdRuntime::with_tls(tls)?;
+                Ok(match proxy {
+                    Some(proxy) => runtime.with_proxy(proxy),
+                    None => runtime,
+                }
+                .shared())
+            },
         }
     }
 
-    /// The same adapter built with these TLS options, or the error of building it.
+    /// The same adapter built with these TLS options (and this `Rt`'s proxy, if any), or the
+    /// error of building it.
     pub fn try_with_tls(&self, tls: &TlsOptions) -> Result<Rt, Error> {
         Ok(Self {
-            runtime: (self.make)(tls)?,
+            runtime: (self.make)(tls, self.proxy.clone())?,
+            tls: tls.clone(),
             ..self.clone()
         })
     }
@@ -79,6 +108,18 @@ impl Rt {
     pub fn with_tls(&self, tls: &TlsOptions) -> Rt {
         self.try_with_tls(tls)
             .unwrap_or_else(|e| panic!("{}: TLS options: {e}", self.name))
+    }
+
+    /// The same adapter (with this `Rt`'s TLS options) tunnelling every connection through
+    /// this HTTP proxy, as `TokioRuntime::with_proxy` / `AsyncStdRuntime::with_proxy` do.
+    pub fn with_proxy(&self, proxy: ProxyOptions) -> Rt {
+        let runtime = (self.make)(&self.tls, Some(proxy.clone()))
+            .unwrap_or_else(|e| panic!("{}: runtime with a proxy: {e}", self.name));
+        Self {
+            runtime,
+            proxy: Some(proxy),
+            ..self.clone()
+        }
     }
 
     /// `io()` on this runtime.

@@ -1,10 +1,8 @@
-//! A small HTTP `CONNECT` proxy for the proxy tests of both adapters (included with
-//! `#[path]`): std threads on 127.0.0.1, a free port. It records every `CONNECT` target and
-//! can require a `Proxy-Authorization` value, answering 407 otherwise. Also a throwaway CA and
-//! a server certificate for 127.0.0.1 (made by the `openssl` command) for https/wss through
-//! the tunnel.
-
-#![allow(dead_code)]
+//! A small HTTP `CONNECT` proxy for the proxy interop tests (tests/proxy.rs includes it with
+//! `#[path]`): plain std threads on 127.0.0.1, a free port, so it serves every runtime alike.
+//! It records every `CONNECT` target and can require a `Proxy-Authorization` value, answering
+//! 407 otherwise. Also a throwaway CA and a server certificate for 127.0.0.1 (made by the
+//! `openssl` command) for https/wss through the tunnel.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
