@@ -384,3 +384,23 @@ macro_rules! on_every_runtime {
         }
     };
 }
+
+/// For each `async fn name(rt: Rt, mode: &str)` listed, generates the tests of
+/// [`on_every_runtime!`] once per transport mode: `polling::tokio::name`,
+/// `websocket::async_std::name`, `upgrade::tokio::name`... (`mode` is the module's name).
+#[macro_export]
+macro_rules! on_every_mode {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_every_mode!(@mode polling: $($name),*);
+        $crate::on_every_mode!(@mode websocket: $($name),*);
+        $crate::on_every_mode!(@mode upgrade: $($name),*);
+    };
+    (@mode $mode:ident: $($name:ident),*) => {
+        mod $mode {
+            $(async fn $name(rt: $crate::Rt) {
+                super::$name(rt, stringify!($mode)).await
+            })*
+            $crate::on_every_runtime!($($name),*);
+        }
+    };
+}

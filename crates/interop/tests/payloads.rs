@@ -166,27 +166,7 @@ async fn namespaces_rejoined_after_restart(rt: Rt, mode: &str) {
     assert_eq!((a.as_str(), b.as_str()), ("chat", "root"));
 }
 
-macro_rules! in_mode {
-    ($mode:ident: $($name:ident),*) => {
-        mod $mode {
-            use socketio_interop::{Rt, on_every_runtime};
-            $(async fn $name(rt: Rt) {
-                super::$name(rt, stringify!($mode)).await
-            })*
-            on_every_runtime!($($name),*);
-        }
-    };
-}
-
-macro_rules! in_every_mode {
-    ($($name:ident),*) => {
-        in_mode!(polling: $($name),*);
-        in_mode!(websocket: $($name),*);
-        in_mode!(upgrade: $($name),*);
-    };
-}
-
-in_every_mode!(
+socketio_interop::on_every_mode!(
     large_payloads,
     utf8_text,
     ping_timeout_when_the_server_hangs,

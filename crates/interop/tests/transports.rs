@@ -276,27 +276,7 @@ async fn upgrades_when_allowed(rt: Rt, mode: &str) {
     }
 }
 
-macro_rules! in_mode {
-    ($mode:ident: $($name:ident),*) => {
-        mod $mode {
-            use socketio_interop::{Rt, on_every_runtime};
-            $(async fn $name(rt: Rt) {
-                super::$name(rt, stringify!($mode)).await
-            })*
-            on_every_runtime!($($name),*);
-        }
-    };
-}
-
-macro_rules! in_every_mode {
-    ($($name:ident),*) => {
-        in_mode!(polling: $($name),*);
-        in_mode!(websocket: $($name),*);
-        in_mode!(upgrade: $($name),*);
-    };
-}
-
-in_every_mode!(
+socketio_interop::on_every_mode!(
     echo_and_events,
     namespaces_and_auth,
     reconnects_after_restart,
