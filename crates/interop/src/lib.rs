@@ -202,6 +202,20 @@ impl Rt {
         .await;
     }
 
+    /// The socket's failed first connection: from its status if it already failed (the
+    /// client runs on its own task, so the stream may have been made after the event), else
+    /// the next connect error on `events` (a connection fails the scenario).
+    pub async fn failed_to_connect(
+        &self,
+        socket: &Socket,
+        events: &mut (impl Stream<Item = SocketEvent> + Unpin),
+    ) -> ConnectError {
+        match socket.connect_error() {
+            Some(error) if !socket.connected() => error,
+            _ => self.connect_error(events).await,
+        }
+    }
+
     /// Waits for the connect error (a connection fails the scenario).
     pub async fn connect_error(
         &self,

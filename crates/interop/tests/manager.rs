@@ -113,7 +113,7 @@ async fn another_path_is_another_manager(rt: Rt) {
         )
         .expect("io");
     let mut events = elsewhere.events();
-    rt.connect_error(&mut events).await;
+    rt.failed_to_connect(&elsewhere, &mut events).await;
     assert!(root.connected());
     let _ = root_engine;
 }

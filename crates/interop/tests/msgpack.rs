@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use socketio_client::{ConnectError, Options, SocketEvent, TransportKind};
+use socketio_client::{ConnectError, Options, TransportKind};
 use socketio_interop::{NodeServer, Rt};
 use socketio_msgpack::MsgPackParser;
 
@@ -55,12 +55,7 @@ async fn round_trip(rt: Rt, transports: Vec<TransportKind>) {
         .io(&format!("{}/admin", server.url()), options(transports))
         .expect("io");
     let mut admin_events = admin.events();
-    let error = rt
-        .next_event(&mut admin_events, |e| match e {
-            SocketEvent::ConnectError(e) => Some(e),
-            _ => None,
-        })
-        .await;
+    let error = rt.failed_to_connect(&admin, &mut admin_events).await;
     match error {
         ConnectError::Refused { message, data } => {
             assert_eq!(message, "not authorized");

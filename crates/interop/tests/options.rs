@@ -195,7 +195,7 @@ async fn try_all_transports(rt: Rt, on: bool) {
     if on {
         assert_eq!(rt.welcome(&mut events).await["transport"], "polling");
     } else {
-        let error = rt.connect_error(&mut events).await;
+        let error = rt.failed_to_connect(&socket, &mut events).await;
         assert!(matches!(error, ConnectError::Engine(_)), "{error:?}");
     }
 }
@@ -224,7 +224,7 @@ async fn path_reaches_a_server_on_another_path(rt: Rt) {
         .io(&server.url(), fresh().reconnection(false))
         .expect("io");
     let mut lost_events = lost.events();
-    rt.connect_error(&mut lost_events).await;
+    rt.failed_to_connect(&lost, &mut lost_events).await;
 }
 
 async fn add_trailing_slash_false_drops_the_slash(rt: Rt) {
@@ -242,7 +242,7 @@ async fn add_trailing_slash_false_drops_the_slash(rt: Rt) {
     let strict = NodeServer::start(&[]);
     let lost = rt.io(&strict.url(), opts.reconnection(false)).expect("io");
     let mut lost_events = lost.events();
-    rt.connect_error(&mut lost_events).await;
+    rt.failed_to_connect(&lost, &mut lost_events).await;
 }
 
 async fn query_and_headers(rt: Rt, mode: &str) {
@@ -623,7 +623,7 @@ async fn connect_timeout(rt: Rt, mode: &str) {
         .expect("io");
     let mut manager_events = socket.io().events();
     let mut events = socket.events();
-    let error = rt.connect_error(&mut events).await;
+    let error = rt.failed_to_connect(&socket, &mut events).await;
     assert_eq!(error, ConnectError::Engine("timeout".into()));
     let elapsed = start.elapsed();
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");

@@ -258,7 +258,7 @@ async fn refused(rt: &Rt, url: &str, mode: &str, tls: &TlsOptions) -> String {
     let rt = rt.with_tls(tls);
     let socket = rt.io(url, options(mode).reconnection(false)).expect("io");
     let mut events = socket.events();
-    match rt.connect_error(&mut events).await {
+    match rt.failed_to_connect(&socket, &mut events).await {
         ConnectError::Engine(e) => e,
         other => panic!("{other:?}"),
     }
@@ -272,7 +272,7 @@ async fn default_options_refuse_an_unknown_chain(rt: Rt) {
             .io(&https(&server), options(mode).reconnection(false))
             .expect("io");
         let mut events = socket.events();
-        let error = match rt.connect_error(&mut events).await {
+        let error = match rt.failed_to_connect(&socket, &mut events).await {
             ConnectError::Engine(e) => e,
             other => panic!("{other:?}"),
         };

@@ -111,12 +111,8 @@ async fn namespaces_and_auth(rt: Rt, mode: &str) {
         .io(&format!("{}/admin", server.url()), options(mode))
         .expect("io");
     let mut events = refused.events();
-    let error = rt
-        .next_event(&mut events, |e| match e {
-            SocketEvent::ConnectError(e) => Some(e),
-            _ => None,
-        })
-        .await;
+    let error = rt.failed_to_connect(&refused, &mut events).await;
+    assert_eq!(refused.connect_error().as_ref(), Some(&error), "kept in the status");
     match error {
         ConnectError::Refused { message, data } => {
             assert_eq!(message, "not authorized");

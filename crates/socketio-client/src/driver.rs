@@ -373,10 +373,14 @@ impl Driver {
             Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e.to_string())),
             Event::ReconnectFailed => Some(ManagerEvent::ReconnectFailed),
             Event::Connect { nsp, recovered, .. } => {
+                self.set_connect_error(&nsp, None);
                 self.to_socket(&nsp, SocketEvent::Connect { recovered });
                 None
             }
             Event::ConnectError { nsp, error } => {
+                // Published before the event, like `connected`: whoever subscribes late can
+                // still find it with `Socket::connect_error`.
+                self.set_connect_error(&nsp, Some(error.clone()));
                 self.to_socket(&nsp, SocketEvent::ConnectError(error));
                 None
             }
@@ -421,6 +425,12 @@ impl Driver {
         };
         if let Some(event) = manager_event {
             self.shared.deliver(event);
+        }
+    }
+
+    fn set_connect_error(&self, nsp: &str, error: Option<crate::ConnectError>) {
+        if let Some(socket) = self.shared.socket(nsp) {
+            lock(&socket.status).connect_error = error;
         }
     }
 

@@ -31,6 +31,8 @@ pub(crate) struct SocketStatus {
     pub(crate) connected: bool,
     pub(crate) active: bool,
     pub(crate) recovered: bool,
+    /// Why the last attempt to connect failed, until the next successful connection.
+    pub(crate) connect_error: Option<crate::ConnectError>,
 }
 
 pub(crate) struct MessageListener {

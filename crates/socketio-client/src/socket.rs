@@ -70,6 +70,16 @@ impl Socket {
         lock(&self.shared.status).recovered
     }
 
+    /// Why the last attempt to connect failed, until the next successful connection.
+    ///
+    /// The client runs on its own task, so a stream made with [`Socket::events`] after
+    /// [`crate::io`] may come too late for the first attempt's outcome; check
+    /// [`Socket::connected`] and this after subscribing (or create the socket with
+    /// `auto_connect(false)`, subscribe, then [`Socket::connect`]).
+    pub fn connect_error(&self) -> Option<ConnectError> {
+        lock(&self.shared.status).connect_error.clone()
+    }
+
     /// Connects (opening the manager's connection if needed). Returns at once; listen for
     /// [`SocketEvent::Connect`].
     pub fn connect(&self) -> &Self {
@@ -238,7 +248,8 @@ impl Socket {
     }
 
     /// Everything that happens to this socket from now on, as a stream: an alternative to
-    /// callbacks.
+    /// callbacks. Events from before the call are not replayed: see [`Socket::connected`]
+    /// and [`Socket::connect_error`] for the state so far.
     pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + use<> {
         let (tx, rx) = unbounded();
         lock(&self.shared.listeners).streams.push(tx);
