@@ -112,7 +112,11 @@ async fn namespaces_and_auth(rt: Rt, mode: &str) {
         .expect("io");
     let mut events = refused.events();
     let error = rt.failed_to_connect(&refused, &mut events).await;
-    assert_eq!(refused.connect_error().as_ref(), Some(&error), "kept in the status");
+    assert_eq!(
+        refused.connect_error().as_ref(),
+        Some(&error),
+        "kept in the status"
+    );
     match error {
         ConnectError::Refused { message, data } => {
             assert_eq!(message, "not authorized");
