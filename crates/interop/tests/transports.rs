@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use socketio_client::{ConnectError, DisconnectReason, SocketEvent};
-use socketio_interop::{NodeServer, Rt, WAIT, options};
+use socketio_interop::{NodeServer, Rt, options};
 
 async fn echo_and_events(rt: Rt, mode: &str) {
     let server = NodeServer::start(&[]);
@@ -265,15 +265,7 @@ async fn upgrades_when_allowed(rt: Rt, mode: &str) {
         _ => "websocket",
     };
     // The upgrade may still be under way right after connecting: ask until it settles.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let (transport,): (String,) = socket.emit_with_ack("transport", ()).await.expect("ack");
-        if transport == expected {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "still on {transport}");
-        rt.sleep(Duration::from_millis(20)).await;
-    }
+    rt.settles_on(&socket, expected).await;
 }
 
 socketio_interop::on_every_mode!(
