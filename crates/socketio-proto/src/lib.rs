@@ -77,6 +77,7 @@ pub mod codec;
 mod config;
 mod emit;
 mod event;
+mod footprint;
 mod manager;
 mod socket;
 mod timer;
@@ -86,6 +87,7 @@ pub use backoff::Backoff;
 pub use config::{ConfigError, ManagerConfig, SocketConfig};
 pub use emit::{AckReplyError, EmitError, EmitOptions, EmitStatus, Emitted};
 pub use event::{AckError, ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
+pub use footprint::Footprint;
 pub use manager::{Manager, ReadyState};
 pub use view::{SocketMut, SocketRef};
 

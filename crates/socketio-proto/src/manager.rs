@@ -56,7 +56,7 @@ pub struct Manager {
     pub(crate) config: ManagerConfig,
     pub(crate) engine: Option<EngineSlot>,
     /// Engines closed by the manager that still finish their goodbye (flush, `1`).
-    closing: Vec<EngineSlot>,
+    pub(crate) closing: Vec<EngineSlot>,
     generation: u64,
     pub(crate) ready: ReadyState,
     reconnecting: bool,
