@@ -121,6 +121,7 @@ impl PacketDecoder for MsgPackDecoder {
             None => return Err(format("invalid packet type")),
         };
         let nsp = nsp.ok_or_else(|| format("invalid namespace"))?;
+        let data = data.map(without_ext);
         check_data(kind, data.as_ref())?;
         // Binary rides inside the message, whose size the engine already bounds; the byte
         // limit still applies, the attachment count does not (the reference has none here).
@@ -130,7 +131,7 @@ impl PacketDecoder for MsgPackDecoder {
             });
         }
         let data = match data {
-            Some(value) => Some(Payload::from_serialize(&without_ext(value)).map_err(format)?),
+            Some(value) => Some(Payload::from_serialize(&value).map_err(format)?),
             None => None,
         };
         Ok(Some(Packet {
@@ -162,7 +163,10 @@ fn check_data(kind: PacketKind, data: Option<&Value>) -> Result<(), ParseError> 
                 }
                 _ => Ok(()),
             },
-            Some(Value::Integer(_) | Value::F32(_) | Value::F64(_)) => Ok(()),
+            Some(Value::Integer(_)) => Ok(()),
+            // JSON has no NaN or infinity: such a name would read as null.
+            Some(Value::F32(n)) if n.is_finite() => Ok(()),
+            Some(Value::F64(n)) if n.is_finite() => Ok(()),
             Some(_) => Err(invalid(PayloadReason::InvalidEventName)),
         },
         (PacketKind::Ack, Some(Value::Array(_))) => Ok(()),
@@ -174,6 +178,9 @@ fn check_data(kind: PacketKind, data: Option<&Value>) -> Result<(), ParseError> 
 /// notepack (the server's msgpack) writes JavaScript's `undefined` as the extension value
 /// `(0, [0])`: an object key holding it is absent, an array slot holding it is `null`
 /// (what `JSON.stringify` does). Other extensions have no JSON meaning and read as `null`.
+/// A string that is not UTF-8 reads with U+FFFD in place of the bad bytes, as a JavaScript
+/// peer decodes it; left as bytes it would turn into a binary attachment (found by fuzzing:
+/// an event "name" that was a buffer).
 fn without_ext(value: Value) -> Value {
     let undefined = |v: &Value| matches!(v, Value::Ext(0, data) if data.as_slice() == [0]);
     match value {
@@ -181,11 +188,14 @@ fn without_ext(value: Value) -> Value {
             entries
                 .into_iter()
                 .filter(|(_, v)| !undefined(v))
-                .map(|(k, v)| (k, without_ext(v)))
+                .map(|(k, v)| (without_ext(k), without_ext(v)))
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(without_ext).collect()),
         Value::Ext(..) => Value::Nil,
+        Value::String(text) if text.as_str().is_none() => {
+            Value::from(String::from_utf8_lossy(text.as_bytes()).into_owned())
+        }
         other => other,
     }
 }

@@ -135,3 +135,48 @@ proptest! {
         prop_assert_eq!(back, packet);
     }
 }
+
+/// Found by the sio_msgpack fuzz target: a msgpack string that is not UTF-8 (here the event
+/// name `\xa2ello`) used to pass as a string, then turn into a binary attachment in the
+/// payload, so the event's "name" was a buffer and the packet did not survive a re-encoding.
+/// Such strings now read as JavaScript reads them, with U+FFFD for the bad bytes, keys
+/// included.
+#[test]
+fn strings_that_are_not_utf8_read_with_replacement_characters() {
+    // {type:2, nsp:"/", data:["\xa2ello", {"\xff": "w\xfe"}]}
+    let p = decode(hex(
+        "83a474797065 02 a36e7370 a12f a464617461 92 a5a2656c6c6f 81 a1ff a277fe"
+            .replace(' ', "")
+            .as_str(),
+    ))
+    .expect("an event");
+    let data = p.data.as_ref().expect("data");
+    assert_eq!(data.event_name().as_deref(), Some("\u{fffd}ello"));
+    assert!(!data.has_binary());
+    assert_eq!(
+        data.to_value(),
+        serde_json::json!(["\u{fffd}ello", {"\u{fffd}": "w\u{fffd}"}])
+    );
+    let again = decode(encode(&p)).expect("re-encoded");
+    assert_eq!(again, p);
+}
+
+/// Found by the sio_msgpack fuzz target: a NaN (or infinite) event name passed the numeric
+/// name rule, then became `null` in the JSON payload. It is refused like any other name that
+/// is not a string or a number.
+#[test]
+fn an_event_named_by_a_non_finite_float_is_refused() {
+    for float in ["cafffffffa", "ca7f800000", "cbfff0000000000000"] {
+        // {type:2, nsp:"/", data:[<float>, "ld"]}
+        let bytes = hex(&format!(
+            "83a47479706502a36e7370a12fa46461746192{float}a26c64"
+        ));
+        assert_eq!(
+            decode(bytes),
+            Err(ParseError::InvalidPayload(
+                socketio_proto::codec::PayloadReason::InvalidEventName
+            )),
+            "{float}"
+        );
+    }
+}
