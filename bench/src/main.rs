@@ -1,0 +1,73 @@
+//! Benchmarks of this Socket.IO client against its peers; prints a markdown table.
+//!
+//! ```sh
+//! cargo run --release --manifest-path bench/Cargo.toml -- all          # everything (minutes)
+//! cargo run --release --manifest-path bench/Cargo.toml -- all --smoke  # tiny sizes (seconds)
+//! cargo run --release --manifest-path bench/Cargo.toml -- recv         # one measurement
+//! ```
+//!
+//! Measurements: `codec`, `recv`, `ack`, `scale`, `connect` (see docs/benchmarks.md for
+//! their methods). Each client runs in its own process (`client ...`, internal), so the
+//! servers' CPU is never counted.
+
+#![forbid(unsafe_code)]
+
+mod codec;
+mod measure;
+mod ours;
+mod peers;
+mod raw;
+mod replay;
+mod report;
+mod rsio;
+mod run;
+mod workload;
+
+fn main() {
+    // 10,000 clients need 10,000 descriptors in one process: raise the soft limit to the
+    // hard one (children inherit it).
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("could not raise the descriptor limit: {e}");
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("client") {
+        let result =
+            peers::parse_client(&args[1..]).and_then(|(peer, work)| peers::client_main(peer, work));
+        if let Err(e) = result {
+            eprintln!("client failed: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let what: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let what = if what.is_empty() { vec!["all"] } else { what };
+    for name in &what {
+        if !["all", "codec", "recv", "ack", "scale", "connect"].contains(name) {
+            eprintln!(
+                "usage: socketio-bench [all|codec|recv|ack|scale|connect]... [--smoke]\nunknown: {name}"
+            );
+            std::process::exit(2);
+        }
+    }
+    let sizes = if smoke {
+        run::Sizes::SMOKE
+    } else {
+        run::Sizes::FULL
+    };
+    match run::main(&what, sizes) {
+        Ok(true) => {}
+        Ok(false) => {
+            eprintln!("this project's client failed in a measurement (see the table)");
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}
