@@ -57,6 +57,9 @@ struct Soaker {
     /// The last news number seen per namespace, and anomalies (out of order or twice).
     last_news: BTreeMap<String, u64>,
     news: u64,
+    received_news: BTreeSet<u64>,
+    /// Every namespace connect: when, which, whether the server restored the session.
+    connect_log: Vec<(Instant, String, bool)>,
     anomalies: Vec<String>,
     questions: u64,
     answer_errors: Vec<String>,
@@ -92,7 +95,8 @@ impl SioApp for Soaker {
     fn on_event(&mut self, manager: &mut Manager, now: Instant, event: &Event) {
         match event {
             Event::Open => self.opens += 1,
-            Event::Connect { recovered, .. } => {
+            Event::Connect { nsp, recovered, .. } => {
+                self.connect_log.push((now, nsp.clone(), *recovered));
                 self.connects += 1;
                 self.recovered += u64::from(*recovered);
             }
@@ -117,6 +121,7 @@ impl SioApp for Soaker {
                 } else if payload.event_name().as_deref() == Some("news") {
                     let n: u64 = payload.arg(1).expect("numbered news");
                     self.news += 1;
+                    self.received_news.insert(n);
                     let last = self.last_news.entry(nsp.clone()).or_insert(0);
                     if n <= *last {
                         self.anomalies.push(format!("{nsp}: news {n} after {last}"));
@@ -192,6 +197,9 @@ fn virtual_hours_of_traffic_and_trouble_leave_nothing_behind() {
     let mut rng = SimRng::new(seed ^ 0x5EED);
     let mut troubles: BTreeMap<Trouble, u32> = BTreeMap::new();
     let mut news = 0u64;
+    let mut news_dropped = 0u64;
+    // (n, namespace, when, sent or stored for a recovery)
+    let mut news_log: Vec<(u64, &str, Instant, bool)> = Vec::new();
     let mut asks = 0u64;
     let mut peak = Footprint::default();
     let mut peak_in_flight = 0;
@@ -241,7 +249,14 @@ fn virtual_hours_of_traffic_and_trouble_leave_nothing_behind() {
                 if rng.chance(0.5) {
                     news += 1;
                     let nsp = if rng.chance(0.5) { RELIABLE } else { CHAT };
-                    sim.with_server(|s, now| s.sio_emit(now, nsp, payload(&("news", news))));
+                    let emitted =
+                        sim.with_server(|s, now| s.sio_emit(now, nsp, payload(&("news", news))));
+                    // Neither sent nor stored for a recovery: no socket for the namespace
+                    // on the server, or one a recovery cannot restore (after a server-side
+                    // disconnect). Node drops those too.
+                    let dropped = emitted.is_none_or(|e| !e.sent && e.offset.is_none());
+                    news_dropped += u64::from(dropped);
+                    news_log.push((news, nsp, sim.now(), !dropped));
                 }
                 if rng.chance(0.2) {
                     let sent = sim.with_server(|s, now| {
@@ -341,6 +356,22 @@ fn virtual_hours_of_traffic_and_trouble_leave_nothing_behind() {
         "news anomalies: {:?}",
         app.anomalies
     );
+    // News the server sent (or stored for a recovery) and the client never got: the next
+    // connect of that namespace must have been a fresh session (the server restores one only
+    // from the client's last offset, within its window). After a restored session, every
+    // missed event must have been replayed.
+    let mut lost_unrecovered = 0;
+    for (n, nsp, at, kept) in &news_log {
+        if !kept || app.received_news.contains(n) {
+            continue;
+        }
+        let next_connect = app.connect_log.iter().find(|(t, c, _)| t >= at && c == nsp);
+        assert!(
+            next_connect.is_none_or(|(_, _, recovered)| !recovered),
+            "news {n} on {nsp} was missed although the session was restored"
+        );
+        lost_unrecovered += 1;
+    }
     assert!(
         app.answer_errors.is_empty(),
         "answers refused: {:?}",
@@ -350,7 +381,8 @@ fn virtual_hours_of_traffic_and_trouble_leave_nothing_behind() {
     println!(
         "simulated soak: {hours} virtual hours (seed {seed}) in {:.2} s of wall time\n\
          emits {} ({} with retries, {} acks asked, {} timed out), server news {news} \
-         (received {}), questions asked {asks} (answered {})\n\
+         (received {}; dropped by the server: {news_dropped} with no socket to send to or store \
+         for, {lost_unrecovered} lost with a session that was not restored), questions asked {asks} (answered {})\n\
          troubles {troubles:?}\n\
          engine opens {}, namespace connects {} ({} recovered)\n\
          peak footprint (in flight {peak_in_flight}): {peak:?}\n\
