@@ -85,7 +85,9 @@ struct Probe {
 /// [`Client::close`]); then drain [`Client::poll_output`] until `None` and wait until
 /// [`Client::poll_timeout`]. Every entry point takes `now`; time going backwards is treated as
 /// no time passing. See the crate docs for the loop.
-#[derive(Debug)]
+///
+/// `Debug` shows the session's state, not its data: queued packets and outputs are counted,
+/// the cookie jar shows names only, and the config hides query and header values.
 pub struct Client {
     config: Config,
     state: State,
@@ -103,6 +105,26 @@ pub struct Client {
     rng_state: u64,
     next_id: u64,
     jar: CookieJar,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Queued packets may hold a CONNECT with `auth`, and queued transmits a body: count them.
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("state", &self.state)
+            .field("close_reason", &self.close_reason)
+            .field("handshake", &self.handshake)
+            .field("transport", &self.transport)
+            .field("probe", &self.probe)
+            .field("candidates", &self.candidates)
+            .field("write_buffer", &self.write_buffer.len())
+            .field("upgrading", &self.upgrading)
+            .field("output", &self.output.len())
+            .field("timers", &self.timers)
+            .field("jar", &self.jar)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -149,6 +171,12 @@ impl Client {
             next_id: 0,
             jar: CookieJar::default(),
         };
+        // Every request goes to the configured host and path: the jar refuses cookies meant
+        // for another domain, path or (`Secure`) scheme.
+        let path = build_url(&client.config, first, None, String::new)
+            .path()
+            .to_owned();
+        client.jar = CookieJar::for_server(&client.config.url, &path);
         client.open_transport(now, first);
         Ok(client)
     }

@@ -82,12 +82,13 @@ pub struct Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Query values and headers may hold tokens; show only their names.
+        // Query values, headers and the URL's user and password may hold tokens: show only
+        // names.
         let names = |pairs: &[(String, String)]| -> Vec<String> {
             pairs.iter().map(|(k, _)| k.clone()).collect()
         };
         f.debug_struct("Config")
-            .field("url", &self.url.as_str())
+            .field("url", &crate::redact::display_url(&self.url))
             .field("path", &self.path)
             .field("add_trailing_slash", &self.add_trailing_slash)
             .field("query", &names(&self.query))

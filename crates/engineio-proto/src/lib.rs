@@ -66,6 +66,7 @@ mod error;
 mod handshake;
 mod output;
 pub mod packet;
+pub mod redact;
 mod request;
 mod timer;
 

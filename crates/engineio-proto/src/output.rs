@@ -1,6 +1,8 @@
 //! What the client asks the adapter to do ([`Transmit`]), what it tells the layer above
 //! ([`Event`]), and what the adapter reports back ([`HttpResponse`], [`WsFrame`]).
 
+use std::fmt;
+
 use bytes::Bytes;
 use url::Url;
 
@@ -8,6 +10,7 @@ use crate::config::TransportKind;
 use crate::error::CloseReason;
 use crate::handshake::Handshake;
 use crate::packet::Message;
+use crate::redact::{HeaderNames, Len, display_url};
 use crate::request::Header;
 
 /// Names one transport (one polling session or one WebSocket) for the lifetime of a client.
@@ -26,7 +29,10 @@ pub enum WsFrame {
 
 /// An IO action for the adapter. Results come back through the client's `handle_*` methods
 /// with the same [`TransportId`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows no secret: header names without values, the URL with the caller's query
+/// values hidden (see [`crate::redact::display_url`]), bodies and frames as their length.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Transmit {
     /// Send a polling GET and report the response with
     /// [`crate::Client::handle_http_response`] (`PollRequest::Get`).
@@ -75,6 +81,61 @@ pub enum Transmit {
         /// The WebSocket.
         transport: TransportId,
     },
+}
+
+impl fmt::Debug for Transmit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HttpGet {
+                transport,
+                url,
+                headers,
+            } => f
+                .debug_struct("HttpGet")
+                .field("transport", transport)
+                .field("url", &display_url(url))
+                .field("headers", &HeaderNames(headers))
+                .finish(),
+            Self::HttpPost {
+                transport,
+                url,
+                headers,
+                body,
+            } => f
+                .debug_struct("HttpPost")
+                .field("transport", transport)
+                .field("url", &display_url(url))
+                .field("headers", &HeaderNames(headers))
+                .field("body", &Len(body.len()))
+                .finish(),
+            Self::WsOpen {
+                transport,
+                url,
+                headers,
+                protocols,
+            } => f
+                .debug_struct("WsOpen")
+                .field("transport", transport)
+                .field("url", &display_url(url))
+                .field("headers", &HeaderNames(headers))
+                .field("protocols", protocols)
+                .finish(),
+            Self::WsSend { transport, frame } => {
+                let (kind, len) = match frame {
+                    WsFrame::Text(t) => ("text", t.len()),
+                    WsFrame::Binary(b) => ("binary", b.len()),
+                };
+                f.debug_struct("WsSend")
+                    .field("transport", transport)
+                    .field(kind, &Len(len))
+                    .finish()
+            }
+            Self::WsClose { transport } => f
+                .debug_struct("WsClose")
+                .field("transport", transport)
+                .finish(),
+        }
+    }
 }
 
 /// Something that happened to the session, in order with the transmits.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use engineio_proto::HttpResponse;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 
 use crate::runtime::{BoxFuture, HttpRequest, TransportFailure};
@@ -16,6 +16,11 @@ use crate::runtime::{BoxFuture, HttpRequest, TransportFailure};
 fn failure(context: &str, e: impl std::fmt::Display) -> TransportFailure {
     TransportFailure(format!("{context}: {e}"))
 }
+
+/// The largest polling response body read, in bytes: 64 MiB, the bound tungstenite puts on a
+/// WebSocket message by default, so both transports take the same most. A larger (or
+/// never-ending) body fails the request instead of growing memory without limit.
+pub const MAX_RESPONSE_BODY: usize = 64 << 20;
 
 /// Idle connections per origin; long-polling needs at most two (one GET, one POST).
 const MAX_IDLE: usize = 2;
@@ -126,11 +131,19 @@ where
         .filter(|(name, _)| matches!(name.as_str(), "set-cookie" | "date"))
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
         .collect();
-    let body = response
-        .into_body()
+    let body = Limited::new(response.into_body(), MAX_RESPONSE_BODY)
         .collect()
         .await
-        .map_err(|e| failure("http body", e))?
+        .map_err(|e| {
+            if e.is::<LengthLimitError>() {
+                failure(
+                    "http body",
+                    format_args!("larger than {MAX_RESPONSE_BODY} bytes"),
+                )
+            } else {
+                failure("http body", e)
+            }
+        })?
         .to_bytes();
     if !sender.is_closed() {
         pool.put(origin, sender);

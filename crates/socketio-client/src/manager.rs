@@ -71,7 +71,7 @@ pub struct Manager {
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Manager")
-            .field("url", &self.inner.url.as_str())
+            .field("url", &engineio_proto::redact::display_url(&self.inner.url))
             .finish_non_exhaustive()
     }
 }
@@ -91,9 +91,12 @@ impl Manager {
         manager.set_prior_websocket_success(crate::prior_websocket_success(&server));
         let shared = Arc::new(ManagerShared::default());
         let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone(), server);
-        // One span per connection; the URL without its query, which may hold tokens.
+        // One span per connection; the URL without its query, user or password, which may
+        // hold tokens.
         let mut shown = url.clone();
         shown.set_query(None);
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
         let span = tracing::info_span!("socketio", url = %shown);
         runtime.spawn(Box::pin(tracing::Instrument::instrument(
             driver.run(),

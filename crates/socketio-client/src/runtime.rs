@@ -8,14 +8,15 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use bytes::Bytes;
-use engineio_proto::{Header, WsFrame};
+use engineio_proto::{Header, WsFrame, redact};
 use url::Url;
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A long-polling request to perform.
-#[derive(Debug, Clone)]
+/// A long-polling request to perform. `Debug` hides header values, the caller's query values
+/// and the body (see [`engineio_proto::redact`]).
+#[derive(Clone)]
 pub struct HttpRequest {
     /// `GET` (receive) or `POST` (send).
     pub post: bool,
@@ -27,8 +28,19 @@ pub struct HttpRequest {
     pub body: Bytes,
 }
 
-/// A WebSocket to open.
-#[derive(Debug, Clone)]
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("post", &self.post)
+            .field("url", &redact::display_url(&self.url))
+            .field("headers", &redact::HeaderNames(&self.headers))
+            .field("body", &self.body.len())
+            .finish()
+    }
+}
+
+/// A WebSocket to open. `Debug` hides header values and the caller's query values.
+#[derive(Clone)]
 pub struct WsRequest {
     /// The `ws://` or `wss://` URL.
     pub url: Url,
@@ -36,6 +48,16 @@ pub struct WsRequest {
     pub headers: Vec<Header>,
     /// Sub-protocols to offer.
     pub protocols: Vec<String>,
+}
+
+impl fmt::Debug for WsRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsRequest")
+            .field("url", &redact::display_url(&self.url))
+            .field("headers", &redact::HeaderNames(&self.headers))
+            .field("protocols", &self.protocols)
+            .finish()
+    }
 }
 
 /// The writing half of an open WebSocket.

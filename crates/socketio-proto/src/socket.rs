@@ -41,7 +41,6 @@ pub(crate) struct Queued {
     pub(crate) timeout: Option<Duration>,
 }
 
-#[derive(Debug)]
 pub(crate) struct Socket {
     pub(crate) nsp: String,
     pub(crate) config: SocketConfig,
@@ -65,6 +64,27 @@ pub(crate) struct Socket {
     pub(crate) queue: VecDeque<Queued>,
     /// Ack ids the server asked for on this connection and the caller has not answered yet.
     pub(crate) server_acks: HashSet<u64>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `auth` is a credential; buffered packets are counted (they are the caller's data).
+        f.debug_struct("Socket")
+            .field("nsp", &self.nsp)
+            .field("config", &self.config)
+            .field("active", &self.active)
+            .field("connected", &self.connected)
+            .field("connect_sent", &self.connect_sent)
+            .field("left_on_engine", &self.left_on_engine)
+            .field("id", &self.id)
+            .field("recovered", &self.recovered)
+            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
+            .field("acks", &self.acks.len())
+            .field("send_buffer", &self.send_buffer.len())
+            .field("receive_buffer", &self.receive_buffer.len())
+            .field("queue", &self.queue.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Socket {

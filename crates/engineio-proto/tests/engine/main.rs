@@ -5,6 +5,7 @@
 
 mod support;
 
+mod bad_input;
 mod close;
 mod codec;
 mod codec_props;
@@ -13,6 +14,7 @@ mod cookies;
 mod heartbeat;
 mod polling;
 mod requests;
+mod security;
 mod time;
 mod transports;
 mod upgrade;
