@@ -7,7 +7,8 @@
 //   RECOVERY=1 (connection state recovery), MSGPACK=1, COOKIE=1, PATH_PREFIX,
 //   TLS_KEY / TLS_CERT (PEM files: serve https), TLS_CLIENT_CA (PEM: require client
 //   certificates from this CA), TLS_OPTIONS (extra JSON for the https server, e.g.
-//   {"ciphers": "...", "maxVersion": "TLSv1.2"}), SERVER_OPTIONS (extra JSON).
+//   {"ciphers": "...", "maxVersion": "TLSv1.2"}), SERVER_OPTIONS (extra JSON),
+//   SEEN_FILE (append every "numbered" event's number to this file).
 //
 // Every Engine.IO request and WebSocket handshake is logged (method, URL, headers) and can be
 // read back with the "requests" event; requests for other paths get 404.
@@ -122,13 +123,26 @@ function wire(nsp) {
       for (let i = 0; i < count; i++) socket.emit("burst", i, pad);
     });
 
-    // Tally of numbered events, for at-least-once checks.
+    // Tally of numbered events, for at-least-once checks. With SEEN_FILE, every arrival is
+    // also appended to that file (synchronously, so before the ack leaves): the tally
+    // survives the server being killed and restarted.
     const seen = new Set();
     socket.on("numbered", (n, ack) => {
       seen.add(n);
+      if (env.SEEN_FILE) fs.appendFileSync(env.SEEN_FILE, `${n}\n`);
       if (typeof ack === "function") ack(n);
     });
     socket.on("seen", (ack) => ack([...seen].sort((a, b) => a - b)));
+
+    // Emit "tick" 0..count-1, one every interval_ms, whether the client is connected or not
+    // (with RECOVERY=1 the ones it misses are kept for it).
+    socket.on("stream", (count, intervalMs) => {
+      let n = 0;
+      const timer = setInterval(() => {
+        socket.emit("tick", n++);
+        if (n >= count) clearInterval(timer);
+      }, intervalMs);
+    });
 
     // Never acks: for timeouts and retries.
     socket.on("ignore", () => {});

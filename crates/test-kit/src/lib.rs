@@ -213,6 +213,7 @@
 
 mod clock;
 mod driven;
+pub mod fault_proxy;
 mod link;
 pub mod node;
 mod rng;
