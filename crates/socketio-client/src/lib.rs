@@ -97,6 +97,9 @@ fn cache_key(url: &url::Url, options: &Options) -> String {
 /// or that connection already has a socket for the namespace (socket.io-client's `io()`).
 pub fn io(url: &str, options: Options, runtime: Arc<dyn Runtime>) -> Result<Socket, Error> {
     let parsed = engineio_proto::parse_server_url(url)?;
+    // The socket's options are checked before a manager exists: refused, they must not have
+    // opened a connection.
+    options.socket_config()?;
     let nsp = match parsed.path() {
         "" => "/".to_owned(),
         p => p.to_owned(),

@@ -4,6 +4,7 @@
 //! Every run is the same run.
 
 mod app;
+mod bad_input;
 mod fake;
 
 use std::sync::{Arc, Mutex};
