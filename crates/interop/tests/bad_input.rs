@@ -1,0 +1,229 @@
+//! Bad input from the server over a real socket, through the real client on every runtime: a
+//! tiny scripted HTTP/WebSocket server on 127.0.0.1 (`support/scripted.rs`) refuses the
+//! handshake with each status the issue lists (with and without the Engine.IO error JSON),
+//! sends a malformed open packet, a body that never ends or only trickles, a record separator
+//! inside a message, a WebSocket frame announcing a terabyte; and the real Node server serves
+//! an expired certificate. Every case ends in a typed error or a close with its reason, by an
+//! event (the suite's WAIT is only the upper bound), with memory bounded.
+
+#[path = "support/scripted.rs"]
+mod scripted;
+
+use scripted::{Reply, Scripted, WsAction, open_packet, polling_session};
+use socketio_client::http1::MAX_RESPONSE_BODY;
+use socketio_client::tls::TlsOptions;
+use socketio_client::{ConnectError, DisconnectReason, SocketEvent};
+use socketio_interop::{NodeServer, Rt, WAIT, on_every_runtime, options};
+
+/// The engine error text of a first connection that fails in `mode`.
+async fn refused(rt: &Rt, url: &str, mode: &str) -> String {
+    let socket = rt.io(url, options(mode).reconnection(false)).expect("io");
+    let mut events = socket.events();
+    match rt.failed_to_connect(&socket, &mut events).await {
+        ConnectError::Engine(e) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Connects in `mode` without reconnection; the socket and its events, connected.
+async fn connect(
+    rt: &Rt,
+    url: &str,
+    mode: &str,
+) -> (
+    socketio_client::Socket,
+    impl futures_util::Stream<Item = SocketEvent> + Unpin + use<>,
+) {
+    let socket = rt.io(url, options(mode).reconnection(false)).expect("io");
+    let mut events = socket.events();
+    rt.connected(&socket, &mut events).await;
+    (socket, events)
+}
+
+async fn refused_handshakes_report_the_status_and_the_server_error(rt: Rt) {
+    let error_json = r#"{"code":3,"message":"Bad request"}"#;
+    for status in [400, 403, 404, 413, 500] {
+        for body in [error_json, "", "<html>Nope</html>"] {
+            let server = Scripted::start(move |_| Reply::status(status, body));
+            let error = refused(&rt, &server.url(), "polling").await;
+            assert!(error.contains(&format!("HTTP {status}")), "{error}");
+            assert_eq!(
+                error.contains("server error 3: Bad request"),
+                body == error_json,
+                "{status} {body:?}: {error}"
+            );
+            assert_eq!(server.requests().len(), 1, "no retry without reconnection");
+        }
+        // The WebSocket handshake refused with the same status.
+        let server = Scripted::start(move |_| Reply::status(status, error_json));
+        let error = refused(&rt, &server.url(), "websocket").await;
+        assert!(error.contains(&status.to_string()), "{status}: {error}");
+    }
+}
+
+async fn a_malformed_open_packet_is_a_connect_error(rt: Rt) {
+    for (body, expected) in [
+        (r#"0{"sid":"#, "invalid handshake"),
+        (r#"0{"sid":"x","pingInterval":-5}"#, "invalid handshake"),
+        ("4hello", "not a handshake"),
+        ("9", "unknown Engine.IO packet type"),
+        ("", "empty Engine.IO packet"),
+    ] {
+        let server = Scripted::start(move |_| Reply::ok(body));
+        let error = refused(&rt, &server.url(), "polling").await;
+        assert!(error.contains(expected), "{body:?}: {error}");
+    }
+    // The same over a WebSocket.
+    let server =
+        Scripted::start(|_| Reply::WebSocket(vec![WsAction::Text(r#"0{"sid":1}"#.into())]));
+    let error = refused(&rt, &server.url(), "websocket").await;
+    assert!(error.contains("invalid handshake"), "{error}");
+}
+
+async fn a_never_ending_handshake_body_stops_at_the_limit(rt: Rt) {
+    let server = Scripted::start(|_| Reply::Endless);
+    let error = refused(&rt, &server.url(), "polling").await;
+    assert!(
+        error.contains(&format!("larger than {MAX_RESPONSE_BODY} bytes")),
+        "{error}"
+    );
+    // The client stopped reading and closed the connection: what the server could write is
+    // the limit plus what the socket buffers held.
+    let written = server
+        .written
+        .recv_timeout(WAIT)
+        .expect("the client let the connection go");
+    assert!(written >= MAX_RESPONSE_BODY, "{written}");
+    assert!(written < MAX_RESPONSE_BODY + (16 << 20), "{written}");
+}
+
+async fn a_never_ending_body_after_connecting_closes_the_connection(rt: Rt) {
+    let server = Scripted::start(polling_session(25_000, |_| Reply::Endless));
+    let (_socket, mut events) = connect(&rt, &server.url(), "polling").await;
+    assert_eq!(
+        rt.disconnected(&mut events).await,
+        DisconnectReason::TransportError
+    );
+}
+
+async fn a_trickling_body_ends_with_a_ping_timeout(rt: Rt) {
+    // The server announces a 300 ms heartbeat and then never completes a GET: no ping can
+    // arrive, and the heartbeat deadline closes the connection.
+    let server = Scripted::start(polling_session(300, |_| Reply::Trickle));
+    let (_socket, mut events) = connect(&rt, &server.url(), "polling").await;
+    assert_eq!(
+        rt.disconnected(&mut events).await,
+        DisconnectReason::PingTimeout
+    );
+}
+
+/// `42["m","a<RS>b"]` with the separator raw, or escaped as JSON allows.
+fn message_with_separator(raw: bool) -> String {
+    let separator = if raw { "\u{1e}" } else { "\\u001e" };
+    format!(r#"42["m","a{separator}b"]"#)
+}
+
+async fn a_record_separator_inside_a_message(rt: Rt) {
+    // Escaped, as every JSON encoder writes a control character: arrives intact, both ways.
+    for mode in ["polling", "websocket"] {
+        let server = separator_server(mode, false);
+        let (_socket, mut events) = connect(&rt, &server.url(), mode).await;
+        let message = rt
+            .next_event(&mut events, |e| match e {
+                SocketEvent::Message(m) if m.event == "m" => Some(m),
+                _ => None,
+            })
+            .await;
+        let (text,): (String,) = message.args.parse().expect("args");
+        assert_eq!(text, "a\u{1e}b", "{mode}");
+    }
+    // Raw: polling splits the payload there (the second record `b"]` is bad base64), the
+    // WebSocket keeps it and the JSON parser refuses the raw control character, as JSON.parse
+    // does in the reference.
+    for (mode, reason) in [
+        ("polling", DisconnectReason::TransportError),
+        ("websocket", DisconnectReason::ParseError),
+    ] {
+        let server = separator_server(mode, true);
+        let (_socket, mut events) = connect(&rt, &server.url(), mode).await;
+        assert_eq!(rt.disconnected(&mut events).await, reason, "{mode}");
+    }
+}
+
+fn separator_server(mode: &str, raw: bool) -> Scripted {
+    let message = message_with_separator(raw);
+    if mode == "polling" {
+        Scripted::start(polling_session(25_000, move |n| match n {
+            0 => Reply::ok(message.clone()),
+            _ => Reply::Trickle,
+        }))
+    } else {
+        Scripted::start(move |_| {
+            Reply::WebSocket(vec![
+                WsAction::Text(open_packet(25_000, 20_000)),
+                WsAction::Text(r#"40{"sid":"scripted-socket"}"#.into()),
+                WsAction::Text(message.clone()),
+            ])
+        })
+    }
+}
+
+async fn a_websocket_frame_announcing_a_terabyte_closes_the_connection(rt: Rt) {
+    // A binary frame header with a 64-bit length of 2^40 and no payload: the WebSocket library
+    // refuses it from the header (its message limit), allocating nothing.
+    let mut header = vec![0x82, 127];
+    header.extend_from_slice(&(1u64 << 40).to_be_bytes());
+    let server = Scripted::start(move |_| {
+        Reply::WebSocket(vec![
+            WsAction::Text(open_packet(25_000, 20_000)),
+            WsAction::Text(r#"40{"sid":"scripted-socket"}"#.into()),
+            WsAction::Raw(header.clone()),
+        ])
+    });
+    let (_socket, mut events) = connect(&rt, &server.url(), "websocket").await;
+    assert_eq!(
+        rt.disconnected(&mut events).await,
+        DisconnectReason::TransportError
+    );
+}
+
+/// Fixtures made once by `tests/fixtures/expired/make.sh`: a CA valid until 2125 and a
+/// certificate it signed for 127.0.0.1 and localhost that expired on 2001-01-01.
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/expired/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+async fn an_expired_certificate_is_refused(rt: Rt) {
+    let server = NodeServer::start(&[
+        ("TLS_KEY", &fixture("server.key")),
+        ("TLS_CERT", &fixture("server.pem")),
+    ]);
+    let mut tls = TlsOptions::default();
+    tls.ca = vec![std::fs::read(fixture("ca.pem")).expect("CA fixture")];
+    let rt = rt.with_tls(&tls);
+    let url = format!("https://127.0.0.1:{}", server.port);
+    for mode in ["polling", "websocket"] {
+        let error = refused(&rt, &url, mode).await;
+        assert!(error.contains("certificate expired"), "{mode}: {error}");
+    }
+    // Only verification is wrong with it: accepted when verification is off.
+    let mut tls = TlsOptions::default();
+    tls.reject_unauthorized = false;
+    let rt = rt.with_tls(&tls);
+    let (socket, _events) = connect(&rt, &url, "polling").await;
+    assert!(socket.connected());
+}
+
+on_every_runtime!(
+    refused_handshakes_report_the_status_and_the_server_error,
+    a_malformed_open_packet_is_a_connect_error,
+    a_never_ending_handshake_body_stops_at_the_limit,
+    a_never_ending_body_after_connecting_closes_the_connection,
+    a_trickling_body_ends_with_a_ping_timeout,
+    a_record_separator_inside_a_message,
+    a_websocket_frame_announcing_a_terabyte_closes_the_connection,
+    an_expired_certificate_is_refused,
+);
