@@ -2,6 +2,8 @@
 //! serves every runtime alike), HTTP/1.1 keep-alive, and a script that answers each request
 //! with whatever the test needs, including what no real server would send: a body that never
 //! ends, one that trickles, a WebSocket frame announcing more bytes than exist.
+// Each test binary that includes this uses part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
