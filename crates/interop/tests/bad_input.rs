@@ -93,7 +93,10 @@ async fn a_never_ending_handshake_body_stops_at_the_limit(rt: Rt) {
         .written
         .recv_timeout(WAIT)
         .expect("the client let the connection go");
-    eprintln!("{}: the server wrote {written} bytes before the client let go", rt.name);
+    eprintln!(
+        "{}: the server wrote {written} bytes before the client let go",
+        rt.name
+    );
     assert!(written >= MAX_RESPONSE_BODY, "{written}");
     assert!(written < MAX_RESPONSE_BODY + (16 << 20), "{written}");
 }
