@@ -2,14 +2,15 @@
 //! the client notices within pingInterval + pingTimeout, its reconnection attempts (each
 //! also black-holed, so each ends at the connect `timeout`) keep to the backoff bounds, and
 //! nothing spins while it waits: the process's CPU time over the whole wait is measured.
-//! Its own test binary, and the two runtimes one after the other, so nothing else adds CPU.
+//! On long-polling and on WebSocket. Its own test binary, and the two runtimes one after the
+//! other, so nothing else adds CPU.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use socketio_client::{DisconnectReason, ManagerEvent, Options, SocketEvent};
-use socketio_interop::{NodeServer, Rt};
+use socketio_client::{DisconnectReason, ManagerEvent, SocketEvent};
+use socketio_interop::{NodeServer, Rt, options};
 use socketio_test_kit::fault_proxy::FaultProxy;
 
 const PING_INTERVAL_MS: u64 = 500;
@@ -39,7 +40,7 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-async fn black_hole_detected_and_waited_out_quietly(rt: Rt) {
+async fn black_hole(rt: Rt, mode: &str) {
     let ping_interval = PING_INTERVAL_MS.to_string();
     let ping_timeout = PING_TIMEOUT_MS.to_string();
     let server = NodeServer::start(&[
@@ -48,8 +49,7 @@ async fn black_hole_detected_and_waited_out_quietly(rt: Rt) {
     ]);
     let target: SocketAddr = ([127, 0, 0, 1], server.port).into();
     let proxy = FaultProxy::start(target).expect("proxy");
-    let options = Options::default()
-        .force_new(true)
+    let options = options(mode)
         .reconnection_delay(Duration::from_millis(DELAY_MS))
         .reconnection_delay_max(Duration::from_millis(DELAY_MAX_MS))
         .randomization_factor(JITTER)
@@ -62,7 +62,12 @@ async fn black_hole_detected_and_waited_out_quietly(rt: Rt) {
     let mut manager_events = manager.events();
     let mut events = socket.events();
     rt.connected(&socket, &mut events).await;
-    rt.settles_on(&socket, "websocket").await;
+    let transport = if mode == "polling" {
+        "polling"
+    } else {
+        "websocket"
+    };
+    rt.settles_on(&socket, transport).await;
     rt.next_manager_event(&mut manager_events, |e| {
         (e == ManagerEvent::Ping).then_some(())
     })
@@ -144,7 +149,7 @@ async fn black_hole_detected_and_waited_out_quietly(rt: Rt) {
         format!("{:.1}% of one core", c * 100.0)
     });
     println!(
-        "{}: detected after {} ms (window {} ms); reconnect delays {:?} ms; connect timeouts {:?} ms; swallowed {} bytes; CPU over {:.1}s of waiting: {cpu_figure}",
+        "{}: {mode}: detected after {} ms (window {} ms); reconnect delays {:?} ms; connect timeouts {:?} ms; swallowed {} bytes; CPU over {:.1}s of waiting: {cpu_figure}",
         rt.name,
         detected.as_millis(),
         window.as_millis(),
@@ -159,6 +164,12 @@ async fn black_hole_detected_and_waited_out_quietly(rt: Rt) {
             "the client spins while waiting: {cpu_figure}"
         );
     }
+}
+
+/// On long-polling, then on WebSocket (after the upgrade).
+async fn black_hole_detected_and_waited_out_quietly(rt: Rt) {
+    black_hole(rt.clone(), "polling").await;
+    black_hole(rt, "upgrade").await;
 }
 
 // Like `on_every_runtime!`, each test holding `ALONE` for its whole run.
