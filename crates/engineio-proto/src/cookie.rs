@@ -6,8 +6,8 @@
 //! `Expires`. Unlike it, a jar made with [`CookieJar::for_server`] also applies the attributes
 //! that can concern one host and one path (RFC 6265): a cookie whose `Domain` does not cover the
 //! host, whose `Path` does not cover the Engine.IO path, or that is `Secure` but came over plain
-//! `http`/`ws` from a host other than a loopback one is refused, as a browser would refuse it. `Debug` shows cookie names, never
-//! values.
+//! `http`/`ws` from a host other than a loopback one is refused, as a browser would refuse it.
+//! `Debug` shows cookie names, never values.
 //!
 //! `Expires` is a wall-clock date and this crate reads no clock: it is measured against the
 //! response's own `Date` header (which Node servers send), so `Expires=<Date>` means "already
