@@ -87,6 +87,9 @@ pub(crate) struct Driver {
     writers: HashMap<TransportId, UnboundedSender<WsFrame>>,
     /// WebSockets asked for and not closed since.
     wanted: std::collections::HashSet<TransportId>,
+    /// The receiving GET in flight on each polling transport; a message on its sender
+    /// cancels it (dropping the sender does not).
+    gets: HashMap<TransportId, oneshot::Sender<()>>,
     shutdown: bool,
     /// The server's key in the process-wide `remember_upgrade` memory.
     server: String,
@@ -109,6 +112,7 @@ impl Driver {
             acks: HashMap::new(),
             writers: HashMap::new(),
             wanted: std::collections::HashSet::new(),
+            gets: HashMap::new(),
             shutdown: false,
             server,
         };
@@ -212,12 +216,17 @@ impl Driver {
                 transport,
                 request,
                 result,
-            } => match result {
-                Ok(response) => self
-                    .manager
-                    .handle_http_response(now, transport, request, response),
-                Err(e) => self.manager.handle_http_error(now, transport, request, e.0),
-            },
+            } => {
+                if request == PollRequest::Get {
+                    self.gets.remove(&transport);
+                }
+                match result {
+                    Ok(response) => self
+                        .manager
+                        .handle_http_response(now, transport, request, response),
+                    Err(e) => self.manager.handle_http_error(now, transport, request, e.0),
+                }
+            }
             Command::WsOpened {
                 transport,
                 headers,
@@ -340,11 +349,28 @@ impl Driver {
         }
     }
 
-    fn http(&self, transport: TransportId, request: PollRequest, http: HttpRequest) {
+    fn http(&mut self, transport: TransportId, request: PollRequest, http: HttpRequest) {
         let pending = self.runtime.http(http);
         let tx = self.tx.clone();
+        // A GET lasts as long as the server likes (a long poll; a body that trickles forever):
+        // once its engine has failed, nobody waits for it, and `cancel_gets` drops it with its
+        // connection. POSTs finish on their own (and carry the goodbye `1`).
+        let cancelled = (request == PollRequest::Get).then(|| {
+            let (cancel, cancelled) = oneshot::channel::<()>();
+            self.gets.insert(transport, cancel);
+            cancelled
+        });
         self.runtime.spawn(Box::pin(async move {
-            let result = pending.await;
+            let result = match cancelled {
+                Some(cancelled) => match select(pending, cancelled).await {
+                    Either::Left((result, _)) => result,
+                    Either::Right((Ok(()), _)) => return,
+                    // The driver forgot it without cancelling (it is shutting down): the
+                    // request ends as it would have.
+                    Either::Right((Err(_), pending)) => pending.await,
+                },
+                None => pending.await,
+            };
             let _ = tx.unbounded_send(Command::Http {
                 transport,
                 request,
@@ -357,8 +383,24 @@ impl Driver {
         trace_event(&event);
         let manager_event = match event {
             Event::Open => Some(ManagerEvent::Open),
-            Event::Close { reason, .. } => Some(ManagerEvent::Close(reason)),
-            Event::Error(e) => Some(ManagerEvent::Error(e.to_string())),
+            Event::Close { reason, .. } => {
+                // A failed engine is gone at once, and its GETs in flight are answered to
+                // nobody. A closed one (the caller's close) may still be finishing an upgrade
+                // and its goodbye, which need its GET.
+                if !matches!(
+                    reason,
+                    socketio_proto::DisconnectReason::ForcedClose
+                        | socketio_proto::DisconnectReason::IoClientDisconnect
+                ) {
+                    self.cancel_gets();
+                }
+                Some(ManagerEvent::Close(reason))
+            }
+            Event::Error(e) => {
+                // Opening failed or timed out: a handshake GET may still be waiting.
+                self.cancel_gets();
+                Some(ManagerEvent::Error(e.to_string()))
+            }
             Event::Ping => Some(ManagerEvent::Ping),
             Event::Upgrade(kind) => Some(ManagerEvent::Upgrade(kind)),
             Event::RememberUpgrade(worked) => {
@@ -425,6 +467,12 @@ impl Driver {
         };
         if let Some(event) = manager_event {
             self.shared.deliver(event);
+        }
+    }
+
+    fn cancel_gets(&mut self) {
+        for (_, cancel) in self.gets.drain() {
+            let _ = cancel.send(());
         }
     }
 
