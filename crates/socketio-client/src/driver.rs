@@ -7,13 +7,15 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use engineio_proto::{Header, HttpResponse, PollRequest, Transmit, TransportId, WsFrame};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
-use futures_util::future::{Either, select};
+use futures_util::future::{Either, poll_fn, select};
+use futures_util::task::AtomicWaker;
 use socketio_proto::codec::Payload;
 use socketio_proto::{AckError, EmitId, EmitOptions, Event, Manager, Output, SocketConfig};
 
@@ -85,6 +87,8 @@ pub(crate) struct Driver {
     acks: HashMap<EmitId, AckReply>,
     /// Open WebSockets' writer tasks, by transport.
     writers: HashMap<TransportId, UnboundedSender<WsFrame>>,
+    /// Open WebSockets' reader backlogs, by transport.
+    backlogs: HashMap<TransportId, Arc<Backlog>>,
     /// WebSockets asked for and not closed since.
     wanted: std::collections::HashSet<TransportId>,
     /// The receiving GET in flight on each polling transport; a message on its sender
@@ -111,6 +115,7 @@ impl Driver {
             rx,
             acks: HashMap::new(),
             writers: HashMap::new(),
+            backlogs: HashMap::new(),
             wanted: std::collections::HashSet::new(),
             gets: HashMap::new(),
             shutdown: false,
@@ -245,11 +250,15 @@ impl Driver {
                 self.manager.handle_ws_open(now, transport, &headers);
             }
             Command::WsFrame { transport, frame } => {
+                if let Some(backlog) = self.backlogs.get(&transport) {
+                    backlog.pop();
+                }
                 self.manager.handle_ws_frame(now, transport, frame);
             }
             Command::WsClosed { transport, error } => {
                 self.wanted.remove(&transport);
                 self.writers.remove(&transport);
+                self.backlogs.remove(&transport);
                 self.manager.handle_ws_close(now, transport, error);
             }
         }
@@ -333,8 +342,10 @@ impl Driver {
                 };
                 let connecting = self.runtime.websocket(request);
                 let tx = self.tx.clone();
+                let backlog = Arc::new(Backlog::default());
+                self.backlogs.insert(transport, backlog.clone());
                 self.runtime
-                    .spawn(Box::pin(read_frames(transport, connecting, tx)));
+                    .spawn(Box::pin(read_frames(transport, connecting, tx, backlog)));
             }
             Transmit::WsSend { transport, frame } => {
                 if let Some(writer) = self.writers.get(&transport) {
@@ -547,11 +558,56 @@ async fn write_frames(mut sink: Box<dyn WsSink>, mut rx: UnboundedReceiver<WsFra
     sink.close().await;
 }
 
+/// Frames one WebSocket reader may have handed the driver that the driver has not handled
+/// yet. Past it the reader stops reading, so a server that sends faster than the listeners
+/// take fills the socket's buffers (and TCP slows the server down) instead of this process's
+/// memory: without it, receiving a million small events from a fast server queued hundreds of
+/// MB of commands (measured with bench/, `socketio-bench recv`).
+const MAX_QUEUED_FRAMES: usize = 1024;
+/// A full reader resumes once the driver is down to this many: waking it for every frame
+/// handled would cost a cross-thread wake-up per frame.
+const RESUME_QUEUED_FRAMES: usize = MAX_QUEUED_FRAMES / 4;
+
+/// A WebSocket reader's count of frames in the driver's queue.
+#[derive(Default)]
+struct Backlog {
+    queued: AtomicUsize,
+    reader: AtomicWaker,
+}
+
+impl Backlog {
+    /// Waits until the reader may hand over one more frame, and counts it.
+    async fn push(&self) {
+        poll_fn(|cx| {
+            if self.queued.load(Ordering::Acquire) < MAX_QUEUED_FRAMES {
+                return std::task::Poll::Ready(());
+            }
+            self.reader.register(cx.waker());
+            // The driver may have made room before the registration.
+            if self.queued.load(Ordering::Acquire) <= RESUME_QUEUED_FRAMES {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        self.queued.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The driver took one frame: wakes the reader if it may be waiting for room.
+    fn pop(&self) {
+        if self.queued.fetch_sub(1, Ordering::AcqRel) == RESUME_QUEUED_FRAMES + 1 {
+            self.reader.wake();
+        }
+    }
+}
+
 /// Connects a WebSocket, then reports every frame until it closes.
 async fn read_frames(
     transport: TransportId,
     connecting: BoxFuture<'static, Result<crate::runtime::WsConnection, TransportFailure>>,
     tx: UnboundedSender<Command>,
+    backlog: Arc<Backlog>,
 ) {
     let connection = match connecting.await {
         Ok(c) => c,
@@ -575,6 +631,7 @@ async fn read_frames(
         return;
     }
     loop {
+        backlog.push().await;
         match stream.next().await {
             Some(Ok(frame)) => {
                 if tx

@@ -1,0 +1,181 @@
+//! A server that sends faster than the client handles must not fill the client's memory: the
+//! WebSocket reader stops reading while the driver has a bounded number of its frames queued.
+//!
+//! Found by the receive benchmark (bench/, `socketio-bench recv`): a million small events from
+//! a fast server made the client queue them all (over 400 MB resident) because the reader task
+//! read the socket as fast as it could into an unbounded channel.
+//!
+//! The runtime here is a single-threaded executor run by the test thread and a WebSocket whose
+//! reads are always ready, so without flow control the reader would pull every frame before
+//! the driver handled one. Deterministic: the same interleaving every run.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use engineio_proto::WsFrame;
+use futures_executor::LocalPool;
+use futures_util::task::{AtomicWaker, LocalSpawnExt};
+use socketio_client::runtime::{
+    BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest, WsSink, WsStream,
+};
+use socketio_client::{Options, Runtime, TransportKind};
+
+/// Events the fake server sends.
+const EVENTS: u64 = 20_000;
+/// Frames read from the socket and not yet delivered to a listener that the test tolerates:
+/// a few thousand (the driver's bound, and what it handles in one turn), far below `EVENTS`.
+const MAX_GAP: u64 = 4_096;
+
+#[derive(Default)]
+struct Counters {
+    /// Frames the client read from the socket.
+    pulled: AtomicU64,
+    /// Events its listener got.
+    delivered: AtomicU64,
+    /// The largest `pulled - delivered` seen at a read.
+    max_gap: AtomicU64,
+    /// The client sent its namespace CONNECT.
+    connect_sent: AtomicBool,
+    /// The server's read waiting for that CONNECT.
+    connect_waiter: AtomicWaker,
+}
+
+/// Spawned tasks wait here until the test thread moves them into its executor.
+#[derive(Default)]
+struct FakeRuntime {
+    spawned: Mutex<Vec<BoxFuture<'static, ()>>>,
+    counters: Arc<Counters>,
+}
+
+impl Runtime for FakeRuntime {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        self.spawned.lock().unwrap().push(task);
+    }
+
+    fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
+        // No timer fires within this test (the server's ping interval is 300 s).
+        Box::pin(std::future::pending())
+    }
+
+    fn http(
+        &self,
+        _request: HttpRequest,
+    ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
+        Box::pin(async { Err(TransportFailure("no polling in this test".into())) })
+    }
+
+    fn websocket(
+        &self,
+        _request: WsRequest,
+    ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
+        let counters = self.counters.clone();
+        Box::pin(async move {
+            Ok(WsConnection {
+                headers: Vec::new(),
+                sink: Box::new(Sink(counters.clone())),
+                stream: Box::new(Server { counters, sent: 0 }),
+            })
+        })
+    }
+}
+
+struct Sink(Arc<Counters>);
+
+impl WsSink for Sink {
+    fn send(&mut self, frame: WsFrame) -> BoxFuture<'_, Result<(), TransportFailure>> {
+        if let WsFrame::Text(text) = &frame
+            && text.starts_with(b"40")
+        {
+            self.0.connect_sent.store(true, Ordering::SeqCst);
+            self.0.connect_waiter.wake();
+        }
+        Box::pin(async { Ok(()) })
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// The server's side of the socket: the open packet, the CONNECT answer once asked, then
+/// `EVENTS` events, every read ready at once.
+struct Server {
+    counters: Arc<Counters>,
+    sent: u64,
+}
+
+impl WsStream for Server {
+    fn next(&mut self) -> BoxFuture<'_, Option<Result<WsFrame, TransportFailure>>> {
+        Box::pin(async move {
+            let c = &self.counters;
+            let text = match self.sent {
+                0 => r#"0{"sid":"s","upgrades":[],"pingInterval":300000,"pingTimeout":20000,"maxPayload":1000000}"#.to_owned(),
+                1 => {
+                    // Answer the CONNECT only once it was sent, as a server would.
+                    std::future::poll_fn(|cx| {
+                        c.connect_waiter.register(cx.waker());
+                        if c.connect_sent.load(Ordering::SeqCst) {
+                            std::task::Poll::Ready(())
+                        } else {
+                            std::task::Poll::Pending
+                        }
+                    })
+                    .await;
+                    r#"40{"sid":"n"}"#.to_owned()
+                }
+                n if n < EVENTS + 2 => {
+                    let pulled = c.pulled.fetch_add(1, Ordering::SeqCst) + 1;
+                    let gap = pulled - c.delivered.load(Ordering::SeqCst);
+                    c.max_gap.fetch_max(gap, Ordering::SeqCst);
+                    format!(r#"42["burst",{}]"#, n - 2)
+                }
+                _ => return std::future::pending().await,
+            };
+            self.sent += 1;
+            Some(Ok(WsFrame::Text(Bytes::from(text))))
+        })
+    }
+}
+
+#[test]
+fn a_fast_server_does_not_queue_every_frame_in_the_client() {
+    let runtime = Arc::new(FakeRuntime::default());
+    let counters = runtime.counters.clone();
+    let options = Options::default()
+        .transports([TransportKind::WebSocket])
+        .force_new(true);
+    let socket = socketio_client::io("http://fake.test", options, runtime.clone()).unwrap();
+    let delivered = counters.clone();
+    socket.on("burst", move |_| {
+        delivered.delivered.fetch_add(1, Ordering::SeqCst);
+    });
+
+    let mut pool = LocalPool::new();
+    let spawner = pool.spawner();
+    let mut idle_turns = 0;
+    while counters.delivered.load(Ordering::SeqCst) < EVENTS {
+        let spawned: Vec<_> = std::mem::take(&mut *runtime.spawned.lock().unwrap());
+        let before = counters.delivered.load(Ordering::SeqCst);
+        let had_tasks = !spawned.is_empty();
+        for task in spawned {
+            spawner.spawn_local(task).unwrap();
+        }
+        pool.run_until_stalled();
+        let progressed = had_tasks || counters.delivered.load(Ordering::SeqCst) > before;
+        idle_turns = if progressed { 0 } else { idle_turns + 1 };
+        assert!(
+            idle_turns < 3,
+            "stalled after {} events",
+            counters.delivered.load(Ordering::SeqCst)
+        );
+    }
+
+    assert_eq!(counters.pulled.load(Ordering::SeqCst), EVENTS);
+    let max_gap = counters.max_gap.load(Ordering::SeqCst);
+    assert!(
+        max_gap <= MAX_GAP,
+        "the client read {max_gap} frames ahead of its listeners"
+    );
+}
