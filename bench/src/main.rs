@@ -39,6 +39,16 @@ fn main() {
         }
         return;
     }
+    if args.first().map(String::as_str) == Some("replay") {
+        // The replay server alone, for profiling a client by hand.
+        let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        runtime.block_on(async {
+            let server = replay::start().await.expect("bind 127.0.0.1");
+            println!("LISTENING {}", server.addr.port());
+            std::future::pending::<()>().await;
+        });
+        return;
+    }
     let smoke = args.iter().any(|a| a == "--smoke");
     let what: Vec<&str> = args
         .iter()

@@ -94,3 +94,23 @@ pub fn percentiles(outcome: &mut Outcome, samples: &mut [Duration]) {
     outcome.p50_us = at(0.50);
     outcome.p99_us = at(0.99);
 }
+
+/// Ends the process with an error when `count` stops moving for 10 s before reaching
+/// `target`: a client that stalls is a failed run, not a 10-minute wait.
+pub fn watchdog(count: std::sync::Arc<std::sync::atomic::AtomicU64>, target: u64) {
+    std::thread::spawn(move || {
+        let mut last = u64::MAX;
+        loop {
+            std::thread::sleep(Duration::from_secs(10));
+            let now = count.load(std::sync::atomic::Ordering::Relaxed);
+            if now >= target {
+                return;
+            }
+            if now == last {
+                eprintln!("stalled after {now} of {target}");
+                std::process::exit(3);
+            }
+            last = now;
+        }
+    });
+}

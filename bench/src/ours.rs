@@ -60,6 +60,7 @@ async fn recv(io: Io, work: &Workload) -> Result<Outcome, Error> {
     });
     let meter = Meter::start();
     socket.emit("burst", (n, 0))?;
+    crate::measure::watchdog(count.clone(), n);
     done.notified().await;
     let outcome = meter.stop(count.load(Ordering::Relaxed));
     socket.disconnect();

@@ -274,8 +274,17 @@ async fn serve_ws(
             }
             "5" => {
                 if let Some(session) = &session {
-                    session.out.lock().expect("outbox").upgraded = true;
+                    // What polling had not delivered yet goes over the WebSocket now; the
+                    // pending GET gets a noop.
+                    let queued: Vec<String> = {
+                        let mut out = session.out.lock().expect("outbox");
+                        out.upgraded = true;
+                        out.queue.drain(..).collect()
+                    };
                     session.ready.notify_one();
+                    for packet in queued {
+                        ws.send(Message::text(packet)).await?;
+                    }
                 }
                 continue;
             }

@@ -70,6 +70,7 @@ async fn recv(work: &Workload) -> Result<Outcome, Error> {
     client
         .emit("burst", Payload::Text(vec![json!(n), json!(0)]))
         .await?;
+    crate::measure::watchdog(count.clone(), n);
     done.notified().await;
     let outcome = meter.stop(count.load(Ordering::Relaxed));
     client.disconnect().await?;
@@ -91,7 +92,11 @@ async fn ack(work: &Workload) -> Result<Outcome, Error> {
                 Duration::from_secs(10),
                 move |payload, _| {
                     let back = match payload {
-                        Payload::Text(values) => values.first().and_then(|v| v.as_u64()),
+                        // rust_socketio hands the ack's argument array as one value.
+                        Payload::Text(values) => values.first().and_then(|v| match v {
+                            serde_json::Value::Array(args) => args.first().and_then(|a| a.as_u64()),
+                            other => other.as_u64(),
+                        }),
                         _ => None,
                     };
                     let _ = tx.send(back);
