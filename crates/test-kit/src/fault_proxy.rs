@@ -140,8 +140,10 @@ impl Trigger {
         }
     }
 
-    /// Forwards the read that carries the match, then cuts. By default the cut comes first
-    /// and that read is never forwarded (bytes of it before the match included).
+    /// Forwards the read that carries the match, then cuts, with nothing crossing that
+    /// connection in between: a request forwarded this way never gets its answer. By default
+    /// the cut comes first and that read is never forwarded (bytes of it before the match
+    /// included).
     pub fn after_forwarding(mut self) -> Self {
         self.forward_first = true;
         self
@@ -224,13 +226,31 @@ struct State {
 struct Conn {
     client: TcpStream,
     server: TcpStream,
+    gate: Gate,
 }
 
 impl Conn {
     fn shutdown(&self) {
+        // Sockets first: that fails a write blocked on a peer that does not read, which
+        // would otherwise hold the gate.
         let _ = self.client.shutdown(Shutdown::Both);
         let _ = self.server.shutdown(Shutdown::Both);
+        close_gate(&self.gate);
     }
+}
+
+/// Whether a connection still forwards. Both of its writers hold it while they write, so
+/// closing it is a line in the traffic: nothing crosses the connection in either direction
+/// after it, even in the instant before its sockets are shut down (a trigger that forwards
+/// a request and cuts leaves no time for the response to slip through).
+type Gate = Arc<Mutex<bool>>;
+
+fn lock_gate(gate: &Gate) -> MutexGuard<'_, bool> {
+    gate.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn close_gate(gate: &Gate) {
+    *lock_gate(gate) = false;
 }
 
 impl FaultProxy {
@@ -523,16 +543,31 @@ fn forward(shared: &Arc<Shared>, client: TcpStream) {
     let Ok((client_read, client_write, server_read, server_write)) = clones else {
         return;
     };
+    let gate: Gate = Arc::new(Mutex::new(true));
     let id = {
         let mut state = shared.lock();
         let id = state.next_id;
         state.next_id += 1;
         state.stats.accepted += 1;
-        state.conns.insert(id, Conn { client, server });
+        let conn = Conn {
+            client,
+            server,
+            gate: gate.clone(),
+        };
+        state.conns.insert(id, conn);
         id
     };
-    pipe(shared, id, Direction::ToServer, client_read, server_write);
-    pipe(shared, id, Direction::ToClient, server_read, client_write);
+    let link = Link {
+        id,
+        gate,
+        direction: Direction::ToServer,
+    };
+    pipe(shared, link.clone(), client_read, server_write);
+    let link = Link {
+        direction: Direction::ToClient,
+        ..link
+    };
+    pipe(shared, link, server_read, client_write);
 }
 
 /// What a reader hands its writer.
@@ -541,18 +576,27 @@ enum Chunk {
     End,
 }
 
+/// One direction of one connection, as its writer sees it.
+#[derive(Debug, Clone)]
+struct Link {
+    id: u64,
+    gate: Gate,
+    direction: Direction,
+}
+
 /// One direction of a connection: a reader thread (so a slow or delayed writer pushes back
 /// through a bounded queue) and a writer thread that applies the faults.
-fn pipe(shared: &Arc<Shared>, id: u64, direction: Direction, from: TcpStream, to: TcpStream) {
+fn pipe(shared: &Arc<Shared>, link: Link, from: TcpStream, to: TcpStream) {
     let (tx, rx) = sync_channel(QUEUE);
-    let name = format!("fault-proxy-{id}-{direction:?}");
+    let id = link.id;
+    let name = format!("fault-proxy-{id}-{:?}", link.direction);
     let reader = thread::Builder::new()
         .name(format!("{name}-read"))
         .spawn(move || read_loop(from, &tx));
     let writing = shared.clone();
     let writer = thread::Builder::new()
         .name(format!("{name}-write"))
-        .spawn(move || write_loop(&writing, id, direction, &rx, to));
+        .spawn(move || write_loop(&writing, &link, &rx, to));
     if reader.is_err() || writer.is_err() {
         shared.close(id, false);
     }
@@ -576,13 +620,8 @@ fn read_loop(mut from: TcpStream, tx: &SyncSender<Chunk>) {
     let _ = tx.send(Chunk::End);
 }
 
-fn write_loop(
-    shared: &Shared,
-    id: u64,
-    direction: Direction,
-    rx: &Receiver<Chunk>,
-    mut to: TcpStream,
-) {
+fn write_loop(shared: &Shared, link: &Link, rx: &Receiver<Chunk>, mut to: TcpStream) {
+    let (id, direction) = (link.id, link.direction);
     let mut scanner = Scanner::default();
     while let Ok(Chunk::Data(read_at, data)) = rx.recv() {
         let delay = shared.lock().delay;
@@ -608,18 +647,18 @@ fn write_loop(
                 state.triggers.remove(i)
             })
         };
-        if let Some(trigger) = &fired
-            && !trigger.forward_first
-        {
-            cut(shared, id, trigger);
-            return;
-        }
-        if write_paced(shared, direction, &mut to, &data).is_err() {
-            break;
-        }
         if let Some(trigger) = &fired {
+            if trigger.forward_first {
+                // The gate closes with the last byte of the match, under the same lock.
+                let _ = write_paced(shared, link, &mut to, &data, true);
+            } else {
+                close_gate(&link.gate);
+            }
             cut(shared, id, trigger);
             return;
+        }
+        if write_paced(shared, link, &mut to, &data, false).is_err() {
+            break;
         }
     }
     // An end closed (or the connection was cut): close the whole connection, as HTTP and
@@ -635,12 +674,14 @@ fn cut(shared: &Shared, id: u64, trigger: &Trigger) {
     }
 }
 
-/// Writes `data`, in slices paced to the throttle if there is one, and counts it.
+/// Writes `data`, in slices paced to the throttle if there is one, and counts it; with
+/// `close`, closes the connection's gate right after the last slice.
 fn write_paced(
     shared: &Shared,
-    direction: Direction,
+    link: &Link,
     to: &mut TcpStream,
     data: &[u8],
+    close: bool,
 ) -> io::Result<()> {
     let mut rest = data;
     while !rest.is_empty() {
@@ -655,13 +696,20 @@ fn write_paced(
         }
         {
             let mut state = shared.lock();
-            match direction {
+            match link.direction {
                 Direction::ToServer => state.stats.to_server += slice as u64,
                 Direction::ToClient => state.stats.to_client += slice as u64,
             }
         }
+        let mut open = lock_gate(&link.gate);
+        if !*open {
+            return Err(io::ErrorKind::ConnectionAborted.into());
+        }
         to.write_all(&rest[..slice])?;
         rest = &rest[slice..];
+        if close && rest.is_empty() {
+            *open = false;
+        }
     }
     Ok(())
 }

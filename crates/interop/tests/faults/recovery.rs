@@ -1,18 +1,29 @@
 //! Connection state recovery across short outages: the server (RECOVERY=1) emits a numbered
 //! stream of ticks while the proxy cuts every connection again and again; each reconnection
 //! is a recovery, and the client gets every tick exactly once, in order.
+//!
+//! On long-polling a cut only counts when a request is in flight: one that falls between
+//! two polls goes unnoticed by both ends (the next poll opens a new connection), and one
+//! that swallows a poll the server never read leaves the server waiting for that poll until
+//! its heartbeat gives up; a reconnection before that cannot recover the session, which the
+//! server still thinks is connected. So on polling each outage cuts just after a poll has
+//! reached the server (a [`Trigger`] on its request line), the server's heartbeat is short
+//! (300 + 200 ms) and the client waits longer than that before reconnecting.
 
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, Stream, StreamExt};
-use socketio_client::{ManagerEvent, Options, SocketEvent};
-use socketio_interop::{NodeServer, Rt, on_every_runtime};
+use socketio_client::{ManagerEvent, SocketEvent};
+use socketio_interop::{NodeServer, Rt, on_every_mode, options};
 
 use super::{ManagerLog, proxy_to};
+use socketio_test_kit::fault_proxy::{Direction, Trigger};
 
 const TICKS: u64 = 300;
 const INTERVAL_MS: u64 = 10;
 const OUTAGES: u64 = 10;
+/// The request line of a poll (or a handshake, which cannot come while connected).
+const POLL: &[u8] = b"GET /socket.io/?EIO=4&transport=polling";
 
 /// The next tick, ignoring other events (the lifecycle is checked by the caller).
 async fn tick(rt: &Rt, events: &mut (impl Stream<Item = SocketEvent> + Unpin)) -> u64 {
@@ -23,14 +34,20 @@ async fn tick(rt: &Rt, events: &mut (impl Stream<Item = SocketEvent> + Unpin)) -
     .await
 }
 
-async fn recovered_stream_across_cuts(rt: Rt) {
+async fn recovered_stream_across_cuts(rt: Rt, mode: &str) {
     let started = Instant::now();
-    let server = NodeServer::start(&[("RECOVERY", "1")]);
+    let polling = mode == "polling";
+    let mut env = vec![("RECOVERY", "1")];
+    let mut delay = Duration::from_millis(50);
+    if polling {
+        env.extend([("PING_INTERVAL", "300"), ("PING_TIMEOUT", "200")]);
+        delay = Duration::from_millis(700);
+    }
+    let server = NodeServer::start(&env);
     let proxy = proxy_to(&server);
-    let options = Options::default()
-        .force_new(true)
-        .reconnection_delay(Duration::from_millis(50))
-        .reconnection_delay_max(Duration::from_millis(100));
+    let options = options(mode)
+        .reconnection_delay(delay)
+        .reconnection_delay_max(delay * 2);
     let socket = rt.io(&proxy.url(), options).expect("io");
     let log = ManagerLog::attach(socket.io());
     let mut events = socket.events();
@@ -44,7 +61,15 @@ async fn recovered_stream_across_cuts(rt: Rt) {
         while (received.len() as u64) < outage * TICKS / (OUTAGES + 2) {
             received.push(tick(&rt, &mut events).await);
         }
-        assert!(proxy.cut_all() > 0, "a connection to cut");
+        if polling {
+            proxy.cut_on(Trigger::bytes(Direction::ToServer, POLL).after_forwarding());
+        } else {
+            if mode == "upgrade" {
+                // A cut on WebSocket, which both ends notice at once.
+                rt.settles_on(&socket, "websocket").await;
+            }
+            assert!(proxy.cut_all() > 0, "a connection to cut");
+        }
         // Ticks already on their way before the cut may still arrive; then the reconnection.
         loop {
             let event = rt.within("the outage", events.next()).await.expect("open");
@@ -83,11 +108,11 @@ async fn recovered_stream_across_cuts(rt: Rt) {
     let reconnections = log.count(|e| matches!(e, ManagerEvent::Reconnect(_)));
     assert_eq!(reconnections as u64, OUTAGES);
     println!(
-        "{}: outages={OUTAGES} events={TICKS} recovered={recovered} cut={} wall={:.1}s",
+        "{}: {mode}: outages={OUTAGES} events={TICKS} recovered={recovered} cut={} wall={:.1}s",
         rt.name,
         proxy.stats().cut,
         started.elapsed().as_secs_f64()
     );
 }
 
-on_every_runtime!(recovered_stream_across_cuts);
+on_every_mode!(recovered_stream_across_cuts);

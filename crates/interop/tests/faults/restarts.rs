@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use socketio_client::{Error, ManagerEvent, Options};
-use socketio_interop::{NodeServer, Rt, on_every_runtime};
+use socketio_client::{Error, ManagerEvent};
+use socketio_interop::{NodeServer, Rt, on_every_runtime, options};
 
 use super::{ManagerLog, Pending, SeenFile, connected_again};
 
@@ -18,12 +18,11 @@ const QUEUED: usize = 50;
 /// Acks between restarts.
 const STEP: usize = 10;
 
-async fn numbered_stream_across_restarts(rt: Rt, restarts: usize) {
+async fn numbered_stream_across_restarts(rt: Rt, mode: &str, restarts: usize) {
     let started = Instant::now();
-    let seen = SeenFile::new("restarts", &rt);
+    let seen = SeenFile::new(&format!("restarts-{mode}"), &rt);
     let mut server = NodeServer::start(&[seen.env()]);
-    let options = Options::default()
-        .force_new(true)
+    let options = options(mode)
         .retries(Some(1000))
         .ack_timeout(Some(Duration::from_secs(2)))
         .reconnection_delay(Duration::from_millis(50))
@@ -84,7 +83,7 @@ async fn numbered_stream_across_restarts(rt: Rt, restarts: usize) {
     let reconnections = log.count(|e| matches!(e, ManagerEvent::Reconnect(_)));
     assert_eq!(reconnections, restarts);
     println!(
-        "{}: restarts={restarts} events={next} arrivals={} duplicates={} reconnections={reconnections} wall={:.1}s",
+        "{}: {mode}: restarts={restarts} events={next} arrivals={} duplicates={} reconnections={reconnections} wall={:.1}s",
         rt.name,
         arrivals.len(),
         arrivals.len() - distinct.len(),
@@ -92,8 +91,21 @@ async fn numbered_stream_across_restarts(rt: Rt, restarts: usize) {
     );
 }
 
+/// Polling upgraded to WebSocket, the default.
 async fn numbered_stream_across_20_restarts(rt: Rt) {
-    numbered_stream_across_restarts(rt, 20).await;
+    numbered_stream_across_restarts(rt, "upgrade", 20).await;
 }
 
-on_every_runtime!(numbered_stream_across_20_restarts);
+async fn numbered_stream_across_5_restarts_on_polling(rt: Rt) {
+    numbered_stream_across_restarts(rt, "polling", 5).await;
+}
+
+async fn numbered_stream_across_5_restarts_on_websocket(rt: Rt) {
+    numbered_stream_across_restarts(rt, "websocket", 5).await;
+}
+
+on_every_runtime!(
+    numbered_stream_across_20_restarts,
+    numbered_stream_across_5_restarts_on_polling,
+    numbered_stream_across_5_restarts_on_websocket,
+);

@@ -57,6 +57,7 @@ async fn interrupted(rt: Rt, step: &str, trigger: Trigger, cut: Cut) {
         if settled_at.is_some_and(|at| next >= at + AFTER) {
             break;
         }
+        assert!(next < 10_000, "{step}: the trigger never fired");
         while pending.len() < WINDOW {
             let n = next;
             next += 1;

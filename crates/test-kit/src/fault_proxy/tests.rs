@@ -156,3 +156,16 @@ fn delay_holds_each_chunk() {
     echo(&mut stream, b"late");
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
+
+#[test]
+fn after_forwarding_nothing_else_crosses_the_connection() {
+    let proxy = FaultProxy::start(echo_server()).unwrap();
+    proxy.cut_on(Trigger::bytes(Direction::ToServer, &b"ping"[..]).after_forwarding());
+    let mut stream = connect(&proxy);
+    stream.write_all(b"ping").unwrap();
+    // The echo answered at once, but the connection was cut with the last byte of the match.
+    let mut back = Vec::new();
+    let _ = stream.read_to_end(&mut back);
+    assert!(back.is_empty(), "{back:?} came back");
+    assert_eq!(proxy.stats().to_server, 4);
+}
