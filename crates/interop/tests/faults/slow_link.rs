@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use socketio_interop::{NodeServer, Rt, on_every_mode, options};
+use socketio_interop::{NodeServer, Rt, on_every_runtime, options};
 
 use super::proxy_to;
 
@@ -18,9 +18,6 @@ async fn large_binary_over_a_slow_link(rt: Rt, mode: &str) {
     let socket = rt.io(&proxy.url(), options(mode)).expect("io");
     let mut events = socket.events();
     rt.connected(&socket, &mut events).await;
-    if mode == "upgrade" {
-        rt.settles_on(&socket, "websocket").await;
-    }
     proxy.throttle(Some(RATE));
     let payload: Bytes = (0..SIZE).map(|i| (i * 31 % 251) as u8).collect();
     let before = proxy.stats();
@@ -50,4 +47,15 @@ async fn large_binary_over_a_slow_link(rt: Rt, mode: &str) {
     );
 }
 
-on_every_mode!(large_binary_over_a_slow_link);
+async fn large_binary_over_a_slow_link_on_polling(rt: Rt) {
+    large_binary_over_a_slow_link(rt, "polling").await;
+}
+
+async fn large_binary_over_a_slow_link_on_websocket(rt: Rt) {
+    large_binary_over_a_slow_link(rt, "websocket").await;
+}
+
+on_every_runtime!(
+    large_binary_over_a_slow_link_on_polling,
+    large_binary_over_a_slow_link_on_websocket,
+);
