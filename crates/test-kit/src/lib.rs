@@ -10,6 +10,8 @@
 //! - [`SioServer`], [`sio_sim`]: a fake Socket.IO server, and the Socket.IO manager against it.
 //! - [`SioApp`], [`app_sim`]: your own client-side logic on the manager, tested offline
 //!   against a scripted server (see [Testing your application](#testing-your-application)).
+//! - [`fault_proxy`]: a fault-injecting TCP proxy for tests against a real server (cuts,
+//!   black holes, delay, throttling, refused connections, cuts triggered by what crosses it).
 //!
 //! A run is a pure function of its seed: the same seed gives the same transcript.
 //!
