@@ -1,7 +1,7 @@
 //! A fault-injecting TCP proxy for tests against a real server.
 //!
 //! [`FaultProxy::start`] listens on `127.0.0.1:0` and forwards every connection to a target
-//! address; the client under test connects to [`FaultProxy::url`] instead of the server. A
+//! address; the client under test connects to [`FaultControl::url`] instead of the server. A
 //! cloneable [`FaultControl`] (the proxy derefs to one) then breaks the link on demand:
 //!
 //! - [`cut_all`](FaultControl::cut_all): close every open connection now (both ends see the
