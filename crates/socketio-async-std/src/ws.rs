@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::http::HeaderValue;
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::{WebSocketReceiver, WebSocketSender};
 use bytes::Bytes;
 use engineio_proto::WsFrame;
@@ -16,6 +17,15 @@ use socketio_client::runtime::{
 };
 
 use crate::stream::{Stream, connect, failure};
+
+/// Bytes read from the socket at once. tungstenite's default (128 KiB, allocated up front for
+/// every connection) made an idle client cost about 150 KiB of resident memory; Engine.IO
+/// frames are small, and a larger frame still grows the buffer as it needs.
+const READ_BUFFER: usize = 4 * 1024;
+
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(READ_BUFFER)
+}
 
 pub(crate) async fn open(
     tls: Arc<ClientConfig>,
@@ -41,9 +51,10 @@ pub(crate) async fn open(
             .insert("sec-websocket-protocol", value);
     }
     let stream = connect(&request.url, &tls, proxy.as_deref()).await?;
-    let (ws, response) = async_tungstenite::client_async(handshake, stream)
-        .await
-        .map_err(|e| failure("websocket", e))?;
+    let (ws, response) =
+        async_tungstenite::client_async_with_config(handshake, stream, Some(config()))
+            .await
+            .map_err(|e| failure("websocket", e))?;
     let headers = response
         .headers()
         .iter()

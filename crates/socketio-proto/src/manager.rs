@@ -188,6 +188,10 @@ impl Manager {
         let index = match self.index_of(nsp) {
             Some(i) => i,
             None => {
+                // Most managers hold one or two namespaces: grow one at a time rather than
+                // to four slots at once (a socket's state is large; measured with bench/,
+                // `socketio-bench scale`).
+                self.sockets.reserve_exact(1);
                 self.sockets.push(Socket::new(nsp.to_owned(), config));
                 self.sockets.len() - 1
             }

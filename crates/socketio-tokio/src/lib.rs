@@ -61,10 +61,21 @@ impl std::fmt::Debug for TokioRuntime {
 impl TokioRuntime {
     /// A runtime with default TLS (Mozilla roots, verification on).
     pub fn new() -> Self {
-        Self::with_tls(&TlsOptions::default()).unwrap_or_else(|_| {
-            // The default options always build; keep a usable value regardless.
-            unreachable_default()
-        })
+        // One default TLS configuration per process: `io()` makes a runtime per call, and a
+        // configuration each (root store, session cache) cost ~20 KiB per client at 10,000
+        // clients (measured with bench/, `socketio-bench scale`).
+        static DEFAULT_TLS: std::sync::OnceLock<Arc<ClientConfig>> = std::sync::OnceLock::new();
+        let tls = DEFAULT_TLS.get_or_init(|| {
+            Self::with_tls(&TlsOptions::default())
+                // The default options always build; keep a usable value regardless.
+                .unwrap_or_else(|_| unreachable_default())
+                .tls
+        });
+        Self {
+            tls: tls.clone(),
+            pool: Arc::default(),
+            proxy: None,
+        }
     }
 
     /// A runtime with these TLS options.

@@ -14,10 +14,20 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::stream::{Stream, connect, failure};
 
 type Ws = WebSocketStream<Stream>;
+
+/// Bytes read from the socket at once. tungstenite's default (128 KiB, allocated up front for
+/// every connection) made an idle client cost about 150 KiB of resident memory; Engine.IO
+/// frames are small, and a larger frame still grows the buffer as it needs.
+const READ_BUFFER: usize = 4 * 1024;
+
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(READ_BUFFER)
+}
 
 pub(crate) async fn open(
     tls: Arc<ClientConfig>,
@@ -43,9 +53,10 @@ pub(crate) async fn open(
             .insert("sec-websocket-protocol", value);
     }
     let stream = connect(&request.url, &tls, proxy.as_deref()).await?;
-    let (ws, response) = tokio_tungstenite::client_async(handshake, stream)
-        .await
-        .map_err(|e| failure("websocket", e))?;
+    let (ws, response) =
+        tokio_tungstenite::client_async_with_config(handshake, stream, Some(config()))
+            .await
+            .map_err(|e| failure("websocket", e))?;
     let headers = response
         .headers()
         .iter()
