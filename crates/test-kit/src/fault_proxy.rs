@@ -90,6 +90,7 @@ pub struct Trigger {
     direction: Direction,
     pattern: Vec<u8>,
     websocket: bool,
+    prefix: bool,
     forward_first: bool,
     this_connection: bool,
 }
@@ -112,6 +113,7 @@ impl Trigger {
             direction,
             pattern,
             websocket: false,
+            prefix: false,
             forward_first: false,
             this_connection: false,
         }
@@ -135,15 +137,24 @@ impl Trigger {
             direction,
             pattern,
             websocket: true,
+            prefix: false,
             forward_first: false,
             this_connection: false,
         }
     }
 
-    /// Forwards the read that carries the match, then cuts, with nothing crossing that
-    /// connection in between: a request forwarded this way never gets its answer. By default
-    /// the cut comes first and that read is never forwarded (bytes of it before the match
-    /// included).
+    /// For [`Trigger::websocket_message`]: matches any message whose payload starts with
+    /// the pattern.
+    pub fn as_prefix(mut self) -> Self {
+        self.prefix = true;
+        self
+    }
+
+    /// Forwards the traffic up to the end of the match (the whole WebSocket frame, for a
+    /// message), then cuts, with nothing crossing that connection in between: a request
+    /// forwarded this way never gets its answer, and what followed the match in the same
+    /// read is dropped. By default the cut comes right before the match: what precedes it
+    /// is forwarded, the match is not.
     pub fn after_forwarding(mut self) -> Self {
         self.forward_first = true;
         self
@@ -636,24 +647,22 @@ fn write_loop(shared: &Shared, link: &Link, rx: &Receiver<Chunk>, mut to: TcpStr
             }
         }
         let fired = {
-            let matches = scanner.feed(&data);
+            let seen = scanner.feed(&data);
             let mut state = shared.lock();
-            let found = state
-                .triggers
-                .iter()
-                .position(|t| t.direction == direction && matches.matches(t));
-            found.map(|i| {
+            let found = state.triggers.iter().enumerate().find_map(|(i, t)| {
+                let range = seen.find(t).filter(|_| t.direction == direction)?;
+                Some((i, range))
+            });
+            found.map(|(i, range)| {
                 state.stats.triggered += 1;
-                state.triggers.remove(i)
+                (state.triggers.remove(i), range)
             })
         };
-        if let Some(trigger) = &fired {
-            if trigger.forward_first {
-                // The gate closes with the last byte of the match, under the same lock.
-                let _ = write_paced(shared, link, &mut to, &data, true);
-            } else {
-                close_gate(&link.gate);
-            }
+        if let Some((trigger, (start, end))) = &fired {
+            let forward = if trigger.forward_first { *end } else { *start };
+            // The gate closes with the last byte forwarded, under the same lock.
+            let _ = write_paced(shared, link, &mut to, &data[..forward], true);
+            close_gate(&link.gate);
             cut(shared, id, trigger);
             return;
         }

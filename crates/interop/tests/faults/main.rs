@@ -5,6 +5,7 @@
 //! figures (run with `--nocapture`); docs/robustness.md records them. The black hole, which
 //! also measures CPU, has its own binary (`tests/faults_black_hole.rs`).
 
+mod binary;
 mod recovery;
 mod refused;
 mod restarts;

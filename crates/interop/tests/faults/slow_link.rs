@@ -1,5 +1,5 @@
-//! A slow link: the proxy paces each direction to 16 KiB/s and a 64 KiB binary payload goes
-//! to the server and back in its ack, on polling (as base64 text, a third larger) and on
+//! A slow, distant link: the proxy paces each direction to 16 KiB/s and holds every chunk
+//! 100 ms, and a 64 KiB binary payload goes to the server and back in its ack, on polling (as base64 text, a third larger) and on
 //! WebSocket (binary frames). It arrives intact; the effective rate is printed.
 
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use super::proxy_to;
 
 const RATE: u64 = 16 * 1024;
 const SIZE: usize = 64 * 1024;
+const LATENCY: Duration = Duration::from_millis(100);
 
 async fn large_binary_over_a_slow_link(rt: Rt, mode: &str) {
     let server = NodeServer::start(&[]);
@@ -19,6 +20,7 @@ async fn large_binary_over_a_slow_link(rt: Rt, mode: &str) {
     let mut events = socket.events();
     rt.connected(&socket, &mut events).await;
     proxy.throttle(Some(RATE));
+    proxy.delay(LATENCY);
     let payload: Bytes = (0..SIZE).map(|i| (i * 31 % 251) as u8).collect();
     let before = proxy.stats();
     let started = Instant::now();
@@ -36,10 +38,11 @@ async fn large_binary_over_a_slow_link(rt: Rt, mode: &str) {
     let after = proxy.stats();
     let wire = (after.to_server - before.to_server) + (after.to_client - before.to_client);
     println!(
-        "{}: {mode}: {} KiB each way at {} KiB/s: {:.1}s, {:.1} KiB/s of payload, {:.1} KiB/s on the wire ({} KiB)",
+        "{}: {mode}: {} KiB each way at {} KiB/s, {} ms latency: {:.1}s, {:.1} KiB/s of payload, {:.1} KiB/s on the wire ({} KiB)",
         rt.name,
         SIZE / 1024,
         RATE / 1024,
+        LATENCY.as_millis(),
         elapsed.as_secs_f64(),
         (2 * SIZE) as f64 / 1024.0 / elapsed.as_secs_f64(),
         wire as f64 / 1024.0 / elapsed.as_secs_f64(),

@@ -1,6 +1,7 @@
 //! Following one direction of a connection to find what a [`Trigger`] looks for: the raw
 //! bytes (with a tail kept so a pattern may span reads) and, on a WebSocket connection, the
-//! messages, unmasked.
+//! messages, unmasked. Matches are placed in the read that completes them, so the proxy can
+//! cut exactly before or after them.
 
 use super::{MAX_PATTERN, Trigger};
 
@@ -12,6 +13,8 @@ const MAX_HEAD: usize = 16 * 1024;
 pub(super) struct Scanner {
     /// The last bytes seen, so a pattern split across reads is still found.
     tail: Vec<u8>,
+    /// Bytes fed before the current read.
+    fed: u64,
     ws: Ws,
 }
 
@@ -21,15 +24,24 @@ enum Ws {
     Head(Vec<u8>),
     /// Not a WebSocket (or no longer followed).
     Plain,
-    /// WebSocket frames: bytes of the frame in progress, and payload bytes still to skip of a
-    /// frame too large to match.
-    Frames { buf: Vec<u8>, skip: u64 },
+    /// WebSocket frames: bytes of the frame in progress (`at` is the stream offset of the
+    /// first), and payload bytes still to skip of a frame too large to match.
+    Frames { buf: Vec<u8>, at: u64, skip: u64 },
 }
 
 impl Default for Ws {
     fn default() -> Self {
         Self::Head(Vec::new())
     }
+}
+
+/// A complete WebSocket message: its payload and where its frame starts and ends in the
+/// stream.
+#[derive(Debug)]
+struct Message {
+    payload: Vec<u8>,
+    start: u64,
+    end: u64,
 }
 
 /// What one read brought: the bytes (with the tail before them) and complete messages.
@@ -39,21 +51,35 @@ pub(super) struct Seen {
     /// Where this read's bytes start in `window`: a match must end past it, so an old one
     /// does not fire a trigger armed later.
     fresh_from: usize,
-    messages: Vec<Vec<u8>>,
+    /// The stream offset of this read's first byte.
+    offset: u64,
+    messages: Vec<Message>,
 }
 
 impl Seen {
-    /// Whether `trigger` matches what this read completed.
-    pub(super) fn matches(&self, trigger: &Trigger) -> bool {
+    /// Where `trigger` matches in this read, if it does: the range of the match in the read's
+    /// bytes (its start is 0 when the match began in an earlier read).
+    pub(super) fn find(&self, trigger: &Trigger) -> Option<(usize, usize)> {
         if trigger.websocket {
-            return self.messages.contains(&trigger.pattern);
+            let message = self.messages.iter().find(|m| {
+                if trigger.prefix {
+                    m.payload.starts_with(&trigger.pattern)
+                } else {
+                    m.payload == trigger.pattern
+                }
+            })?;
+            let local = |at: u64| at.saturating_sub(self.offset) as usize;
+            return Some((local(message.start), local(message.end)));
         }
         let len = trigger.pattern.len();
-        let start = self.fresh_from.saturating_sub(len - 1);
-        self.window.len() >= len
-            && self.window[start..]
-                .windows(len)
-                .any(|w| w == trigger.pattern.as_slice())
+        let from = self.fresh_from.saturating_sub(len - 1);
+        let at = self
+            .window
+            .get(from..)?
+            .windows(len)
+            .position(|w| w == trigger.pattern)?;
+        let end = from + at + len - self.fresh_from;
+        Some(((from + at).saturating_sub(self.fresh_from), end))
     }
 }
 
@@ -65,10 +91,13 @@ impl Scanner {
         window.extend_from_slice(data);
         let keep = window.len().min(MAX_PATTERN - 1);
         self.tail = window[window.len() - keep..].to_vec();
+        let offset = self.fed;
+        self.fed += data.len() as u64;
         let messages = self.ws.feed(data);
         Seen {
             window,
             fresh_from,
+            offset,
             messages,
         }
     }
@@ -81,7 +110,7 @@ impl Scanner {
 }
 
 impl Ws {
-    fn feed(&mut self, data: &[u8]) -> Vec<Vec<u8>> {
+    fn feed(&mut self, data: &[u8]) -> Vec<Message> {
         let mut messages = Vec::new();
         match self {
             Self::Plain => {}
@@ -91,8 +120,10 @@ impl Ws {
                     let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
                     // A request asking for the upgrade, or the 101 answering it.
                     if text.contains("upgrade: websocket") {
+                        // The head is the first thing on the connection: offsets start there.
                         let buf = head[end + 4..].to_vec();
-                        *self = Self::Frames { buf, skip: 0 };
+                        let at = (end + 4) as u64;
+                        *self = Self::Frames { buf, at, skip: 0 };
                         return self.feed(&[]);
                     }
                     *self = Self::Plain;
@@ -100,22 +131,26 @@ impl Ws {
                     *self = Self::Plain;
                 }
             }
-            Self::Frames { buf, skip } => {
+            Self::Frames { buf, at, skip } => {
                 buf.extend_from_slice(data);
-                frames(buf, skip, &mut messages);
+                frames(buf, at, skip, &mut messages);
             }
         }
         messages
     }
 }
 
-/// Takes the complete frames off the front of `buf`, keeping the payloads of small complete
-/// text and binary messages (unmasked).
-fn frames(buf: &mut Vec<u8>, skip: &mut u64, messages: &mut Vec<Vec<u8>>) {
+/// Takes the complete frames off the front of `buf` (which starts at stream offset `at`),
+/// keeping the payloads of small complete text and binary messages (unmasked).
+fn frames(buf: &mut Vec<u8>, at: &mut u64, skip: &mut u64, messages: &mut Vec<Message>) {
+    let consume = |buf: &mut Vec<u8>, at: &mut u64, n: usize| {
+        buf.drain(..n);
+        *at += n as u64;
+    };
     loop {
         if *skip > 0 {
             let n = (*skip).min(buf.len() as u64);
-            buf.drain(..n as usize);
+            consume(buf, at, n as usize);
             *skip -= n;
             if *skip > 0 {
                 return;
@@ -148,7 +183,7 @@ fn frames(buf: &mut Vec<u8>, skip: &mut u64, messages: &mut Vec<Vec<u8>>) {
         };
         if len > 125 {
             // Too large to be matched: skip it without keeping it.
-            buf.drain(..header);
+            consume(buf, at, header);
             *skip = len;
             continue;
         }
@@ -170,9 +205,13 @@ fn frames(buf: &mut Vec<u8>, skip: &mut u64, messages: &mut Vec<Vec<u8>>) {
         }
         // Text or binary, unfragmented; control frames and fragments are not messages here.
         if fin && (opcode == 1 || opcode == 2) {
-            messages.push(payload);
+            messages.push(Message {
+                payload,
+                start: *at,
+                end: *at + total as u64,
+            });
         }
-        buf.drain(..total);
+        consume(buf, at, total);
     }
 }
 
@@ -198,12 +237,12 @@ mod tests {
         let mut scanner = Scanner::default();
         let head =
             b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nUpgrade: websocket\r\n\r\n";
-        assert!(!scanner.feed(head).matches(&trigger));
+        assert!(!scanner.feed(head).find(&trigger).is_some());
         let mut frames = masked_frame(b"2probe", [1, 2, 3, 4]);
         frames.extend(masked_frame(b"5", [9, 8, 7, 6]));
         let (first, second) = frames.split_at(9);
-        assert!(!scanner.feed(first).matches(&trigger));
-        assert!(scanner.feed(second).matches(&trigger));
+        assert!(!scanner.feed(first).find(&trigger).is_some());
+        assert!(scanner.feed(second).find(&trigger).is_some());
     }
 
     #[test]
@@ -213,11 +252,11 @@ mod tests {
         scanner.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
         let mut big = vec![0x82, 126, 0x01, 0x00];
         big.extend(std::iter::repeat_n(b'3', 256));
-        assert!(!scanner.feed(&big[..100]).matches(&trigger));
+        assert!(!scanner.feed(&big[..100]).find(&trigger).is_some());
         let mut rest = big[100..].to_vec();
         rest.extend([0x81, 6]);
         rest.extend(b"3probe");
-        assert!(scanner.feed(&rest).matches(&trigger));
+        assert!(scanner.feed(&rest).find(&trigger).is_some());
     }
 
     #[test]
@@ -225,8 +264,8 @@ mod tests {
         let trigger = Trigger::websocket_message(Direction::ToServer, "5");
         let mut scanner = Scanner::default();
         let post = b"POST /socket.io/?EIO=4&transport=polling HTTP/1.1\r\ncontent-length: 3\r\n\r\n\x81\x015";
-        assert!(!scanner.feed(post).matches(&trigger));
-        assert!(!scanner.feed(b"\x81\x015").matches(&trigger));
+        assert!(!scanner.feed(post).find(&trigger).is_some());
+        assert!(!scanner.feed(b"\x81\x015").find(&trigger).is_some());
     }
 
     #[test]
@@ -236,10 +275,34 @@ mod tests {
         assert!(
             !scanner
                 .feed(b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r")
-                .matches(&trigger)
+                .find(&trigger)
+                .is_some()
         );
-        assert!(scanner.feed(b"\n6").matches(&trigger));
+        assert!(scanner.feed(b"\n6").find(&trigger).is_some());
         // The same bytes are not matched again by the next read.
-        assert!(!scanner.feed(b"x").matches(&trigger));
+        assert!(!scanner.feed(b"x").find(&trigger).is_some());
+    }
+
+    #[test]
+    fn a_message_is_placed_in_the_read_that_completes_it() {
+        let trigger = Trigger::websocket_message(Direction::ToClient, "452-[").as_prefix();
+        let mut scanner = Scanner::default();
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+        let mut read = head.to_vec();
+        read.extend([0x81, 2]);
+        read.extend(b"40");
+        let frame_at = read.len();
+        read.extend([0x81, 9]);
+        read.extend(b"452-[1,2]");
+        let frame_end = read.len();
+        read.extend([0x82, 3, 1, 2, 3]);
+        assert_eq!(
+            scanner.feed(&read).find(&trigger),
+            Some((frame_at, frame_end))
+        );
+        // Exact matching wants the whole payload.
+        let exact = Trigger::websocket_message(Direction::ToClient, "452-[");
+        let mut scanner = Scanner::default();
+        assert_eq!(scanner.feed(&read).find(&exact), None);
     }
 }

@@ -169,3 +169,21 @@ fn after_forwarding_nothing_else_crosses_the_connection() {
     assert!(back.is_empty(), "{back:?} came back");
     assert_eq!(proxy.stats().to_server, 4);
 }
+
+#[test]
+fn a_cut_falls_exactly_before_or_after_the_match() {
+    for (trigger, forwarded) in [
+        (Trigger::bytes(Direction::ToServer, &b"XYZ"[..]), 3),
+        (
+            Trigger::bytes(Direction::ToServer, &b"XYZ"[..]).after_forwarding(),
+            6,
+        ),
+    ] {
+        let proxy = FaultProxy::start(echo_server()).unwrap();
+        proxy.cut_on(trigger);
+        let mut stream = connect(&proxy);
+        stream.write_all(b"abcXYZdef").unwrap();
+        assert!(ends(&mut stream));
+        assert_eq!(proxy.stats().to_server, forwarded);
+    }
+}
