@@ -237,11 +237,11 @@ mod tests {
         let mut scanner = Scanner::default();
         let head =
             b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nUpgrade: websocket\r\n\r\n";
-        assert!(!scanner.feed(head).find(&trigger).is_some());
+        assert!(scanner.feed(head).find(&trigger).is_none());
         let mut frames = masked_frame(b"2probe", [1, 2, 3, 4]);
         frames.extend(masked_frame(b"5", [9, 8, 7, 6]));
         let (first, second) = frames.split_at(9);
-        assert!(!scanner.feed(first).find(&trigger).is_some());
+        assert!(scanner.feed(first).find(&trigger).is_none());
         assert!(scanner.feed(second).find(&trigger).is_some());
     }
 
@@ -252,7 +252,7 @@ mod tests {
         scanner.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
         let mut big = vec![0x82, 126, 0x01, 0x00];
         big.extend(std::iter::repeat_n(b'3', 256));
-        assert!(!scanner.feed(&big[..100]).find(&trigger).is_some());
+        assert!(scanner.feed(&big[..100]).find(&trigger).is_none());
         let mut rest = big[100..].to_vec();
         rest.extend([0x81, 6]);
         rest.extend(b"3probe");
@@ -264,8 +264,8 @@ mod tests {
         let trigger = Trigger::websocket_message(Direction::ToServer, "5");
         let mut scanner = Scanner::default();
         let post = b"POST /socket.io/?EIO=4&transport=polling HTTP/1.1\r\ncontent-length: 3\r\n\r\n\x81\x015";
-        assert!(!scanner.feed(post).find(&trigger).is_some());
-        assert!(!scanner.feed(b"\x81\x015").find(&trigger).is_some());
+        assert!(scanner.feed(post).find(&trigger).is_none());
+        assert!(scanner.feed(b"\x81\x015").find(&trigger).is_none());
     }
 
     #[test]
@@ -273,14 +273,14 @@ mod tests {
         let trigger = Trigger::bytes(Direction::ToClient, &b"\r\n\r\n6"[..]);
         let mut scanner = Scanner::default();
         assert!(
-            !scanner
+            scanner
                 .feed(b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r")
                 .find(&trigger)
-                .is_some()
+                .is_none()
         );
         assert!(scanner.feed(b"\n6").find(&trigger).is_some());
         // The same bytes are not matched again by the next read.
-        assert!(!scanner.feed(b"x").find(&trigger).is_some());
+        assert!(scanner.feed(b"x").find(&trigger).is_none());
     }
 
     #[test]
