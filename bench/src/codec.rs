@@ -21,20 +21,23 @@ struct Record {
     active: bool,
 }
 
-/// One codec case: how to build its packet, and its engine messages.
+/// The arguments of each case as the application holds them.
+enum Args {
+    Small(&'static str),
+    Large(Vec<Record>),
+    Binary(Bytes),
+}
+
+/// One codec case: its arguments, and its engine messages.
 pub struct Case {
     /// `small`, `10KiB` or `binary_1KiB`.
     pub name: &'static str,
-    packet: fn() -> Packet,
+    args: Args,
     messages: Vec<Message>,
 }
 
-fn small() -> Packet {
-    let payload = Payload::from_serialize(&("message", "hello")).expect("serializable");
-    Packet::event("/", payload, None)
-}
-
-fn large() -> Packet {
+/// The three cases of the issue: a small event, a 10 KiB event, a binary event.
+pub fn cases() -> Vec<Case> {
     let records: Vec<Record> = (0..112)
         .map(|id| Record {
             id,
@@ -44,32 +47,24 @@ fn large() -> Packet {
             active: id % 2 == 0,
         })
         .collect();
-    let payload = Payload::from_serialize(&("update", records)).expect("serializable");
-    Packet::event("/", payload, None)
-}
-
-fn binary() -> Packet {
-    let file = Bytes::from(vec![0xab; 1024]);
-    let payload = Payload::from_serialize(&("upload", file)).expect("serializable");
-    Packet::event("/", payload, None)
-}
-
-/// The three cases of the issue: a small event, a 10 KiB event, a binary event.
-pub fn cases() -> Vec<Case> {
-    let builders: [(&'static str, fn() -> Packet); 3] =
-        [("small", small), ("10KiB", large), ("binary_1KiB", binary)];
-    builders
-        .into_iter()
-        .map(|(name, packet)| {
-            let mut messages = Vec::new();
-            encode(&packet(), &mut messages);
-            Case {
-                name,
-                packet,
-                messages,
-            }
-        })
-        .collect()
+    [
+        ("small", Args::Small("hello")),
+        ("10KiB", Args::Large(records)),
+        ("binary_1KiB", Args::Binary(Bytes::from(vec![0xab; 1024]))),
+    ]
+    .into_iter()
+    .map(|(name, args)| {
+        let mut case = Case {
+            name,
+            args,
+            messages: Vec::new(),
+        };
+        let mut messages = Vec::new();
+        encode(&case.packet(), &mut messages);
+        case.messages = messages;
+        case
+    })
+    .collect()
 }
 
 impl Case {
@@ -83,16 +78,33 @@ impl Case {
         packet.expect("a whole packet")
     }
 
-    /// The packet → engine messages (the arguments already serialized, as when the JS
-    /// encoder gets its packet object).
-    pub fn encode(&self, packet: &Packet, out: &mut Vec<Message>) {
+    /// Engine messages → the event's arguments as typed values (what the JS decoder's
+    /// `JSON.parse` gives an application).
+    pub fn decode_typed(&self, decoder: &mut Decoder) -> usize {
+        let packet = self.decode(decoder);
+        let data = packet.data.expect("an event");
+        match self.args {
+            Args::Small(_) => data.arg::<String>(1).expect("a string").len(),
+            Args::Large(_) => data.arg::<Vec<Record>>(1).expect("records").len(),
+            Args::Binary(_) => data.arg::<Bytes>(1).expect("bytes").len(),
+        }
+    }
+
+    /// The typed arguments → engine messages (serialization included, as the JS encoder
+    /// stringifies its packet object).
+    pub fn encode(&self, out: &mut Vec<Message>) {
         out.clear();
-        encode(packet, out);
+        encode(&self.packet(), out);
     }
 
     /// The packet this case encodes.
     pub fn packet(&self) -> Packet {
-        (self.packet)()
+        let payload = match &self.args {
+            Args::Small(text) => Payload::from_serialize(&("message", text)),
+            Args::Large(records) => Payload::from_serialize(&("update", records)),
+            Args::Binary(file) => Payload::from_serialize(&("upload", file)),
+        };
+        Packet::event("/", payload.expect("serializable"), None)
     }
 }
 
@@ -130,12 +142,11 @@ pub fn ours(time: Duration) -> Vec<Rates> {
         .map(|case| {
             let mut decoder = Decoder::new(Limits::default());
             let decode = rate(time, || {
-                black_box(case.decode(&mut decoder));
+                black_box(case.decode_typed(&mut decoder));
             });
-            let packet = case.packet();
             let mut out = Vec::new();
             let encode = rate(time, || {
-                case.encode(black_box(&packet), &mut out);
+                black_box(case).encode(&mut out);
                 black_box(&out);
             });
             Rates {

@@ -47,7 +47,11 @@ async fn connected(url: &str) -> Result<Ws, Error> {
         "{}/socket.io/?EIO=4&transport=websocket",
         url.replacen("http", "ws", 1)
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await?;
+    // The same read buffer as this project's adapters (4 KiB), so the floor is a floor.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4 * 1024);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(ws_url, Some(config), true).await?;
     let open = next_text(&mut ws).await?;
     if !open.as_str().starts_with('0') {
         return Err(format!("expected the open packet, got {open}").into());

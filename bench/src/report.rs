@@ -7,7 +7,7 @@ pub struct Table {
 }
 
 impl Table {
-    /// A table with these column names (right-aligned but the first ones named in `left`).
+    /// A table with these column names.
     pub fn new(header: &[&str]) -> Self {
         Self {
             header: header.iter().map(|h| (*h).to_owned()).collect(),
