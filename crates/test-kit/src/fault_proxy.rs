@@ -314,10 +314,11 @@ impl Drop for FaultProxy {
             // Wakes the accept loop, blocked in accept.
             let _ = TcpStream::connect(self.shared.addr);
         }
-        self.cut_all();
+        // After the accept loop has stopped, so no connection is registered behind the cut.
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
         }
+        self.cut_all();
     }
 }
 
@@ -488,7 +489,8 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
                 Err(e) => state.bind_error = Some(e.to_string()),
             }
             shared.changed.notify_all();
-            if state.bind_error.is_some() {
+            // A proxy dropped while binding did not wake an accept that had not started.
+            if state.bind_error.is_some() || state.stopping {
                 return;
             }
             continue;
