@@ -7,8 +7,8 @@
 //! - [`cut_all`](FaultControl::cut_all): close every open connection now (both ends see the
 //!   connection end, as when a NAT or a load balancer drops it);
 //! - [`black_hole`](FaultControl::black_hole): connections stay open (new ones are accepted
-//!   too) but nothing is forwarded either way: bytes are read and swallowed, as on a link that
-//!   died without a reset; only heartbeats can notice;
+//!   too) but nothing is forwarded either way, closes included: bytes are read and swallowed,
+//!   as on a link that died without a reset; only heartbeats can notice;
 //! - [`delay`](FaultControl::delay): every chunk is held this long before it is forwarded
 //!   (latency: chunks keep their order and throughput is unchanged);
 //! - [`throttle`](FaultControl::throttle): each direction of each connection is paced to a
@@ -213,7 +213,7 @@ struct Shared {
     /// Where the proxy listens (the same port after a refusal).
     addr: SocketAddr,
     state: Mutex<State>,
-    /// Signalled on every change of `refuse`, `listening`, `stopping`.
+    /// Signalled on every change of `refuse`, `listening`, `stopping`, `black_hole`, `conns`.
     changed: Condvar,
 }
 
@@ -346,9 +346,13 @@ impl FaultControl {
 
     /// Stops (`true`) or resumes (`false`) forwarding in both directions on every
     /// connection, current and new. Connections stay open and what arrives is read and
-    /// dropped, so neither end hears of it: a link that died silently.
+    /// dropped, so neither end hears of it: a link that died silently. An end that closes
+    /// its connection meanwhile is not heard of either; the other end's side is closed when
+    /// the hole ends.
     pub fn black_hole(&self, on: bool) {
         self.shared.lock().black_hole = on;
+        // Closes held by the hole go through now.
+        self.shared.changed.notify_all();
     }
 
     /// Holds every chunk this long before forwarding it (zero for none).
@@ -443,6 +447,7 @@ impl Shared {
             state.stats.cut += conns.len() as u64;
             conns
         };
+        self.changed.notify_all();
         for conn in &conns {
             conn.shutdown();
         }
@@ -460,6 +465,7 @@ impl Shared {
             conn
         };
         if let Some(conn) = conn {
+            self.changed.notify_all();
             conn.shutdown();
         }
     }
@@ -673,7 +679,13 @@ fn write_loop(shared: &Shared, link: &Link, rx: &Receiver<Chunk>, mut to: TcpStr
         }
     }
     // An end closed (or the connection was cut): close the whole connection, as HTTP and
-    // WebSocket peers never half-close.
+    // WebSocket peers never half-close. Through a black hole the close is lost as well, until
+    // the hole ends: the other end must find out by itself.
+    let mut state = shared.lock();
+    while state.black_hole && state.conns.contains_key(&id) {
+        state = shared.wait(state);
+    }
+    drop(state);
     shared.close(id, false);
 }
 

@@ -187,3 +187,32 @@ fn a_cut_falls_exactly_before_or_after_the_match() {
         assert_eq!(proxy.stats().to_server, forwarded);
     }
 }
+
+#[test]
+fn a_black_hole_swallows_closes_until_it_ends() {
+    // A server that hangs up on every connection at once.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    let proxy = FaultProxy::start(addr).unwrap();
+    proxy.black_hole(true);
+    let mut stream = connect(&proxy);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0; 4];
+    let error = stream.read(&mut buf).unwrap_err();
+    assert!(matches!(
+        error.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut
+    ));
+    proxy.black_hole(false);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert!(ends(&mut stream));
+}
