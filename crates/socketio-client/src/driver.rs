@@ -94,6 +94,10 @@ pub(crate) struct Driver {
     /// The receiving GET in flight on each polling transport; a message on its sender
     /// cancels it (dropping the sender does not).
     gets: HashMap<TransportId, oneshot::Sender<()>>,
+    /// The same for the sending POST in flight on each polling transport.
+    posts: HashMap<TransportId, oneshot::Sender<()>>,
+    /// The same for each WebSocket's reader (connecting, then reading).
+    readers: HashMap<TransportId, oneshot::Sender<()>>,
     shutdown: bool,
     /// The server's key in the process-wide `remember_upgrade` memory.
     server: String,
@@ -118,6 +122,8 @@ impl Driver {
             backlogs: HashMap::new(),
             wanted: std::collections::HashSet::new(),
             gets: HashMap::new(),
+            posts: HashMap::new(),
+            readers: HashMap::new(),
             shutdown: false,
             server,
         };
@@ -222,9 +228,10 @@ impl Driver {
                 request,
                 result,
             } => {
-                if request == PollRequest::Get {
-                    self.gets.remove(&transport);
-                }
+                match request {
+                    PollRequest::Get => self.gets.remove(&transport),
+                    PollRequest::Post => self.posts.remove(&transport),
+                };
                 match result {
                     Ok(response) => self
                         .manager
@@ -257,6 +264,7 @@ impl Driver {
             }
             Command::WsClosed { transport, error } => {
                 self.wanted.remove(&transport);
+                self.readers.remove(&transport);
                 self.writers.remove(&transport);
                 self.backlogs.remove(&transport);
                 self.manager.handle_ws_close(now, transport, error);
@@ -344,8 +352,19 @@ impl Driver {
                 let tx = self.tx.clone();
                 let backlog = Arc::new(Backlog::default());
                 self.backlogs.insert(transport, backlog.clone());
-                self.runtime
-                    .spawn(Box::pin(read_frames(transport, connecting, tx, backlog)));
+                // Once its engine has failed, nobody reads this WebSocket: `cancel_in_flight`
+                // drops it (a dead server never answers our close frame, and a reader waiting
+                // for that answer would keep the task and the socket).
+                let (cancel, cancelled) = oneshot::channel::<()>();
+                self.readers.insert(transport, cancel);
+                self.runtime.spawn(Box::pin(async move {
+                    let reading = std::pin::pin!(read_frames(transport, connecting, tx, backlog));
+                    if let Either::Right((Err(_), reading)) = select(reading, cancelled).await {
+                        // The driver forgot it without cancelling (it is shutting down): the
+                        // reader ends as it would have.
+                        reading.await;
+                    }
+                }));
             }
             Transmit::WsSend { transport, frame } => {
                 if let Some(writer) = self.writers.get(&transport) {
@@ -363,24 +382,22 @@ impl Driver {
     fn http(&mut self, transport: TransportId, request: PollRequest, http: HttpRequest) {
         let pending = self.runtime.http(http);
         let tx = self.tx.clone();
-        // A GET lasts as long as the server likes (a long poll; a body that trickles forever):
-        // once its engine has failed, nobody waits for it, and `cancel_gets` drops it with its
-        // connection. POSTs finish on their own (and carry the goodbye `1`).
-        let cancelled = (request == PollRequest::Get).then(|| {
-            let (cancel, cancelled) = oneshot::channel::<()>();
-            self.gets.insert(transport, cancel);
-            cancelled
-        });
+        // A GET lasts as long as the server likes (a long poll; a body that trickles forever),
+        // and a POST into a dead link forever: once its engine has failed, nobody waits for
+        // either, and `cancel_in_flight` drops them with their connections. After a clean
+        // close POSTs finish on their own (and carry the goodbye `1`).
+        let (cancel, cancelled) = oneshot::channel::<()>();
+        match request {
+            PollRequest::Get => self.gets.insert(transport, cancel),
+            PollRequest::Post => self.posts.insert(transport, cancel),
+        };
         self.runtime.spawn(Box::pin(async move {
-            let result = match cancelled {
-                Some(cancelled) => match select(pending, cancelled).await {
-                    Either::Left((result, _)) => result,
-                    Either::Right((Ok(()), _)) => return,
-                    // The driver forgot it without cancelling (it is shutting down): the
-                    // request ends as it would have.
-                    Either::Right((Err(_), pending)) => pending.await,
-                },
-                None => pending.await,
+            let result = match select(pending, cancelled).await {
+                Either::Left((result, _)) => result,
+                Either::Right((Ok(()), _)) => return,
+                // The driver forgot it without cancelling (it is shutting down): the request
+                // ends as it would have.
+                Either::Right((Err(_), pending)) => pending.await,
             };
             let _ = tx.unbounded_send(Command::Http {
                 transport,
@@ -395,21 +412,22 @@ impl Driver {
         let manager_event = match event {
             Event::Open => Some(ManagerEvent::Open),
             Event::Close { reason, .. } => {
-                // A failed engine is gone at once, and its GETs in flight are answered to
-                // nobody. A closed one (the caller's close) may still be finishing an upgrade
-                // and its goodbye, which need its GET.
+                // A failed engine is gone at once, and its requests and WebSockets are
+                // answered to nobody. A closed one (the caller's close) may still be finishing
+                // an upgrade and its goodbye, which need its GET.
                 if !matches!(
                     reason,
                     socketio_proto::DisconnectReason::ForcedClose
                         | socketio_proto::DisconnectReason::IoClientDisconnect
                 ) {
-                    self.cancel_gets();
+                    self.cancel_in_flight();
                 }
                 Some(ManagerEvent::Close(reason))
             }
             Event::Error(e) => {
-                // Opening failed or timed out: a handshake GET may still be waiting.
-                self.cancel_gets();
+                // Opening failed or timed out: a handshake GET (or WebSocket) may still be
+                // waiting.
+                self.cancel_in_flight();
                 Some(ManagerEvent::Error(e.to_string()))
             }
             Event::Ping => Some(ManagerEvent::Ping),
@@ -481,8 +499,16 @@ impl Driver {
         }
     }
 
-    fn cancel_gets(&mut self) {
-        for (_, cancel) in self.gets.drain() {
+    /// Drops every request and WebSocket reader in flight: their engine is gone.
+    fn cancel_in_flight(&mut self) {
+        for (transport, cancel) in self.readers.drain() {
+            // A cancelled reader never reports its close: forget the WebSocket here.
+            self.wanted.remove(&transport);
+            self.writers.remove(&transport);
+            self.backlogs.remove(&transport);
+            let _ = cancel.send(());
+        }
+        for (_, cancel) in self.gets.drain().chain(self.posts.drain()) {
             let _ = cancel.send(());
         }
     }

@@ -138,7 +138,8 @@ struct Net<A: Application> {
     /// Every request and WebSocket URL, in order, for assertions.
     requests: Vec<(String, url::Url, Vec<Header>)>,
     /// While set, new requests and WebSockets reach nobody and are never answered (a server
-    /// that accepts connections and says nothing).
+    /// that accepts connections and says nothing), and open ones carry nothing either way,
+    /// closes included (a link that died silently).
     blackhole: bool,
     /// What the black hole swallowed, kept so the client's futures stay pending.
     swallowed: Vec<Box<dyn std::any::Any + Send>>,
@@ -172,6 +173,10 @@ impl<A: Application + Send + 'static> Net<A> {
     /// Hands what the server produced to whoever waits for it.
     fn deliver(&mut self, shared: &Arc<Shared>) {
         while let Some(output) = self.server.poll_output() {
+            if self.blackhole {
+                self.swallow(output);
+                continue;
+            }
             match output {
                 ServerOutput::HttpResponse { request, response } => {
                     if let Some(tx) = self.http.remove(&request) {
@@ -222,6 +227,29 @@ impl<A: Application + Send + 'static> Net<A> {
                     }
                     self.server_closed.push(conn);
                 }
+            }
+        }
+    }
+}
+
+impl<A: Application + Send + 'static> Net<A> {
+    /// Through the black hole nothing arrives: answers are lost (their requests stay
+    /// pending), WebSocket frames vanish and a closing server is not heard of.
+    fn swallow(&mut self, output: ServerOutput) {
+        match output {
+            ServerOutput::HttpResponse { request, .. } | ServerOutput::HttpAbort { request } => {
+                if let Some(tx) = self.http.remove(&request) {
+                    self.swallowed.push(Box::new(tx));
+                }
+            }
+            ServerOutput::WsAccept { conn, .. } | ServerOutput::WsReject { conn, .. } => {
+                if let Some(tx) = self.connecting.remove(&conn) {
+                    self.swallowed.push(Box::new(tx));
+                }
+            }
+            ServerOutput::WsSend { .. } => {}
+            ServerOutput::WsClose { conn } | ServerOutput::WsAbort { conn } => {
+                self.server_closed.push(conn);
             }
         }
     }
@@ -290,12 +318,16 @@ impl<A: Application + Send + 'static> Network for Net<A> {
 
     fn ws_frame(&mut self, now: Instant, conn: ConnId, frame: WsFrame) {
         // After the server's close frame, what the client still sends is never read.
-        if !self.server_closed.contains(&conn) {
+        if !self.blackhole && !self.server_closed.contains(&conn) {
             self.server.handle_ws_frame(now, conn, frame);
         }
     }
 
     fn ws_close(&mut self, now: Instant, conn: ConnId) {
+        if self.blackhole {
+            // The close frame is lost, and no answer comes: the reader waits.
+            return;
+        }
         // Our close frame, then the server's answer: the reader ends.
         self.sockets.remove(&conn);
         if !self.server_closed.contains(&conn) {
@@ -514,7 +546,8 @@ impl<A: Application + Send + 'static> Sim<A> {
         lock(&self.shared.net).requests()
     }
 
-    /// While `on`, new requests and WebSockets are never answered.
+    /// While `on`, new requests and WebSockets are never answered and open ones carry
+    /// nothing.
     pub fn set_blackhole(&self, on: bool) {
         lock(&self.shared.net).set_blackhole(on);
     }

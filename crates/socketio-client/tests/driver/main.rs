@@ -5,6 +5,7 @@
 
 mod app;
 mod bad_input;
+mod black_hole;
 mod fake;
 
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,45 @@
+//! A connection that dies in a black hole (the link still "up", nothing crossing it either
+//! way, the server's close never heard of) ends by the heartbeat; then nothing of it may be
+//! left running: not the WebSocket's reader, waiting for an answer to its close frame, nor a
+//! POST (an emit sent into the hole) waiting for its response. Each would hold a task and a
+//! connection until the operating system gave up on the socket, one per dead connection.
+
+use std::time::Duration;
+
+use socketio_client::{DisconnectReason, SocketEvent, io};
+
+use super::{Mode, URL, connected, next, options, sim};
+
+fn a_dead_connection_leaves_nothing_running(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode).reconnection(false), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    // Let the upgrade finish and a few heartbeats go by.
+    sim.advance(Duration::from_secs(60));
+    sim.set_blackhole(true);
+    // On polling this is a POST that never gets an answer; on WebSocket a frame lost.
+    socket.emit("echo", (1,)).expect("emit");
+    let reason = next(&sim, &mut events, |e| match e {
+        SocketEvent::Disconnect(reason) => Some(reason),
+        _ => None,
+    });
+    assert_eq!(reason, DisconnectReason::PingTimeout);
+    sim.run();
+    assert_eq!(sim.live_tasks(), 1, "{mode:?}: only the driver is left");
+}
+
+#[test]
+fn a_dead_polling_connection_leaves_nothing_running() {
+    a_dead_connection_leaves_nothing_running(Mode::Polling);
+}
+
+#[test]
+fn a_dead_websocket_leaves_nothing_running() {
+    a_dead_connection_leaves_nothing_running(Mode::WebSocket);
+}
+
+#[test]
+fn a_dead_upgraded_connection_leaves_nothing_running() {
+    a_dead_connection_leaves_nothing_running(Mode::Upgrade);
+}
