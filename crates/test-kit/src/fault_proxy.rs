@@ -190,6 +190,10 @@ pub struct ProxyStats {
     pub to_client: u64,
     /// Bytes read and dropped by the black hole.
     pub swallowed: u64,
+    /// Connections the client closed (or reset), counted even when a black hole keeps the
+    /// close from the server; `accepted - client_closed - cut` are the ones the client
+    /// still holds.
+    pub client_closed: u64,
 }
 
 /// A running proxy; it stops, closing every connection, when dropped. It derefs to its
@@ -642,6 +646,7 @@ fn read_loop(mut from: TcpStream, tx: &SyncSender<Chunk>) {
 fn write_loop(shared: &Shared, link: &Link, rx: &Receiver<Chunk>, mut to: TcpStream) {
     let (id, direction) = (link.id, link.direction);
     let mut scanner = Scanner::default();
+    let mut source_ended = true;
     while let Ok(Chunk::Data(read_at, data)) = rx.recv() {
         let delay = shared.lock().delay;
         sleep_until(read_at + delay);
@@ -675,7 +680,15 @@ fn write_loop(shared: &Shared, link: &Link, rx: &Receiver<Chunk>, mut to: TcpStr
             return;
         }
         if write_paced(shared, link, &mut to, &data, false).is_err() {
+            source_ended = false;
             break;
+        }
+    }
+    if source_ended && direction == Direction::ToServer {
+        // The client's end was read to its end (a cut connection is no longer listed).
+        let mut state = shared.lock();
+        if state.conns.contains_key(&id) {
+            state.stats.client_closed += 1;
         }
     }
     // An end closed (or the connection was cut): close the whole connection, as HTTP and

@@ -216,3 +216,19 @@ fn a_black_hole_swallows_closes_until_it_ends() {
         .unwrap();
     assert!(ends(&mut stream));
 }
+
+#[test]
+fn a_client_close_is_counted_even_through_a_black_hole() {
+    let proxy = FaultProxy::start(echo_server()).unwrap();
+    let mut stream = connect(&proxy);
+    echo(&mut stream, b"x");
+    proxy.black_hole(true);
+    drop(stream);
+    // Counted once the proxy has read the end of the stream.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proxy.stats().client_closed == 0 {
+        assert!(Instant::now() < deadline, "the close was not counted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(proxy.stats().open, 1, "held open towards the server");
+}
