@@ -14,7 +14,7 @@ use engineio_proto::{Header, HttpResponse, PollRequest, Transmit, TransportId, W
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
-use futures_util::future::{Either, poll_fn, select};
+use futures_util::future::{Either, join_all, poll_fn, select};
 use futures_util::task::AtomicWaker;
 use socketio_proto::codec::Payload;
 use socketio_proto::{AckError, EmitId, EmitOptions, Event, Manager, Output, SocketConfig};
@@ -414,12 +414,14 @@ impl Driver {
             Event::Close { reason, .. } => {
                 // A failed engine is gone at once, and its requests and WebSockets are
                 // answered to nobody. A closed one (the caller's close) may still be finishing
-                // an upgrade and its goodbye, which need its GET.
-                if !matches!(
+                // an upgrade and its goodbye, which need its GET: they get `CLOSE_GRACE`.
+                if matches!(
                     reason,
                     socketio_proto::DisconnectReason::ForcedClose
                         | socketio_proto::DisconnectReason::IoClientDisconnect
                 ) {
+                    self.cancel_in_flight_later();
+                } else {
                     self.cancel_in_flight();
                 }
                 Some(ManagerEvent::Close(reason))
@@ -497,6 +499,37 @@ impl Driver {
         if let Some(event) = manager_event {
             self.shared.deliver(event);
         }
+    }
+
+    /// Gives what is in flight at a clean close [`CLOSE_GRACE`] to finish (the goodbye, the
+    /// close handshake), then drops whatever is left: on a dead link none of it would ever end.
+    fn cancel_in_flight_later(&mut self) {
+        // The closing engine still uses these transports: only their cancels are taken.
+        let cancels: Vec<oneshot::Sender<()>> = (self.readers.drain())
+            .chain(self.gets.drain())
+            .chain(self.posts.drain())
+            .map(|(_, cancel)| cancel)
+            .collect();
+        if cancels.is_empty() {
+            return;
+        }
+        let grace = self.runtime.sleep_until(self.runtime.now() + CLOSE_GRACE);
+        self.runtime.spawn(Box::pin(async move {
+            let mut cancels = cancels;
+            let expired = {
+                // Done early once every one of them has finished by itself.
+                let finished = join_all(cancels.iter_mut().map(|c| c.cancellation()));
+                matches!(
+                    select(grace, std::pin::pin!(finished)).await,
+                    Either::Left(_)
+                )
+            };
+            if expired {
+                for cancel in cancels {
+                    let _ = cancel.send(());
+                }
+            }
+        }));
     }
 
     /// Drops every request and WebSocket reader in flight: their engine is gone.
@@ -590,6 +623,11 @@ async fn write_frames(mut sink: Box<dyn WsSink>, mut rx: UnboundedReceiver<WsFra
 /// memory: without it, receiving a million small events from a fast server queued hundreds of
 /// MB of commands (measured with bench/, `socketio-bench recv`).
 const MAX_QUEUED_FRAMES: usize = 1024;
+
+/// How long the requests and WebSockets of a cleanly closed connection may take to finish
+/// (the goodbye `1`, the close handshake) before they are dropped: the reference's WebSocket
+/// library waits 30 s for the server's close frame, then destroys the socket.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 /// A full reader resumes once the driver is down to this many: waking it for every frame
 /// handled would cost a cross-thread wake-up per frame.
 const RESUME_QUEUED_FRAMES: usize = MAX_QUEUED_FRAMES / 4;

@@ -3,6 +3,7 @@
 //! left running: not the WebSocket's reader, waiting for an answer to its close frame, nor a
 //! POST (an emit sent into the hole) waiting for its response. Each would hold a task and a
 //! connection until the operating system gave up on the socket, one per dead connection.
+//! After a clean close the goodbye gets 30 s, then the same holds.
 
 use std::time::Duration;
 
@@ -42,4 +43,30 @@ fn a_dead_websocket_leaves_nothing_running() {
 #[test]
 fn a_dead_upgraded_connection_leaves_nothing_running() {
     a_dead_connection_leaves_nothing_running(Mode::Upgrade);
+}
+
+/// A clean close into a dead link: the goodbye (a POST, or the WebSocket close handshake)
+/// never ends, so it is given the reference's 30 s and then dropped.
+fn a_clean_close_into_a_dead_link_leaves_nothing_running(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode).reconnection(false), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    sim.advance(Duration::from_secs(60));
+    sim.set_blackhole(true);
+    socket.io().close();
+    sim.advance(Duration::from_secs(29));
+    assert!(sim.live_tasks() > 1, "{mode:?}: the goodbye still has time");
+    sim.advance(Duration::from_secs(2));
+    assert_eq!(sim.live_tasks(), 1, "{mode:?}: only the driver is left");
+}
+
+#[test]
+fn a_clean_close_into_a_dead_polling_link_leaves_nothing_running() {
+    a_clean_close_into_a_dead_link_leaves_nothing_running(Mode::Polling);
+}
+
+#[test]
+fn a_clean_close_into_a_dead_websocket_leaves_nothing_running() {
+    a_clean_close_into_a_dead_link_leaves_nothing_running(Mode::WebSocket);
 }
