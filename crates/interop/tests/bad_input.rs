@@ -52,7 +52,12 @@ async fn refused_handshakes_report_the_status_and_the_server_error(rt: Rt) {
                 body == error_json,
                 "{status} {body:?}: {error}"
             );
-            assert_eq!(server.requests().len(), 1, "no retry without reconnection");
+            let requests = server.requests();
+            assert_eq!(
+                requests.len(),
+                1,
+                "no retry without reconnection: {status} {body:?}: {requests:#?}"
+            );
         }
         // The WebSocket handshake refused with the same status.
         let server = Scripted::start(move |_| Reply::status(status, error_json));

@@ -118,7 +118,8 @@ pub fn io(url: &str, options: Options, runtime: Arc<dyn Runtime>) -> Result<Sock
     let manager = match cached {
         Some(m) if !new_connection => m,
         _ => {
-            let manager = Manager::new(url, options.clone(), runtime)?;
+            // The socket's connect below opens it (with `auto_connect`).
+            let manager = Manager::with_open(url, options.clone(), runtime, false)?;
             if !new_connection {
                 cache.insert(key, Arc::downgrade(&manager.inner));
             }

@@ -80,6 +80,20 @@ impl Manager {
     /// A manager for the server at `url` (its path is ignored: namespaces come with
     /// [`Manager::socket`]), running on `runtime`. With `auto_connect` it opens at once.
     pub fn new(url: &str, options: Options, runtime: Arc<dyn Runtime>) -> Result<Self, Error> {
+        let open = options.auto_connect;
+        Self::with_open(url, options, runtime, open)
+    }
+
+    /// [`Manager::new`], opening at once only when `open`. `io()` leaves the opening to its
+    /// socket's connect: a separate open command could be handled, and fail, before the
+    /// socket's connect reached the driver (the client runs on its own task), which would
+    /// then open a second connection.
+    pub(crate) fn with_open(
+        url: &str,
+        options: Options,
+        runtime: Arc<dyn Runtime>,
+        open: bool,
+    ) -> Result<Self, Error> {
         let url = engineio_proto::parse_server_url(url)?;
         let config = options.manager_config(&url)?;
         let mut seed = rand_core::OsRng;
@@ -102,7 +116,7 @@ impl Manager {
             driver.run(),
             span,
         )));
-        if options.auto_connect {
+        if open {
             let _ = tx.unbounded_send(Command::Open);
         }
         Ok(Self {
