@@ -15,7 +15,7 @@ use bytes::Bytes;
 use engineio_proto::Message;
 use libfuzzer_sys::fuzz_target;
 use socketio_msgpack::MsgPackParser;
-use socketio_proto::codec::{Limits, Packet, Parser, Payload};
+use socketio_proto::codec::{Limits, Packet, ParseError, Parser, Payload};
 
 fn exercise(payload: &Payload) {
     let _ = payload.len();
@@ -29,16 +29,22 @@ fn exercise(payload: &Payload) {
     }
 }
 
-fn round_trip(packet: &Packet, limits: Limits) -> Packet {
+/// The packet decoded from its own encoding; `None` when that runs into the decoder's nesting
+/// limit (the limit is rmpv's count, which a value written back with string keys can exceed
+/// near the limit: it bounds what we accept, not what we write).
+fn round_trip(packet: &Packet, limits: Limits) -> Option<Packet> {
     let mut messages = Vec::new();
     MsgPackParser.encode(packet, &mut messages);
     let mut decoder = MsgPackParser.decoder(limits);
     let mut decoded = None;
     for message in messages {
         assert!(decoded.is_none(), "one message per msgpack packet");
-        decoded = decoder.decode(message).expect("a re-encoded packet decodes");
+        decoded = match decoder.decode(message) {
+            Err(ParseError::Format(why)) if why.contains("depth limit") => return None,
+            other => other.expect("a re-encoded packet decodes"),
+        };
     }
-    decoded.expect("a re-encoded packet is complete")
+    Some(decoded.expect("a re-encoded packet is complete"))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -64,15 +70,18 @@ fuzz_target!(|data: &[u8]| {
             if let Some(payload) = &packet.data {
                 exercise(payload);
             }
-            let once = round_trip(&packet, limits);
+            let Some(once) = round_trip(&packet, limits) else {
+                continue;
+            };
             // The encoder writes an empty namespace as "/", like the reference encoder.
             let nsp = if packet.nsp.is_empty() { "/" } else { packet.nsp.as_str() };
             assert_eq!(
                 (once.kind, once.nsp.as_str(), once.id),
                 (packet.kind, nsp, packet.id)
             );
-            let twice = round_trip(&once, limits);
-            assert_eq!(twice, once, "msgpack re-encoding is not a fixed point");
+            if let Some(twice) = round_trip(&once, limits) {
+                assert_eq!(twice, once, "msgpack re-encoding is not a fixed point");
+            }
         }
     }
 });
