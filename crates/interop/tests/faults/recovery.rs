@@ -8,7 +8,7 @@
 //! its heartbeat gives up; a reconnection before that cannot recover the session, which the
 //! server still thinks is connected. So on polling each outage cuts just after a poll has
 //! reached the server (a [`Trigger`] on its request line), the server's heartbeat is short
-//! (300 + 200 ms) and the client waits longer than that before reconnecting.
+//! (300 + 200 ms) and the client waits twice that, without jitter, before reconnecting.
 
 use std::time::{Duration, Instant};
 
@@ -26,12 +26,30 @@ const OUTAGES: u64 = 10;
 const POLL: &[u8] = b"GET /socket.io/?EIO=4&transport=polling";
 
 /// The next tick, ignoring other events (the lifecycle is checked by the caller).
-async fn tick(rt: &Rt, events: &mut (impl Stream<Item = SocketEvent> + Unpin)) -> u64 {
-    rt.next_event(events, |e| match e {
-        SocketEvent::Message(m) if m.event == "tick" => Some(m.args.get(0).expect("a number")),
-        _ => None,
-    })
-    .await
+async fn tick(
+    rt: &Rt,
+    events: &mut (impl Stream<Item = SocketEvent> + Unpin),
+    received: &[u64],
+) -> u64 {
+    let next = async {
+        while let Some(event) = events.next().await {
+            if let SocketEvent::Message(m) = event
+                && m.event == "tick"
+            {
+                return m.args.get(0).expect("a number");
+            }
+        }
+        panic!("{}: the event stream ended", rt.name);
+    };
+    match rt.timeout(socketio_interop::WAIT, next).await {
+        Some(n) => n,
+        None => panic!(
+            "{}: no tick for {:?}; received so far ({}): {received:?}",
+            rt.name,
+            socketio_interop::WAIT,
+            received.len()
+        ),
+    }
 }
 
 async fn recovered_stream_across_cuts(rt: Rt, mode: &str) {
@@ -39,15 +57,24 @@ async fn recovered_stream_across_cuts(rt: Rt, mode: &str) {
     let polling = mode == "polling";
     let mut env = vec![("RECOVERY", "1")];
     let mut delay = Duration::from_millis(50);
+    let mut jitter = 0.5;
     if polling {
         env.extend([("PING_INTERVAL", "300"), ("PING_TIMEOUT", "200")]);
-        delay = Duration::from_millis(700);
+        // Twice the server's heartbeat window and no jitter: a reconnection that comes before
+        // the server has given up on the old poll finds the session of the previous outage
+        // (socket.io 4.8 keeps a restored session), is "recovered" while the old socket still
+        // lives, and that socket's cleanup then removes the new one (same id) from its rooms:
+        // ticks stop reaching the client. A server bug, not the client's; see
+        // docs/robustness.md.
+        delay = Duration::from_millis(1000);
+        jitter = 0.0;
     }
     let server = NodeServer::start(&env);
     let proxy = proxy_to(&server);
     let options = options(mode)
         .reconnection_delay(delay)
-        .reconnection_delay_max(delay * 2);
+        .reconnection_delay_max(delay * 2)
+        .randomization_factor(jitter);
     let socket = rt.io(&proxy.url(), options).expect("io");
     let log = ManagerLog::attach(socket.io());
     let mut events = socket.events();
@@ -59,7 +86,10 @@ async fn recovered_stream_across_cuts(rt: Rt, mode: &str) {
     for outage in 1..=OUTAGES {
         // Spread the outages over the stream.
         while (received.len() as u64) < outage * TICKS / (OUTAGES + 2) {
-            received.push(tick(&rt, &mut events).await);
+            {
+                let n = tick(&rt, &mut events, &received).await;
+                received.push(n);
+            }
         }
         if polling {
             proxy.cut_on(Trigger::bytes(Direction::ToServer, POLL).after_forwarding());
@@ -87,7 +117,10 @@ async fn recovered_stream_across_cuts(rt: Rt, mode: &str) {
         }
     }
     while (received.len() as u64) < TICKS {
-        received.push(tick(&rt, &mut events).await);
+        {
+            let n = tick(&rt, &mut events, &received).await;
+            received.push(n);
+        }
     }
     // One round trip after the last tick: a duplicate sent after it would be here by now.
     let (_,): (String,) = rt
