@@ -478,7 +478,7 @@ impl Driver {
                 });
                 let message = Message::new(event, Args::new(payload, 1), offset, ack);
                 if let Some(socket) = self.shared.socket(&nsp) {
-                    socket.deliver_message(&message);
+                    socket.deliver_message(message);
                 }
                 None
             }

@@ -67,28 +67,41 @@ impl SocketShared {
     }
 
     /// Delivers a message: catch-all listeners first, then the event's own, then streams.
-    pub(crate) fn deliver_message(&self, message: &Message) {
-        let callbacks: Vec<MessageFn> = {
+    /// The last consumer gets the message itself, the others a clone: with one listener and
+    /// no stream (the common case) nothing is copied.
+    pub(crate) fn deliver_message(&self, message: Message) {
+        let (callbacks, streams) = {
             let mut l = lock(&self.listeners);
-            let mut picked: Vec<(bool, MessageFn)> = Vec::new();
-            for listener in &l.messages {
-                if listener.event.is_none() {
-                    picked.push((true, listener.callback.clone()));
-                }
+            let named = |m: &MessageListener| m.event.as_deref() == Some(message.event.as_str());
+            let mut callbacks: Vec<MessageFn> = Vec::new();
+            let mut once = false;
+            for listener in l.messages.iter().filter(|m| m.event.is_none()) {
+                callbacks.push(listener.callback.clone());
             }
-            for listener in &l.messages {
-                if listener.event.as_deref() == Some(message.event.as_str()) {
-                    picked.push((false, listener.callback.clone()));
-                }
+            for listener in l.messages.iter().filter(|m| named(m)) {
+                callbacks.push(listener.callback.clone());
+                once |= listener.once;
             }
-            l.messages
-                .retain(|m| !(m.once && m.event.as_deref() == Some(message.event.as_str())));
-            picked.into_iter().map(|(_, c)| c).collect()
+            if once {
+                l.messages.retain(|m| !(m.once && named(m)));
+            }
+            (callbacks, !l.streams.is_empty())
         };
-        for callback in callbacks {
+        let Some((last, others)) = callbacks.split_last() else {
+            if streams {
+                self.deliver_stream(SocketEvent::Message(message));
+            }
+            return;
+        };
+        for callback in others {
             callback(message.clone());
         }
-        self.deliver_stream(SocketEvent::Message(message.clone()));
+        if streams {
+            last(message.clone());
+            self.deliver_stream(SocketEvent::Message(message));
+        } else {
+            last(message);
+        }
     }
 
     /// Delivers a lifecycle event to lifecycle listeners and streams.
@@ -125,8 +138,19 @@ impl SocketShared {
 
     fn deliver_stream(&self, event: SocketEvent) {
         let mut l = lock(&self.listeners);
-        l.streams
-            .retain(|s| s.unbounded_send(event.clone()).is_ok());
+        // Every stream but the last gets a clone; the last gets the event.
+        let mut event = Some(event);
+        let count = l.streams.len();
+        let mut index = 0;
+        l.streams.retain(|s| {
+            index += 1;
+            let item = if index == count {
+                event.take()
+            } else {
+                event.clone()
+            };
+            item.is_some_and(|e| s.unbounded_send(e).is_ok())
+        });
     }
 }
 

@@ -245,17 +245,20 @@ fn listeners(mode: Mode) {
             .push(format!("tock:{}", m.args.get::<u32>(0).unwrap()));
     });
     let mut events = socket.events();
+    let mut second = socket.events();
     socket.emit("spam", (2,)).expect("emit");
-    // The stream sees the same messages, after the callbacks.
-    let mut got = Vec::new();
-    while got.len() < 4 {
-        let m = next(&sim, &mut events, |e| match e {
-            SocketEvent::Message(m) => Some(m),
-            _ => None,
-        });
-        got.push(format!("{}:{}", m.event, m.args.get::<u32>(0).unwrap()));
+    // Every stream sees the same messages, after the callbacks.
+    for stream in [&mut events, &mut second] {
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            let m = next(&sim, stream, |e| match e {
+                SocketEvent::Message(m) => Some(m),
+                _ => None,
+            });
+            got.push(format!("{}:{}", m.event, m.args.get::<u32>(0).unwrap()));
+        }
+        assert_eq!(got, ["tick:0", "tock:0", "tick:1", "tock:1"]);
     }
-    assert_eq!(got, ["tick:0", "tock:0", "tick:1", "tock:1"]);
     assert_eq!(
         *order.lock().unwrap(),
         [
