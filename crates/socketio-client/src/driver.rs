@@ -31,7 +31,7 @@ pub(crate) enum Command {
     AddSocket {
         nsp: String,
         config: SocketConfig,
-        auth: Option<Payload>,
+        auth: Option<Box<Payload>>,
     },
     Connect {
         nsp: String,
@@ -39,20 +39,23 @@ pub(crate) enum Command {
     Disconnect {
         nsp: String,
     },
+    // Payloads are boxed: every WebSocket frame travels in a `Command` too, and a
+    // `Command` is as large as its largest variant (248 bytes with a `Payload` inline, moved
+    // into and out of the channel for each frame).
     Emit {
         nsp: String,
-        payload: Payload,
+        payload: Box<Payload>,
         options: EmitOptions,
         reply: Option<AckReply>,
     },
     Ack {
         nsp: String,
         id: u64,
-        payload: Payload,
+        payload: Box<Payload>,
     },
     SetAuth {
         nsp: String,
-        auth: Option<Payload>,
+        auth: Option<Box<Payload>>,
     },
     Open,
     Close,
@@ -170,7 +173,7 @@ impl Driver {
         match command {
             Command::AddSocket { nsp, config, auth } => {
                 if let Ok(mut socket) = self.manager.add_socket(&nsp, config)
-                    && let Err(e) = socket.set_auth(auth)
+                    && let Err(e) = socket.set_auth(auth.map(|a| *a))
                 {
                     tracing::warn!(nsp, error = %e, "auth refused");
                 }
@@ -194,7 +197,7 @@ impl Driver {
                 let Some(mut socket) = self.manager.socket_mut(&nsp) else {
                     return;
                 };
-                match socket.emit(now, payload, options) {
+                match socket.emit(now, *payload, options) {
                     Ok(emitted) => {
                         if let Some(reply) = reply {
                             self.acks.insert(emitted.id, reply);
@@ -205,14 +208,14 @@ impl Driver {
             }
             Command::Ack { nsp, id, payload } => {
                 if let Some(mut s) = self.manager.socket_mut(&nsp)
-                    && let Err(e) = s.ack(now, id, payload)
+                    && let Err(e) = s.ack(now, id, *payload)
                 {
                     tracing::debug!(nsp, error = %e, "ack not sent");
                 }
             }
             Command::SetAuth { nsp, auth } => {
                 if let Some(mut s) = self.manager.socket_mut(&nsp)
-                    && let Err(e) = s.set_auth(auth)
+                    && let Err(e) = s.set_auth(auth.map(|a| *a))
                 {
                     tracing::warn!(nsp, error = %e, "auth refused");
                 }

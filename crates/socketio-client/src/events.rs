@@ -74,7 +74,7 @@ impl AckSender {
             .unbounded_send(Command::Ack {
                 nsp: self.nsp,
                 id: self.id,
-                payload,
+                payload: Box::new(payload),
             })
             .map_err(|_| Error::Closed)
     }

@@ -158,7 +158,7 @@ impl Manager {
                 self.send(Command::AddSocket {
                     nsp: nsp.to_owned(),
                     config,
-                    auth,
+                    auth: auth.map(Box::new),
                 })?;
                 shared
             }

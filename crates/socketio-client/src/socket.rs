@@ -109,7 +109,7 @@ impl Socket {
         let payload = Payload::from_serialize(&auth).map_err(|e| Error::Payload(e.to_string()))?;
         self.manager.send(Command::SetAuth {
             nsp: self.shared.nsp.clone(),
-            auth: Some(payload),
+            auth: Some(Box::new(payload)),
         })
     }
 
@@ -282,7 +282,7 @@ impl Emitter<'_> {
         let payload = self.prepare(event, &args)?;
         self.socket.manager.send(Command::Emit {
             nsp: self.socket.shared.nsp.clone(),
-            payload,
+            payload: Box::new(payload),
             options: self.options,
             reply: None,
         })
@@ -299,7 +299,7 @@ impl Emitter<'_> {
         let sent = self.prepare(event, &args).and_then(|payload| {
             self.socket.manager.send(Command::Emit {
                 nsp: self.socket.shared.nsp.clone(),
-                payload,
+                payload: Box::new(payload),
                 options: self.options,
                 reply: Some(tx),
             })
