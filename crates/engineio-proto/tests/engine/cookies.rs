@@ -172,18 +172,7 @@ fn cookies_from_the_websocket_handshake_are_kept() {
 fn without_credentials_cookies_are_neither_kept_nor_sent() {
     let mut h = H::new(config());
     let id = expect_get(h.drain().one());
-    let now = h.now;
-    h.client.handle_http_response(
-        now,
-        id,
-        PollRequest::Get,
-        HttpResponse {
-            status: 200,
-            headers: vec![("set-cookie".into(), "a=1".into())],
-            body: Bytes::from(open_polling_only()),
-        },
-    );
-    let d = h.drain();
+    let d = h.open_setting_cookies(id, &["a=1"]);
     assert_eq!(cookie_of(&d.transmits[0]), None);
 }
 
@@ -191,21 +180,7 @@ fn without_credentials_cookies_are_neither_kept_nor_sent() {
 fn max_age_expiry_shows_on_later_requests() {
     let mut h = H::new(credentials_config());
     let id = expect_get(h.drain().one());
-    let now = h.now;
-    h.client.handle_http_response(
-        now,
-        id,
-        PollRequest::Get,
-        HttpResponse {
-            status: 200,
-            headers: vec![
-                ("set-cookie".into(), "short=1; Max-Age=5".into()),
-                ("set-cookie".into(), "long=1; Max-Age=500".into()),
-            ],
-            body: Bytes::from(open_polling_only()),
-        },
-    );
-    let d = h.drain();
+    let d = h.open_setting_cookies(id, &["short=1; Max-Age=5", "long=1; Max-Age=500"]);
     assert_eq!(cookie_of(&d.transmits[0]), Some("long=1; short=1"));
     h.at(5_000);
     let post = h.send_text("x");

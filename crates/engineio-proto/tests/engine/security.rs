@@ -90,25 +90,14 @@ fn the_client_keeps_only_the_cookies_meant_for_its_host_and_path() {
     config.with_credentials = true;
     let mut h = H::new(config);
     let id = expect_get(h.drain().one());
-    let now = h.now;
-    h.client.handle_http_response(
-        now,
+    let d = h.open_setting_cookies(
         id,
-        PollRequest::Get,
-        HttpResponse {
-            status: 200,
-            headers: vec![
-                ("set-cookie".into(), "lb=a; Path=/socket.io; Secure".into()),
-                (
-                    "set-cookie".into(),
-                    "elsewhere=x; Domain=evil.example".into(),
-                ),
-                ("set-cookie".into(), "admin=x; Path=/admin".into()),
-            ],
-            body: Bytes::from(open_polling_only()),
-        },
+        &[
+            "lb=a; Path=/socket.io; Secure",
+            "elsewhere=x; Domain=evil.example",
+            "admin=x; Path=/admin",
+        ],
     );
-    let d = h.drain();
     let cookie = headers_of(d.one())
         .iter()
         .find(|(k, _)| k == "cookie")
@@ -127,18 +116,7 @@ fn each_client_has_its_own_jar() {
     let mut b = H::new(b_config);
     let a_get = expect_get(a.drain().one());
     let b_get = expect_get(b.drain().one());
-    let now = a.now;
-    a.client.handle_http_response(
-        now,
-        a_get,
-        PollRequest::Get,
-        HttpResponse {
-            status: 200,
-            headers: vec![("set-cookie".into(), "session=of-a".into())],
-            body: Bytes::from(open_polling_only()),
-        },
-    );
-    let next_a = a.drain();
+    let next_a = a.open_setting_cookies(a_get, &["session=of-a"]);
     assert!(
         headers_of(next_a.one())
             .iter()

@@ -157,6 +157,27 @@ impl H {
         self.drain()
     }
 
+    /// Answers the handshake GET `id` with a polling-only open packet and these
+    /// `Set-Cookie` headers.
+    pub fn open_setting_cookies(&mut self, id: TransportId, cookies: &[&str]) -> Drained {
+        let now = self.now;
+        let headers = cookies
+            .iter()
+            .map(|c| ("set-cookie".to_owned(), (*c).to_owned()))
+            .collect();
+        self.client.handle_http_response(
+            now,
+            id,
+            PollRequest::Get,
+            HttpResponse {
+                status: 200,
+                headers,
+                body: Bytes::from(open_polling_only()),
+            },
+        );
+        self.drain()
+    }
+
     pub fn get_ok(&mut self, id: TransportId, body: &str) -> Drained {
         self.get_response(id, 200, body)
     }
