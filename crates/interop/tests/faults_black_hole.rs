@@ -100,16 +100,13 @@ async fn black_hole(rt: Rt, mode: &str) {
         .map(|(before, after)| (after - before).as_secs_f64() / waited.as_secs_f64());
     // The dead session and the failed attempts leave no connection behind: the client
     // closes each one itself (the hole still keeps the server's closes from it).
-    rt.within("the client to let go of every connection", async {
-        loop {
-            let s = proxy.stats();
-            if s.accepted == s.client_closed + s.cut {
-                return;
-            }
-            rt.sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    assert!(
+        proxy.wait_for(socketio_interop::WAIT, |s| s.accepted
+            == s.client_closed + s.cut),
+        "{}: the client did not let go of every connection: {:?}",
+        rt.name,
+        proxy.stats()
+    );
 
     // Each attempt after the failure before it (the close, then each timed-out attempt).
     let history = log.lock().unwrap().clone();

@@ -425,11 +425,35 @@ impl FaultControl {
 
     /// The counters so far.
     pub fn stats(&self) -> ProxyStats {
-        let state = self.shared.lock();
-        ProxyStats {
-            open: state.conns.len() as u64,
-            ..state.stats
+        stats_of(&self.shared.lock())
+    }
+
+    /// Waits until the counters satisfy `done`, at most `timeout`; whether they did. Woken by
+    /// every connection accepted, closed or cut, so a test waits on the event, not a poll.
+    /// Blocks the calling thread.
+    pub fn wait_for(&self, timeout: Duration, done: impl Fn(&ProxyStats) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            if done(&stats_of(&state)) {
+                return true;
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, left)
+                .map_or_else(|p| p.into_inner().0, |(guard, _)| guard);
         }
+    }
+}
+
+fn stats_of(state: &State) -> ProxyStats {
+    ProxyStats {
+        open: state.conns.len() as u64,
+        ..state.stats
     }
 }
 
@@ -572,6 +596,7 @@ fn forward(shared: &Arc<Shared>, client: TcpStream) {
         let id = state.next_id;
         state.next_id += 1;
         state.stats.accepted += 1;
+        shared.changed.notify_all();
         let conn = Conn {
             client,
             server,
@@ -689,6 +714,7 @@ fn write_loop(shared: &Shared, link: &Link, rx: &Receiver<Chunk>, mut to: TcpStr
         let mut state = shared.lock();
         if state.conns.contains_key(&id) {
             state.stats.client_closed += 1;
+            shared.changed.notify_all();
         }
     }
     // An end closed (or the connection was cut): close the whole connection, as HTTP and

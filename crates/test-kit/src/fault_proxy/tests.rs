@@ -225,10 +225,9 @@ fn a_client_close_is_counted_even_through_a_black_hole() {
     proxy.black_hole(true);
     drop(stream);
     // Counted once the proxy has read the end of the stream.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while proxy.stats().client_closed == 0 {
-        assert!(Instant::now() < deadline, "the close was not counted");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    assert!(
+        proxy.wait_for(Duration::from_secs(10), |s| s.client_closed > 0),
+        "the close was not counted"
+    );
     assert_eq!(proxy.stats().open, 1, "held open towards the server");
 }
