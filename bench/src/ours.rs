@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use engineio_proto::TransportKind;
-use socketio_client::{Error, Options, Socket};
+use socketio_async::{Error, Options, Socket};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::measure::{Meter, Outcome, percentiles, rss_kib};

@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use socketio_client::proxy::{
+use socketio_async::proxy::{
     ConnectHandshake, MAX_RESPONSE_HEAD, Progress, ProxyError, ProxyOptions,
 };
 

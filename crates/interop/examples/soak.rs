@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use socketio_client::{Options, Socket, TransportKind};
+use socketio_async::{Options, Socket, TransportKind};
 use socketio_test_kit::node::NodeServer;
 
 /// A small deterministic generator per client (splitmix64): the run is reproducible in what

@@ -1,5 +1,5 @@
 //! One interop suite, every runtime: scenarios are `async fn(Rt)` written once against
-//! [`socketio_client`]; [`on_every_runtime!`] runs each under tokio (multi-thread runtime) and
+//! [`socketio_async`]; [`on_every_runtime!`] runs each under tokio (multi-thread runtime) and
 //! under async-std (`async_std::task::block_on`). Timeouts and sleeps go through the runtime
 //! under test, so a scenario never depends on one executor. [`Rt::with_tls`] and
 //! [`Rt::with_proxy`] build the same adapter with TLS options and through an HTTP proxy (the
@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use futures_util::future::{Either, select};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
-use socketio_client::proxy::ProxyOptions;
-use socketio_client::tls::TlsOptions;
-use socketio_client::{
+use socketio_async::proxy::ProxyOptions;
+use socketio_async::tls::TlsOptions;
+use socketio_async::{
     ConnectError, DisconnectReason, Error, ManagerEvent, Options, Runtime, Socket, SocketEvent,
     TransportKind,
 };
@@ -124,7 +124,7 @@ impl Rt {
 
     /// `io()` on this runtime.
     pub fn io(&self, url: &str, options: Options) -> Result<Socket, Error> {
-        socketio_client::io(url, options, self.runtime.clone())
+        socketio_async::io(url, options, self.runtime.clone())
     }
 
     /// Sleeps on this runtime's timers.

@@ -10,9 +10,9 @@
 mod scripted;
 
 use scripted::{Reply, Scripted, WsAction, open_packet, polling_session};
-use socketio_client::http1::MAX_RESPONSE_BODY;
-use socketio_client::tls::TlsOptions;
-use socketio_client::{ConnectError, DisconnectReason, SocketEvent};
+use socketio_async::http1::MAX_RESPONSE_BODY;
+use socketio_async::tls::TlsOptions;
+use socketio_async::{ConnectError, DisconnectReason, SocketEvent};
 use socketio_interop::{NodeServer, Rt, WAIT, on_every_runtime, options};
 
 /// The engine error text of a first connection that fails in `mode`.
@@ -31,7 +31,7 @@ async fn connect(
     url: &str,
     mode: &str,
 ) -> (
-    socketio_client::Socket,
+    socketio_async::Socket,
     impl futures_util::Stream<Item = SocketEvent> + Unpin + use<>,
 ) {
     let socket = rt.io(url, options(mode).reconnection(false)).expect("io");

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use socketio_client::{DisconnectReason, ManagerEvent, SocketEvent};
+use socketio_async::{DisconnectReason, ManagerEvent, SocketEvent};
 use socketio_interop::{NodeServer, Rt, options};
 use socketio_test_kit::fault_proxy::FaultProxy;
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::Stream;
-use socketio_client::{
+use socketio_async::{
     DisconnectReason, Manager, ManagerEvent, Options, Socket, SocketEvent, TransportKind,
 };
 use socketio_interop::{NodeServer, Rt, on_every_runtime};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use socketio_client::{ConnectError, Options, TransportKind};
+use socketio_async::{ConnectError, Options, TransportKind};
 use socketio_interop::{NodeServer, Rt};
 use socketio_msgpack::MsgPackParser;
 

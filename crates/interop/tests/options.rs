@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::{Value, json};
-use socketio_client::{
+use socketio_async::{
     AckError, ConfigError, ConnectError, EngineConfigError, Error, ManagerEvent, Options, Socket,
     SocketEvent, TransportKind,
 };

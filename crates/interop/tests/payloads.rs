@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use socketio_client::{DisconnectReason, Options, SocketEvent, TransportKind};
+use socketio_async::{DisconnectReason, Options, SocketEvent, TransportKind};
 use socketio_interop::{NodeServer, Rt};
 
 fn options(mode: &str) -> Options {

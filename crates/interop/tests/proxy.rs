@@ -8,9 +8,9 @@
 mod test_proxy;
 
 use futures_util::Stream;
-use socketio_client::proxy::ProxyOptions;
-use socketio_client::tls::TlsOptions;
-use socketio_client::{Manager, ManagerEvent, Options, Socket, SocketEvent, TransportKind};
+use socketio_async::proxy::ProxyOptions;
+use socketio_async::tls::TlsOptions;
+use socketio_async::{Manager, ManagerEvent, Options, Socket, SocketEvent, TransportKind};
 use socketio_interop::{NodeServer, Rt, on_every_runtime};
 use test_proxy::{TestCerts, TestProxy, USER_PASS};
 

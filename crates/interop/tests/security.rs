@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use scripted::{Reply, Scripted, open_packet};
 use serde_json::json;
-use socketio_client::Options;
-use socketio_client::proxy::ProxyOptions;
-use socketio_client::runtime::{HttpRequest, WsRequest};
-use socketio_client::tls::TlsOptions;
+use socketio_async::Options;
+use socketio_async::proxy::ProxyOptions;
+use socketio_async::runtime::{HttpRequest, WsRequest};
+use socketio_async::tls::TlsOptions;
 use socketio_interop::{Rt, on_every_runtime, options};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};

@@ -11,8 +11,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use socketio_client::ConnectError;
-use socketio_client::tls::TlsOptions;
+use socketio_async::ConnectError;
+use socketio_async::tls::TlsOptions;
 use socketio_interop::{NodeServer, Rt, on_every_runtime, options};
 
 /// A CA and the server certificates it signed, in a temporary directory removed on drop.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use socketio_client::{ConnectError, DisconnectReason, SocketEvent};
+use socketio_async::{ConnectError, DisconnectReason, SocketEvent};
 use socketio_interop::{NodeServer, Rt, options};
 
 async fn echo_and_events(rt: Rt, mode: &str) {
@@ -88,8 +88,8 @@ async fn echo_and_events(rt: Rt, mode: &str) {
         .await;
     assert!(matches!(
         timed_out,
-        Err(socketio_client::Error::Ack(
-            socketio_client::AckError::Timeout
+        Err(socketio_async::Error::Ack(
+            socketio_async::AckError::Timeout
         ))
     ));
 

@@ -1,13 +1,13 @@
 //! Long-polling over hyper 1 on async-net sockets (the request logic is shared:
-//! `socketio_client::http1`).
+//! `socketio_async::http1`).
 
 use std::sync::Arc;
 
 use engineio_proto::HttpResponse;
 use rustls::ClientConfig;
-use socketio_client::http1::Pool;
-use socketio_client::proxy::ProxyOptions;
-use socketio_client::runtime::{HttpRequest, TransportFailure};
+use socketio_async::http1::Pool;
+use socketio_async::proxy::ProxyOptions;
+use socketio_async::runtime::{HttpRequest, TransportFailure};
 
 use crate::stream::{HyperIo, connect};
 
@@ -19,5 +19,5 @@ pub(crate) async fn request(
 ) -> Result<HttpResponse, TransportFailure> {
     let url = request.url.clone();
     let open = || async move { connect(&url, &tls, proxy.as_deref()).await.map(HyperIo) };
-    socketio_client::http1::request(&pool, open, crate::spawn_detached, request).await
+    socketio_async::http1::request(&pool, open, crate::spawn_detached, request).await
 }

@@ -43,11 +43,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rustls::ClientConfig;
-use socketio_client::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
+use socketio_async::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
 
-pub use socketio_client::proxy::ProxyOptions;
-pub use socketio_client::tls::TlsOptions;
-pub use socketio_client::*;
+pub use socketio_async::proxy::ProxyOptions;
+pub use socketio_async::tls::TlsOptions;
+pub use socketio_async::*;
 
 type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 
@@ -55,7 +55,7 @@ type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 #[derive(Clone)]
 pub struct AsyncStdRuntime {
     tls: Arc<ClientConfig>,
-    pool: Arc<socketio_client::http1::Pool>,
+    pool: Arc<socketio_async::http1::Pool>,
     spawner: Spawner,
     proxy: Option<Arc<ProxyOptions>>,
 }
@@ -168,12 +168,12 @@ impl Runtime for AsyncStdRuntime {
     }
 }
 
-/// Connects to the namespace in `url`'s path (see [`socketio_client::io`]).
+/// Connects to the namespace in `url`'s path (see [`socketio_async::io`]).
 pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
-    socketio_client::io(url, options, AsyncStdRuntime::new()?.shared())
+    socketio_async::io(url, options, AsyncStdRuntime::new()?.shared())
 }
 
 /// Like [`io`], with TLS options.
 pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
-    socketio_client::io(url, options, AsyncStdRuntime::with_tls(tls)?.shared())
+    socketio_async::io(url, options, AsyncStdRuntime::with_tls(tls)?.shared())
 }

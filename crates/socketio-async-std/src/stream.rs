@@ -10,8 +10,8 @@ use async_net::TcpStream;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
-use socketio_client::proxy::{ConnectHandshake, Progress, ProxyOptions};
-use socketio_client::runtime::TransportFailure;
+use socketio_async::proxy::{ConnectHandshake, Progress, ProxyOptions};
+use socketio_async::runtime::TransportFailure;
 use url::Url;
 
 pub(crate) enum Stream {

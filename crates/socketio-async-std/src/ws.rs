@@ -11,8 +11,8 @@ use bytes::Bytes;
 use engineio_proto::WsFrame;
 use futures_util::StreamExt;
 use rustls::ClientConfig;
-use socketio_client::proxy::ProxyOptions;
-use socketio_client::runtime::{
+use socketio_async::proxy::ProxyOptions;
+use socketio_async::runtime::{
     BoxFuture, TransportFailure, WsConnection, WsRequest, WsSink, WsStream,
 };
 

@@ -1,14 +1,14 @@
 //! Long-polling over hyper 1 on tokio sockets (the request logic is shared:
-//! `socketio_client::http1`).
+//! `socketio_async::http1`).
 
 use std::sync::Arc;
 
 use engineio_proto::HttpResponse;
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
-use socketio_client::http1::Pool;
-use socketio_client::proxy::ProxyOptions;
-use socketio_client::runtime::{HttpRequest, TransportFailure};
+use socketio_async::http1::Pool;
+use socketio_async::proxy::ProxyOptions;
+use socketio_async::runtime::{HttpRequest, TransportFailure};
 
 use crate::stream::connect;
 
@@ -24,5 +24,5 @@ pub(crate) async fn request(
             .await
             .map(TokioIo::new)
     };
-    socketio_client::http1::request(&pool, open, |task| drop(tokio::spawn(task)), request).await
+    socketio_async::http1::request(&pool, open, |task| drop(tokio::spawn(task)), request).await
 }

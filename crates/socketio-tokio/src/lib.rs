@@ -36,17 +36,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rustls::ClientConfig;
-use socketio_client::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
+use socketio_async::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
 
-pub use socketio_client::proxy::ProxyOptions;
-pub use socketio_client::tls::TlsOptions;
-pub use socketio_client::*;
+pub use socketio_async::proxy::ProxyOptions;
+pub use socketio_async::tls::TlsOptions;
+pub use socketio_async::*;
 
 /// The tokio [`Runtime`]: must be used from within a tokio runtime.
 #[derive(Clone)]
 pub struct TokioRuntime {
     tls: Arc<ClientConfig>,
-    pool: Arc<socketio_client::http1::Pool>,
+    pool: Arc<socketio_async::http1::Pool>,
     proxy: Option<Arc<ProxyOptions>>,
 }
 
@@ -157,12 +157,12 @@ impl Runtime for TokioRuntime {
 }
 
 /// Connects to the namespace in `url`'s path on the current tokio runtime (see
-/// [`socketio_client::io`]).
+/// [`socketio_async::io`]).
 pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
-    socketio_client::io(url, options, TokioRuntime::new().shared())
+    socketio_async::io(url, options, TokioRuntime::new().shared())
 }
 
 /// Like [`io`], with TLS options.
 pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
-    socketio_client::io(url, options, TokioRuntime::with_tls(tls)?.shared())
+    socketio_async::io(url, options, TokioRuntime::with_tls(tls)?.shared())
 }

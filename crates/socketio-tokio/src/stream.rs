@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
-use socketio_client::proxy::{ConnectHandshake, Progress, ProxyOptions};
-use socketio_client::runtime::TransportFailure;
+use socketio_async::proxy::{ConnectHandshake, Progress, ProxyOptions};
+use socketio_async::runtime::TransportFailure;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use url::Url;

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
-use socketio_client::{DisconnectReason, SocketEvent};
+use socketio_async::{DisconnectReason, SocketEvent};
 use socketio_interop::{NodeServer, Rt, on_every_runtime, options};
 use socketio_test_kit::fault_proxy::{Direction, Trigger};
 

@@ -17,13 +17,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use socketio_client::{Manager, ManagerEvent};
+use socketio_async::{Manager, ManagerEvent};
 use socketio_interop::NodeServer;
 use socketio_test_kit::fault_proxy::FaultProxy;
 
 /// Emits waiting for their acks, each with its number.
 type Pending = futures_util::stream::FuturesUnordered<
-    futures_util::future::BoxFuture<'static, (u64, Result<(u64,), socketio_client::Error>)>,
+    futures_util::future::BoxFuture<'static, (u64, Result<(u64,), socketio_async::Error>)>,
 >;
 
 /// A proxy in front of the server.
@@ -94,14 +94,14 @@ impl Drop for SeenFile {
 /// each refused attempt is a connect error).
 async fn connected_again(
     rt: &socketio_interop::Rt,
-    socket: &socketio_client::Socket,
-    events: &mut (impl futures_util::Stream<Item = socketio_client::SocketEvent> + Unpin),
+    socket: &socketio_async::Socket,
+    events: &mut (impl futures_util::Stream<Item = socketio_async::SocketEvent> + Unpin),
 ) {
     if socket.connected() {
         return;
     }
     rt.next_event(events, |e| {
-        matches!(e, socketio_client::SocketEvent::Connect { .. }).then_some(())
+        matches!(e, socketio_async::SocketEvent::Connect { .. }).then_some(())
     })
     .await;
 }

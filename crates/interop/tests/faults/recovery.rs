@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, Stream, StreamExt};
-use socketio_client::{ManagerEvent, SocketEvent};
+use socketio_async::{ManagerEvent, SocketEvent};
 use socketio_interop::{NodeServer, Rt, on_every_mode, options};
 
 use super::{ManagerLog, proxy_to};

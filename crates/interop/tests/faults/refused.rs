@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use socketio_client::{ManagerEvent, Options};
+use socketio_async::{ManagerEvent, Options};
 use socketio_interop::{NodeServer, Rt, on_every_runtime};
 
 use super::{ManagerLog, connected_again, proxy_to};

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use socketio_client::{Error, ManagerEvent};
+use socketio_async::{Error, ManagerEvent};
 use socketio_interop::{NodeServer, Rt, on_every_runtime, options};
 
 use super::{ManagerLog, Pending, SeenFile, connected_again};

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use socketio_client::{AckError, Error, ManagerEvent, Options};
+use socketio_async::{AckError, Error, ManagerEvent, Options};
 use socketio_interop::{NodeServer, Rt, on_every_runtime};
 use socketio_test_kit::fault_proxy::{Direction, Trigger};
 

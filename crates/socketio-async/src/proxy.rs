@@ -7,7 +7,7 @@
 //! the adapter feeds it the bytes it reads.
 //!
 //! ```
-//! use socketio_client::proxy::ProxyOptions;
+//! use socketio_async::proxy::ProxyOptions;
 //!
 //! let proxy = ProxyOptions::new("http://proxy.corp.example:3128")?
 //!     .credentials("alice", "s3cret")
@@ -15,7 +15,7 @@
 //! let server = url::Url::parse("https://chat.example.com/socket.io/").unwrap();
 //! let handshake = proxy.tunnel(&server).expect("not bypassed");
 //! assert!(handshake.request().starts_with(b"CONNECT chat.example.com:443 HTTP/1.1\r\n"));
-//! # Ok::<(), socketio_client::proxy::ProxyError>(())
+//! # Ok::<(), socketio_async::proxy::ProxyError>(())
 //! ```
 
 use std::fmt;

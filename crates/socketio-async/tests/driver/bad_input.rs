@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use socketio_client::{
+use socketio_async::{
     ConfigError, EngineConfigError, Error, ManagerEvent, Options, SocketEvent, io,
 };
 use socketio_proto::EmitError;
@@ -57,7 +57,7 @@ fn bad_urls_are_typed_errors_and_nothing_is_sent() {
             ConfigError::Engine(e) => assert!(expected(&e), "{url:?}: {e:?}"),
             other => panic!("{url:?}: {other:?}"),
         }
-        let manager = socketio_client::Manager::new(url, Options::default(), sim.runtime());
+        let manager = socketio_async::Manager::new(url, Options::default(), sim.runtime());
         assert!(matches!(manager, Err(Error::Config(_))), "{url:?}");
     }
     sim.run();
@@ -192,7 +192,7 @@ fn option_values_that_cannot_work_are_typed_errors() {
         );
     }
     // A namespace must start with '/'.
-    let manager = socketio_client::Manager::new(URL, base().auto_connect(false), sim.runtime())
+    let manager = socketio_async::Manager::new(URL, base().auto_connect(false), sim.runtime())
         .expect("manager");
     assert!(matches!(
         config_error(manager.socket("chat")),

@@ -18,8 +18,8 @@ use engineio_proto::{Header, HttpResponse, WsFrame};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
-use socketio_client::Runtime;
-use socketio_client::runtime::{
+use socketio_async::Runtime;
+use socketio_async::runtime::{
     BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest, WsSink, WsStream,
 };
 use socketio_test_kit::{

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{Stream, StreamExt};
 use serde_json::json;
-use socketio_client::{
+use socketio_async::{
     AckError, ConnectError, DisconnectReason, Error, ManagerEvent, Options, Socket, SocketEvent,
     TransportKind, io,
 };
@@ -77,7 +77,7 @@ fn message(
     sim: &Sim<SioApp>,
     events: &mut (impl Stream<Item = SocketEvent> + Unpin),
     name: &str,
-) -> socketio_client::Message {
+) -> socketio_async::Message {
     next(sim, events, |e| match e {
         SocketEvent::Message(m) if m.event == name => Some(m),
         _ => None,

@@ -17,10 +17,10 @@ use bytes::Bytes;
 use engineio_proto::WsFrame;
 use futures_executor::LocalPool;
 use futures_util::task::{AtomicWaker, LocalSpawnExt};
-use socketio_client::runtime::{
+use socketio_async::runtime::{
     BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest, WsSink, WsStream,
 };
-use socketio_client::{Options, Runtime, TransportKind};
+use socketio_async::{Options, Runtime, TransportKind};
 
 /// Events the fake server sends.
 const EVENTS: u64 = 20_000;
@@ -146,7 +146,7 @@ fn a_fast_server_does_not_queue_every_frame_in_the_client() {
     let options = Options::default()
         .transports([TransportKind::WebSocket])
         .force_new(true);
-    let socket = socketio_client::io("http://fake.test", options, runtime.clone()).unwrap();
+    let socket = socketio_async::io("http://fake.test", options, runtime.clone()).unwrap();
     let delivered = counters.clone();
     socket.on("burst", move |_| {
         delivered.delivered.fetch_add(1, Ordering::SeqCst);

@@ -7,9 +7,9 @@
 //!
 //! ```no_run
 //! # use std::sync::Arc;
-//! # fn runtime() -> Arc<dyn socketio_client::Runtime> { unimplemented!() }
-//! # async fn demo() -> Result<(), socketio_client::Error> {
-//! use socketio_client::{io, Options};
+//! # fn runtime() -> Arc<dyn socketio_async::Runtime> { unimplemented!() }
+//! # async fn demo() -> Result<(), socketio_async::Error> {
+//! use socketio_async::{io, Options};
 //!
 //! let socket = io("http://localhost:3000/chat", Options::default(), runtime())?;
 //! socket.on("message", |msg| println!("{}: {:?}", msg.event, msg.args.to_values()));

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use socketio_client::{DisconnectReason, SocketEvent, io};
+use socketio_async::{DisconnectReason, SocketEvent, io};
 
 use super::{Mode, URL, connected, next, options, sim};
 
