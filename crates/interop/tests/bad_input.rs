@@ -10,7 +10,7 @@
 mod scripted;
 
 use scripted::{Reply, Scripted, WsAction, open_packet, polling_session};
-use socketio_async::http1::MAX_RESPONSE_BODY;
+use socketio_async::DEFAULT_MAX_MESSAGE as MAX_RESPONSE_BODY;
 use socketio_async::tls::TlsOptions;
 use socketio_async::{ConnectError, DisconnectReason, SocketEvent};
 use socketio_interop::{NodeServer, Rt, WAIT, on_every_runtime, options};

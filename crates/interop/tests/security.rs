@@ -227,12 +227,14 @@ async fn debug_output_of_options_and_handles_shows_no_credential(rt: Rt) {
         url: request_url.clone(),
         headers: headers.clone(),
         body: bytes::Bytes::from_static(br#"40{"token":"auth-secret-abc"}"#),
+        max_body: 1 << 20,
     };
     assert_no_secret("HttpRequest", &format!("{http:?} {http:#?}"));
     let ws = WsRequest {
         url: request_url,
         headers,
         protocols: Vec::new(),
+        max_message: 1 << 20,
     };
     assert_no_secret("WsRequest", &format!("{ws:?} {ws:#?}"));
 }

@@ -34,15 +34,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod http;
-mod stream;
-mod ws;
-
 use std::future::Future;
+use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rustls::ClientConfig;
+use socketio_async::net::{BoxConnection, Net, NetRuntime};
 use socketio_async::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
 
 pub use socketio_async::proxy::ProxyOptions;
@@ -51,93 +48,32 @@ pub use socketio_async::*;
 
 type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 
-/// The async-std / smol [`Runtime`].
+/// What async-std / smol supply to the shared network code: async-net's TCP sockets,
+/// async-io's timers, and a spawner (async-global-executor unless replaced).
 #[derive(Clone)]
-pub struct AsyncStdRuntime {
-    tls: Arc<ClientConfig>,
-    pool: Arc<socketio_async::http1::Pool>,
+pub struct AsyncStd {
     spawner: Spawner,
-    proxy: Option<Arc<ProxyOptions>>,
 }
 
-impl std::fmt::Debug for AsyncStdRuntime {
+impl std::fmt::Debug for AsyncStd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncStdRuntime")
-            .field("proxy", &self.proxy)
-            .finish_non_exhaustive()
+        f.debug_struct("AsyncStd").finish_non_exhaustive()
     }
 }
 
-pub(crate) fn spawn_detached(task: impl Future<Output = ()> + Send + 'static) {
+impl Default for AsyncStd {
+    fn default() -> Self {
+        Self {
+            spawner: Arc::new(spawn_detached),
+        }
+    }
+}
+
+fn spawn_detached(task: impl Future<Output = ()> + Send + 'static) {
     async_global_executor::spawn(task).detach();
 }
 
-fn spawn_boxed(task: BoxFuture<'static, ()>) {
-    spawn_detached(task);
-}
-
-impl AsyncStdRuntime {
-    /// A runtime with default TLS (Mozilla roots, verification on), spawning on
-    /// async-global-executor.
-    pub fn new() -> Result<Self, Error> {
-        // One default TLS configuration per process: `io()` makes a runtime per call, and a
-        // configuration each (root store, session cache) cost ~20 KiB per client at 10,000
-        // clients (measured with bench/, `socketio-bench scale`).
-        static DEFAULT_TLS: std::sync::OnceLock<Arc<ClientConfig>> = std::sync::OnceLock::new();
-        let tls = match DEFAULT_TLS.get() {
-            Some(tls) => tls.clone(),
-            None => {
-                let tls = Self::with_tls(&TlsOptions::default())?.tls;
-                DEFAULT_TLS.get_or_init(|| tls).clone()
-            }
-        };
-        Ok(Self {
-            tls,
-            pool: Arc::default(),
-            spawner: Arc::new(spawn_boxed),
-            proxy: None,
-        })
-    }
-
-    /// A runtime with these TLS options.
-    pub fn with_tls(tls: &TlsOptions) -> Result<Self, Error> {
-        let tls = tls
-            .build()
-            .map_err(|e| Error::Payload(format!("TLS options: {e}")))?;
-        Ok(Self {
-            tls,
-            pool: Arc::default(),
-            spawner: Arc::new(spawn_boxed),
-            proxy: None,
-        })
-    }
-
-    /// Tunnels every connection (polling and WebSocket, plain and TLS) through this HTTP proxy
-    /// with `CONNECT`, except to the hosts of its `no_proxy` list. TLS runs end to end inside
-    /// the tunnel, with this runtime's TLS options.
-    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
-        self.proxy = Some(Arc::new(proxy));
-        // Connections kept alive so far went elsewhere.
-        self.pool = Arc::default();
-        self
-    }
-
-    /// Spawns the client's tasks with `spawner` instead (e.g. onto a `smol::Executor`).
-    pub fn with_spawner(
-        mut self,
-        spawner: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
-    ) -> Self {
-        self.spawner = Arc::new(spawner);
-        self
-    }
-
-    /// As a shareable runtime object.
-    pub fn shared(self) -> Arc<dyn Runtime> {
-        Arc::new(self)
-    }
-}
-
-impl Runtime for AsyncStdRuntime {
+impl Net for AsyncStd {
     fn spawn(&self, task: BoxFuture<'static, ()>) {
         (self.spawner)(task);
     }
@@ -148,23 +84,78 @@ impl Runtime for AsyncStdRuntime {
         })
     }
 
+    fn connect_tcp(
+        &self,
+        host: String,
+        port: u16,
+    ) -> BoxFuture<'static, io::Result<BoxConnection>> {
+        Box::pin(async move {
+            let tcp = async_net::TcpStream::connect((host.as_str(), port)).await?;
+            tcp.set_nodelay(true)?;
+            Ok(Box::new(tcp) as BoxConnection)
+        })
+    }
+}
+
+/// The async-std / smol [`Runtime`].
+#[derive(Clone, Debug)]
+pub struct AsyncStdRuntime(NetRuntime<AsyncStd>);
+
+impl AsyncStdRuntime {
+    /// A runtime with default TLS (Mozilla roots, verification on), spawning on
+    /// async-global-executor.
+    pub fn new() -> Result<Self, Error> {
+        Ok(Self(NetRuntime::new(AsyncStd::default())))
+    }
+
+    /// A runtime with these TLS options.
+    pub fn with_tls(tls: &TlsOptions) -> Result<Self, Error> {
+        NetRuntime::with_tls(AsyncStd::default(), tls).map(Self)
+    }
+
+    /// Tunnels every connection (polling and WebSocket, plain and TLS) through this HTTP proxy
+    /// with `CONNECT`, except to the hosts of its `no_proxy` list. TLS runs end to end inside
+    /// the tunnel, with this runtime's TLS options.
+    pub fn with_proxy(self, proxy: ProxyOptions) -> Self {
+        Self(self.0.with_proxy(proxy))
+    }
+
+    /// Spawns the client's tasks with `spawner` instead (e.g. onto a `smol::Executor`).
+    pub fn with_spawner(
+        self,
+        spawner: impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static,
+    ) -> Self {
+        let spawner: Spawner = Arc::new(spawner);
+        Self(self.0.map_net(|_| AsyncStd { spawner }))
+    }
+
+    /// As a shareable runtime object.
+    pub fn shared(self) -> Arc<dyn Runtime> {
+        Arc::new(self)
+    }
+}
+
+impl Runtime for AsyncStdRuntime {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        self.0.spawn(task);
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        self.0.sleep_until(deadline)
+    }
+
     fn http(
         &self,
         request: HttpRequest,
-    ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
-        Box::pin(http::request(
-            self.pool.clone(),
-            self.tls.clone(),
-            self.proxy.clone(),
-            request,
-        ))
+    ) -> BoxFuture<'static, Result<socketio_async::runtime::HttpResponse, TransportFailure>> {
+        self.0.http(request)
     }
 
     fn websocket(
         &self,
         request: WsRequest,
     ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
-        Box::pin(ws::open(self.tls.clone(), self.proxy.clone(), request))
+        self.0.websocket(request)
     }
 }
 

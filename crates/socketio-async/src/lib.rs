@@ -25,9 +25,9 @@ mod args;
 mod driver;
 mod error;
 mod events;
-#[cfg(feature = "hyper")]
-pub mod http1;
 mod manager;
+#[cfg(feature = "net")]
+pub mod net;
 mod options;
 pub mod proxy;
 mod rng;
@@ -47,7 +47,7 @@ pub use engineio_proto::TransportKind;
 pub use error::{AckError, ConnectError, DisconnectReason, Error};
 pub use events::{AckSender, ManagerEvent, Message, SocketEvent};
 pub use manager::{Manager, ReconnectContext};
-pub use options::Options;
+pub use options::{DEFAULT_MAX_MESSAGE, Options};
 pub use runtime::Runtime;
 pub use shared::ListenerId;
 pub use socket::{Emitter, Socket};

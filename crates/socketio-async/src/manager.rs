@@ -104,7 +104,11 @@ impl Manager {
         let server = crate::cache_key(&url, &options);
         manager.set_prior_websocket_success(crate::prior_websocket_success(&server));
         let shared = Arc::new(ManagerShared::default());
-        let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone(), server);
+        let limits = crate::driver::IoLimits {
+            max_ws_message: options.max_websocket_message,
+            max_http_body: options.max_polling_body,
+        };
+        let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone(), server, limits);
         // One span per connection; the URL without its query, user or password, which may
         // hold tokens.
         let mut shown = url.clone();

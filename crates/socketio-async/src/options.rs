@@ -50,6 +50,14 @@ pub struct Options {
     pub with_credentials: bool,
     /// WebSocket sub-protocols.
     pub protocols: Vec<String>,
+    /// The largest WebSocket message (and frame) accepted, in bytes; a larger one closes the
+    /// connection ("transport error"). Default 100 MiB, as the `ws` library under
+    /// socket.io-client on Node accepts.
+    pub max_websocket_message: usize,
+    /// The largest long-polling response body accepted, in bytes; a larger (or never-ending)
+    /// body fails the request ("transport error"). Default 100 MiB, the WebSocket bound, so
+    /// both transports carry the same largest message.
+    pub max_polling_body: usize,
 
     // ----- manager -----
     /// Reconnect automatically. Default `true`.
@@ -76,6 +84,10 @@ pub struct Options {
     pub retries: Option<u32>,
 }
 
+/// 100 MiB: the largest message the `ws` library (under socket.io-client on Node) accepts by
+/// default.
+pub const DEFAULT_MAX_MESSAGE: usize = 100 << 20;
+
 impl Default for Options {
     fn default() -> Self {
         Self {
@@ -95,6 +107,8 @@ impl Default for Options {
             extra_headers: Vec::new(),
             with_credentials: false,
             protocols: Vec::new(),
+            max_websocket_message: DEFAULT_MAX_MESSAGE,
+            max_polling_body: DEFAULT_MAX_MESSAGE,
             reconnection: true,
             reconnection_attempts: None,
             reconnection_delay: Duration::from_millis(1000),
@@ -125,6 +139,8 @@ impl fmt::Debug for Options {
             .field("upgrade", &self.upgrade)
             .field("extra_headers", &names(&self.extra_headers))
             .field("with_credentials", &self.with_credentials)
+            .field("max_websocket_message", &self.max_websocket_message)
+            .field("max_polling_body", &self.max_polling_body)
             .field("reconnection", &self.reconnection)
             .field("reconnection_attempts", &self.reconnection_attempts)
             .field("reconnection_delay", &self.reconnection_delay)
@@ -177,6 +193,10 @@ impl Options {
         retries: Option<u32>);
     setter!(/// Sets the parser.
         parser: Arc<dyn Parser>);
+    setter!(/// Sets `max_websocket_message`.
+        max_websocket_message: usize);
+    setter!(/// Sets `max_polling_body`.
+        max_polling_body: usize);
 
     /// Sets the transports, in the order they are tried.
     pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {

@@ -1,13 +1,18 @@
-//! The small, object-safe interface an async runtime adapter implements: tasks, timers, one
-//! HTTP request, one WebSocket. It carries no protocol decision: the driver and the sans-IO
-//! core make those.
+//! The small, object-safe interface the driver runs on: tasks, timers, one HTTP request, one
+//! WebSocket. It carries no protocol decision: the driver and the sans-IO core make those.
+//!
+//! Runtime adapters do not implement it by hand: they implement [`crate::net::Net`] (a TCP
+//! connection, a timer, a way to spawn) and get the shared HTTP, TLS, proxy and WebSocket code
+//! of [`crate::net::NetRuntime`]. Tests implement it directly over fakes.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
+pub use engineio_proto::HttpResponse;
 use engineio_proto::{Header, WsFrame, redact};
 use url::Url;
 
@@ -26,6 +31,9 @@ pub struct HttpRequest {
     pub headers: Vec<Header>,
     /// The POST body (empty for a GET).
     pub body: Bytes,
+    /// The largest response body to accept, in bytes: a larger (or never-ending) body fails
+    /// the request instead of growing memory without limit.
+    pub max_body: usize,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -35,6 +43,7 @@ impl fmt::Debug for HttpRequest {
             .field("url", &redact::display_url(&self.url))
             .field("headers", &redact::HeaderNames(&self.headers))
             .field("body", &self.body.len())
+            .field("max_body", &self.max_body)
             .finish()
     }
 }
@@ -48,6 +57,8 @@ pub struct WsRequest {
     pub headers: Vec<Header>,
     /// Sub-protocols to offer.
     pub protocols: Vec<String>,
+    /// The largest message (and frame) to accept, in bytes; a larger one fails the WebSocket.
+    pub max_message: usize,
 }
 
 impl fmt::Debug for WsRequest {
@@ -56,33 +67,40 @@ impl fmt::Debug for WsRequest {
             .field("url", &redact::display_url(&self.url))
             .field("headers", &redact::HeaderNames(&self.headers))
             .field("protocols", &self.protocols)
+            .field("max_message", &self.max_message)
             .finish()
     }
 }
 
-/// The writing half of an open WebSocket.
-pub trait WsSink: Send {
-    /// Sends one frame.
-    fn send(&mut self, frame: WsFrame) -> BoxFuture<'_, Result<(), TransportFailure>>;
-    /// Sends a close frame (no status code) and flushes.
-    fn close(&mut self) -> BoxFuture<'_, ()>;
-}
-
-/// The reading half of an open WebSocket.
-pub trait WsStream: Send {
-    /// The next data frame; `None` on a clean close. Ping/pong/close frames are handled by the
-    /// adapter.
-    fn next(&mut self) -> BoxFuture<'_, Option<Result<WsFrame, TransportFailure>>>;
+/// An open WebSocket, read and written by the driver's own task through polls: no task of its
+/// own, so a frame goes from the socket to the listener, and from the caller to the socket,
+/// in one hop. The shape is `futures`' `Stream` + `Sink`, as one object-safe trait.
+pub trait WebSocket: Send {
+    /// The next data frame; `Ready(None)` once the connection ended cleanly (the server's close
+    /// frame, or the end of the stream after ours). Ping, pong and close frames are handled
+    /// inside.
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<WsFrame, TransportFailure>>>;
+    /// Ready when [`WebSocket::start_send`] may take one more frame (writing out what is
+    /// buffered if it must).
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>>;
+    /// Buffers one frame; call after [`WebSocket::poll_ready`] was ready.
+    fn start_send(&mut self, frame: WsFrame) -> Result<(), TransportFailure>;
+    /// Writes out every buffered frame.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>>;
+    /// Sends a close frame (no status code) and flushes it. The server's answer then ends
+    /// [`WebSocket::poll_next`].
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>>;
 }
 
 /// An established WebSocket.
 pub struct WsConnection {
     /// The handshake response headers (for cookies).
     pub headers: Vec<Header>,
-    /// Writes frames.
-    pub sink: Box<dyn WsSink>,
-    /// Reads frames.
-    pub stream: Box<dyn WsStream>,
+    /// The socket.
+    pub socket: Box<dyn WebSocket>,
 }
 
 impl fmt::Debug for WsConnection {
@@ -108,8 +126,9 @@ impl std::error::Error for TransportFailure {}
 
 /// What an async runtime provides to the client.
 ///
-/// Implementations live in the adapter crates (`socketio-tokio`, `socketio-async-std`); a
-/// test can implement it over fakes.
+/// The adapter crates (`socketio-tokio`, `socketio-async-std`) get it from
+/// [`crate::net::NetRuntime`]; a test can implement it over fakes. The driver polls the
+/// futures of [`Runtime::http`] and [`Runtime::websocket`] itself, on its own task.
 pub trait Runtime: Send + Sync + 'static {
     /// Runs `task` in the background.
     fn spawn(&self, task: BoxFuture<'static, ()>);

@@ -1,5 +1,6 @@
 //! A server that sends faster than the client handles must not fill the client's memory: the
-//! WebSocket reader stops reading while the driver has a bounded number of its frames queued.
+//! driver reads a bounded batch of frames, delivers what they carried, and only then reads
+//! more, so the gap between frames read and events delivered stays bounded.
 //!
 //! Found by the receive benchmark (bench/, `socketio-bench recv`): a million small events from
 //! a fast server made the client queue them all (over 400 MB resident) because the reader task
@@ -11,6 +12,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -18,7 +20,7 @@ use engineio_proto::WsFrame;
 use futures_executor::LocalPool;
 use futures_util::task::{AtomicWaker, LocalSpawnExt};
 use socketio_async::runtime::{
-    BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest, WsSink, WsStream,
+    BoxFuture, HttpRequest, TransportFailure, WebSocket, WsConnection, WsRequest,
 };
 use socketio_async::{Options, Runtime, TransportKind};
 
@@ -74,28 +76,9 @@ impl Runtime for FakeRuntime {
         Box::pin(async move {
             Ok(WsConnection {
                 headers: Vec::new(),
-                sink: Box::new(Sink(counters.clone())),
-                stream: Box::new(Server { counters, sent: 0 }),
+                socket: Box::new(Server { counters, sent: 0 }),
             })
         })
-    }
-}
-
-struct Sink(Arc<Counters>);
-
-impl WsSink for Sink {
-    fn send(&mut self, frame: WsFrame) -> BoxFuture<'_, Result<(), TransportFailure>> {
-        if let WsFrame::Text(text) = &frame
-            && text.starts_with(b"40")
-        {
-            self.0.connect_sent.store(true, Ordering::SeqCst);
-            self.0.connect_waiter.wake();
-        }
-        Box::pin(async { Ok(()) })
-    }
-
-    fn close(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
     }
 }
 
@@ -106,36 +89,54 @@ struct Server {
     sent: u64,
 }
 
-impl WsStream for Server {
-    fn next(&mut self) -> BoxFuture<'_, Option<Result<WsFrame, TransportFailure>>> {
-        Box::pin(async move {
-            let c = &self.counters;
-            let text = match self.sent {
-                0 => r#"0{"sid":"s","upgrades":[],"pingInterval":300000,"pingTimeout":20000,"maxPayload":1000000}"#.to_owned(),
-                1 => {
-                    // Answer the CONNECT only once it was sent, as a server would.
-                    std::future::poll_fn(|cx| {
-                        c.connect_waiter.register(cx.waker());
-                        if c.connect_sent.load(Ordering::SeqCst) {
-                            std::task::Poll::Ready(())
-                        } else {
-                            std::task::Poll::Pending
-                        }
-                    })
-                    .await;
-                    r#"40{"sid":"n"}"#.to_owned()
+impl WebSocket for Server {
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<WsFrame, TransportFailure>>> {
+        let c = &self.counters;
+        let text = match self.sent {
+            0 => r#"0{"sid":"s","upgrades":[],"pingInterval":300000,"pingTimeout":20000,"maxPayload":1000000}"#.to_owned(),
+            1 => {
+                // Answer the CONNECT only once it was sent, as a server would.
+                c.connect_waiter.register(cx.waker());
+                if !c.connect_sent.load(Ordering::SeqCst) {
+                    return Poll::Pending;
                 }
-                n if n < EVENTS + 2 => {
-                    let pulled = c.pulled.fetch_add(1, Ordering::SeqCst) + 1;
-                    let gap = pulled - c.delivered.load(Ordering::SeqCst);
-                    c.max_gap.fetch_max(gap, Ordering::SeqCst);
-                    format!(r#"42["burst",{}]"#, n - 2)
-                }
-                _ => return std::future::pending().await,
-            };
-            self.sent += 1;
-            Some(Ok(WsFrame::Text(Bytes::from(text))))
-        })
+                r#"40{"sid":"n"}"#.to_owned()
+            }
+            n if n < EVENTS + 2 => {
+                let pulled = c.pulled.fetch_add(1, Ordering::SeqCst) + 1;
+                let gap = pulled - c.delivered.load(Ordering::SeqCst);
+                c.max_gap.fetch_max(gap, Ordering::SeqCst);
+                format!(r#"42["burst",{}]"#, n - 2)
+            }
+            _ => return Poll::Pending,
+        };
+        self.sent += 1;
+        Poll::Ready(Some(Ok(WsFrame::Text(Bytes::from(text)))))
+    }
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(&mut self, frame: WsFrame) -> Result<(), TransportFailure> {
+        if let WsFrame::Text(text) = &frame
+            && text.starts_with(b"40")
+        {
+            self.counters.connect_sent.store(true, Ordering::SeqCst);
+            self.counters.connect_waiter.wake();
+        }
+        Ok(())
+    }
+
+    fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>> {
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -1,5 +1,6 @@
-//! The tokio adapter of the Socket.IO client: tokio timers and tasks, hyper 1 for
-//! long-polling, tokio-tungstenite for WebSocket, rustls (ring) for TLS.
+//! The tokio adapter of the Socket.IO client: tokio's sockets, timers and tasks under the
+//! network code every adapter shares (`socketio_async::net`: hyper 1 long-polling,
+//! async-tungstenite WebSocket, rustls TLS).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), socketio_tokio::Error> {
@@ -28,96 +29,70 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod http;
-mod stream;
-mod ws;
-
+use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rustls::ClientConfig;
+use socketio_async::net::{BoxConnection, Net, NetRuntime};
 use socketio_async::runtime::{BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest};
+use tokio_util::compat::TokioAsyncReadCompatExt;
 
 pub use socketio_async::proxy::ProxyOptions;
 pub use socketio_async::tls::TlsOptions;
 pub use socketio_async::*;
 
-/// The tokio [`Runtime`]: must be used from within a tokio runtime.
-#[derive(Clone)]
-pub struct TokioRuntime {
-    tls: Arc<ClientConfig>,
-    pool: Arc<socketio_async::http1::Pool>,
-    proxy: Option<Arc<ProxyOptions>>,
-}
+/// What tokio supplies to the shared network code: its TCP sockets (through tokio-util's
+/// compat layer), timers and tasks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
 
-impl std::fmt::Debug for TokioRuntime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokioRuntime")
-            .field("proxy", &self.proxy)
-            .finish_non_exhaustive()
+impl Net for Tokio {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        tokio::spawn(task);
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
+
+    fn connect_tcp(
+        &self,
+        host: String,
+        port: u16,
+    ) -> BoxFuture<'static, io::Result<BoxConnection>> {
+        Box::pin(async move {
+            let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+            tcp.set_nodelay(true)?;
+            Ok(Box::new(tcp.compat()) as BoxConnection)
+        })
     }
 }
+
+/// The tokio [`Runtime`]: must be used from within a tokio runtime.
+#[derive(Clone, Debug)]
+pub struct TokioRuntime(NetRuntime<Tokio>);
 
 impl TokioRuntime {
     /// A runtime with default TLS (Mozilla roots, verification on).
     pub fn new() -> Self {
-        // One default TLS configuration per process: `io()` makes a runtime per call, and a
-        // configuration each (root store, session cache) cost ~20 KiB per client at 10,000
-        // clients (measured with bench/, `socketio-bench scale`).
-        static DEFAULT_TLS: std::sync::OnceLock<Arc<ClientConfig>> = std::sync::OnceLock::new();
-        let tls = DEFAULT_TLS.get_or_init(|| {
-            Self::with_tls(&TlsOptions::default())
-                // The default options always build; keep a usable value regardless.
-                .unwrap_or_else(|_| unreachable_default())
-                .tls
-        });
-        Self {
-            tls: tls.clone(),
-            pool: Arc::default(),
-            proxy: None,
-        }
+        Self(NetRuntime::new(Tokio))
     }
 
     /// A runtime with these TLS options.
     pub fn with_tls(tls: &TlsOptions) -> Result<Self, Error> {
-        let tls = tls
-            .build()
-            .map_err(|e| Error::Payload(format!("TLS options: {e}")))?;
-        Ok(Self {
-            tls,
-            pool: Arc::default(),
-            proxy: None,
-        })
+        NetRuntime::with_tls(Tokio, tls).map(Self)
     }
 
     /// Tunnels every connection (polling and WebSocket, plain and TLS) through this HTTP proxy
     /// with `CONNECT`, except to the hosts of its `no_proxy` list. TLS runs end to end inside
     /// the tunnel, with this runtime's TLS options.
-    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
-        self.proxy = Some(Arc::new(proxy));
-        // Connections kept alive so far went elsewhere.
-        self.pool = Arc::default();
-        self
+    pub fn with_proxy(self, proxy: ProxyOptions) -> Self {
+        Self(self.0.with_proxy(proxy))
     }
 
     /// As a shareable runtime object.
     pub fn shared(self) -> Arc<dyn Runtime> {
         Arc::new(self)
-    }
-}
-
-fn unreachable_default() -> TokioRuntime {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| {
-            b.with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth()
-        });
-    TokioRuntime {
-        tls: Arc::new(config.unwrap_or_else(|_| panic!("ring supports the default TLS versions"))),
-        pool: Arc::default(),
-        proxy: None,
     }
 }
 
@@ -129,30 +104,25 @@ impl Default for TokioRuntime {
 
 impl Runtime for TokioRuntime {
     fn spawn(&self, task: BoxFuture<'static, ()>) {
-        tokio::spawn(task);
+        self.0.spawn(task);
     }
 
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep_until(deadline.into()))
+        self.0.sleep_until(deadline)
     }
 
     fn http(
         &self,
         request: HttpRequest,
-    ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
-        Box::pin(http::request(
-            self.pool.clone(),
-            self.tls.clone(),
-            self.proxy.clone(),
-            request,
-        ))
+    ) -> BoxFuture<'static, Result<socketio_async::runtime::HttpResponse, TransportFailure>> {
+        self.0.http(request)
     }
 
     fn websocket(
         &self,
         request: WsRequest,
     ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
-        Box::pin(ws::open(self.tls.clone(), self.proxy.clone(), request))
+        self.0.websocket(request)
     }
 }
 

@@ -20,7 +20,7 @@ use futures_channel::oneshot;
 use futures_util::StreamExt;
 use socketio_async::Runtime;
 use socketio_async::runtime::{
-    BoxFuture, HttpRequest, TransportFailure, WsConnection, WsRequest, WsSink, WsStream,
+    BoxFuture, HttpRequest, TransportFailure, WebSocket, WsConnection, WsRequest,
 };
 use socketio_test_kit::{
     Application, ConnId, FakeServer, HttpRequest as ServerRequest, Method, RequestId, ServerConfig,
@@ -193,12 +193,13 @@ impl<A: Application + Send + 'static> Net<A> {
                     self.sockets.insert(conn, tx);
                     let connection = WsConnection {
                         headers,
-                        sink: Box::new(FakeSink {
+                        socket: Box::new(FakeSocket {
                             conn,
                             shared: shared.clone(),
                             closed: false,
+                            frames: rx,
+                            _alive: IoAlive::new(shared),
                         }),
-                        stream: Box::new(FakeStream(rx)),
                     };
                     if let Some(tx) = self.connecting.remove(&conn) {
                         let _ = tx.send(Ok(connection));
@@ -362,29 +363,61 @@ impl<A: Application + Send + 'static> Network for Net<A> {
     }
 }
 
-struct FakeSink {
+/// Counts itself in [`Shared::io_alive`] while it exists: a request future or a WebSocket
+/// the client still holds.
+struct IoAlive(Arc<Shared>);
+
+impl IoAlive {
+    fn new(shared: &Arc<Shared>) -> Self {
+        shared.io_alive.fetch_add(1, Ordering::SeqCst);
+        Self(shared.clone())
+    }
+}
+
+impl Drop for IoAlive {
+    fn drop(&mut self) {
+        self.0.io_alive.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+struct FakeSocket {
     conn: ConnId,
     shared: Arc<Shared>,
     closed: bool,
+    frames: UnboundedReceiver<Result<WsFrame, TransportFailure>>,
+    _alive: IoAlive,
 }
 
-impl WsSink for FakeSink {
-    fn send(&mut self, frame: WsFrame) -> BoxFuture<'_, Result<(), TransportFailure>> {
-        let now = self.shared.now();
-        let result = if self.closed {
-            Err(TransportFailure("websocket closed".into()))
-        } else {
-            // A frame the server will never read is still "sent", as far as a client can tell.
-            let shared = self.shared.clone();
-            let mut net = lock(&shared.net);
-            net.ws_frame(now, self.conn, frame);
-            net.flush(&self.shared);
-            Ok(())
-        };
-        Box::pin(async move { result })
+impl WebSocket for FakeSocket {
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<WsFrame, TransportFailure>>> {
+        self.frames.poll_next_unpin(cx)
     }
 
-    fn close(&mut self) -> BoxFuture<'_, ()> {
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(&mut self, frame: WsFrame) -> Result<(), TransportFailure> {
+        if self.closed {
+            return Err(TransportFailure("websocket closed".into()));
+        }
+        // A frame the server will never read is still "sent", as far as a client can tell.
+        let now = self.shared.now();
+        let shared = self.shared.clone();
+        let mut net = lock(&shared.net);
+        net.ws_frame(now, self.conn, frame);
+        net.flush(&self.shared);
+        Ok(())
+    }
+
+    fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), TransportFailure>> {
         if !self.closed {
             self.closed = true;
             let now = self.shared.now();
@@ -393,15 +426,7 @@ impl WsSink for FakeSink {
             net.ws_close(now, self.conn);
             net.flush(&self.shared);
         }
-        Box::pin(async {})
-    }
-}
-
-struct FakeStream(UnboundedReceiver<Result<WsFrame, TransportFailure>>);
-
-impl WsStream for FakeStream {
-    fn next(&mut self) -> BoxFuture<'_, Option<Result<WsFrame, TransportFailure>>> {
-        Box::pin(self.0.next())
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -414,6 +439,8 @@ pub struct Shared {
     executor: Arc<Executor>,
     sleeps: Mutex<Vec<Weak<SleepState>>>,
     net: Mutex<Box<dyn Network>>,
+    /// Request futures and WebSockets that exist (see [`IoAlive`]).
+    io_alive: AtomicUsize,
 }
 
 impl Shared {
@@ -453,7 +480,9 @@ impl Runtime for FakeRuntime {
     ) -> BoxFuture<'static, Result<HttpResponse, TransportFailure>> {
         let now = self.0.now();
         let rx = lock(&self.0.net).http(now, request, &self.0);
+        let alive = IoAlive::new(&self.0);
         Box::pin(async move {
+            let _alive = alive;
             rx.await
                 .unwrap_or_else(|_| Err(TransportFailure("request dropped".into())))
         })
@@ -465,7 +494,9 @@ impl Runtime for FakeRuntime {
     ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
         let now = self.0.now();
         let rx = lock(&self.0.net).ws_connect(now, request, &self.0);
+        let alive = IoAlive::new(&self.0);
         Box::pin(async move {
+            let _alive = alive;
             rx.await
                 .unwrap_or_else(|_| Err(TransportFailure("connect dropped".into())))
         })
@@ -509,6 +540,7 @@ impl<A: Application + Send + 'static> Sim<A> {
                 executor: Arc::default(),
                 sleeps: Mutex::new(Vec::new()),
                 net: Mutex::new(net),
+                io_alive: AtomicUsize::new(0),
             }),
             _app: std::marker::PhantomData,
         }
@@ -532,6 +564,12 @@ impl<A: Application + Send + 'static> Sim<A> {
     /// Tasks spawned and not finished.
     pub fn live_tasks(&self) -> usize {
         self.shared.executor.live.load(Ordering::SeqCst)
+    }
+
+    /// HTTP requests and WebSockets (connecting or open) the client still holds: each would
+    /// hold a connection.
+    pub fn io_alive(&self) -> usize {
+        self.shared.io_alive.load(Ordering::SeqCst)
     }
 
     /// Sleeps still awaited by someone.

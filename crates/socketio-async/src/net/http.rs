@@ -1,10 +1,15 @@
 //! One long-polling request over hyper 1's HTTP/1 client connection, on a kept-alive
-//! connection when one is idle: the part of an adapter's HTTP that does not depend on its IO
-//! types. Adapters bring the connected stream (as hyper IO) and a way to spawn.
+//! connection when one is idle. The driver polls the request's future itself; hyper's
+//! connection task (which reads and writes the socket for it) is spawned.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::{Context, Poll};
+
+use futures_util::io::{AsyncRead, AsyncWrite};
 
 use bytes::Bytes;
 use engineio_proto::HttpResponse;
@@ -13,14 +18,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 
 use crate::runtime::{BoxFuture, HttpRequest, TransportFailure};
 
-fn failure(context: &str, e: impl std::fmt::Display) -> TransportFailure {
-    TransportFailure(format!("{context}: {e}"))
-}
-
-/// The largest polling response body read, in bytes: 64 MiB, the bound tungstenite puts on a
-/// WebSocket message by default, so both transports take the same most. A larger (or
-/// never-ending) body fails the request instead of growing memory without limit.
-pub const MAX_RESPONSE_BODY: usize = 64 << 20;
+use super::failure;
 
 /// Idle connections per origin; long-polling needs at most two (one GET, one POST).
 const MAX_IDLE: usize = 2;
@@ -69,7 +67,7 @@ impl Pool {
 
 /// Performs `request`, reusing an idle connection of `pool` or opening one with `connect`;
 /// `spawn` runs the new connection's background task.
-pub async fn request<IO, C, F>(
+pub(crate) async fn request<IO, C, F>(
     pool: &Pool,
     connect: C,
     spawn: impl FnOnce(BoxFuture<'static, ()>),
@@ -81,6 +79,7 @@ where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let origin = origin(&request.url);
+    let request_max_body = request.max_body;
     let mut sender = match pool.take(&origin) {
         Some(sender) => sender,
         None => {
@@ -131,15 +130,13 @@ where
         .filter(|(name, _)| matches!(name.as_str(), "set-cookie" | "date"))
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
         .collect();
-    let body = Limited::new(response.into_body(), MAX_RESPONSE_BODY)
+    let max_body = request_max_body;
+    let body = Limited::new(response.into_body(), max_body)
         .collect()
         .await
         .map_err(|e| {
             if e.is::<LengthLimitError>() {
-                failure(
-                    "http body",
-                    format_args!("larger than {MAX_RESPONSE_BODY} bytes"),
-                )
+                failure("http body", format_args!("larger than {max_body} bytes"))
             } else {
                 failure("http body", e)
             }
@@ -153,4 +150,45 @@ where
         headers,
         body,
     })
+}
+
+/// Lets hyper 1 read and write a `futures-io` stream.
+pub(crate) struct HyperIo<T>(pub(crate) T);
+
+impl<T: AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        // Read into initialised memory and copy: the zero-copy path needs unsafe code.
+        let mut chunk = [0u8; 16 * 1024];
+        let room = buf.remaining().min(chunk.len());
+        match Pin::new(&mut self.get_mut().0).poll_read(cx, &mut chunk[..room]) {
+            Poll::Ready(Ok(n)) => {
+                buf.put_slice(&chunk[..n]);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_close(cx)
+    }
 }

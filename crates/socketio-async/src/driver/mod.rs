@@ -1,0 +1,563 @@
+//! The one driver loop: one task per connection owns the sans-IO manager and every byte of its
+//! IO. It reads and writes its transports itself ([`links`]), feeds the manager what happened,
+//! and hands the manager's events to listeners, streams and ack futures.
+//!
+//! Each turn: 1. take every ready user command; 2. poll the transports (write what is queued,
+//! read what is ready) and feed their reports to the manager; 3. drain `poll_output()`:
+//! start IO for transmits, deliver events; 4. publish socket status; 5. fire the deadline if
+//! it is due. The turn repeats while anything moved, then the task sleeps until a command, a
+//! socket or the deadline wakes it. User commands reach it on one channel; IO completions
+//! never cross a channel. An ack is caller -> driver -> socket, socket -> driver -> caller.
+
+mod compat;
+mod links;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use compat::HandleTransport;
+use engineio_proto::{PollRequest, Transmit, TransportId};
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures_channel::oneshot;
+use futures_util::StreamExt;
+use futures_util::future::poll_fn;
+use socketio_proto::codec::Payload;
+use socketio_proto::{AckError, EmitId, EmitOptions, Event, Manager, Output, SocketConfig};
+
+use crate::args::Args;
+use crate::events::{AckSender, ManagerEvent, Message, SocketEvent};
+use crate::runtime::{BoxFuture, HttpRequest, Runtime, WsRequest};
+use crate::shared::{ManagerShared, lock};
+use links::Links;
+
+pub(crate) type AckReply = oneshot::Sender<Result<Payload, AckError>>;
+
+/// What user handles tell the driver.
+pub(crate) enum Command {
+    AddSocket {
+        nsp: String,
+        config: SocketConfig,
+        auth: Option<Box<Payload>>,
+    },
+    Connect {
+        nsp: String,
+    },
+    Disconnect {
+        nsp: String,
+    },
+    // Payloads are boxed: every WebSocket frame travels in a `Command` too, and a
+    // `Command` is as large as its largest variant (248 bytes with a `Payload` inline, moved
+    // into and out of the channel for each frame).
+    Emit {
+        nsp: String,
+        payload: Box<Payload>,
+        options: EmitOptions,
+        reply: Option<AckReply>,
+    },
+    Ack {
+        nsp: String,
+        id: u64,
+        payload: Box<Payload>,
+    },
+    SetAuth {
+        nsp: String,
+        auth: Option<Box<Payload>>,
+    },
+    Open,
+    Close,
+    /// The last user handle is gone.
+    Shutdown,
+}
+
+pub(crate) struct Driver {
+    manager: Manager,
+    runtime: Arc<dyn Runtime>,
+    shared: Arc<ManagerShared>,
+    /// For the ack senders handed to listeners.
+    tx: UnboundedSender<Command>,
+    rx: UnboundedReceiver<Command>,
+    /// The callers waiting for an ack, by the emit that asked for it.
+    acks: HashMap<EmitId, AckReply>,
+    /// Every transport's IO.
+    links: Links,
+    /// The deadline the timer is set for, and the timer.
+    timer: Option<(Instant, BoxFuture<'static, ()>)>,
+    /// The last user handle is gone.
+    shutdown: bool,
+    /// The server's key in the process-wide `remember_upgrade` memory.
+    server: String,
+    limits: IoLimits,
+}
+
+/// The largest inputs the transports accept (see [`crate::Options`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IoLimits {
+    pub(crate) max_ws_message: usize,
+    pub(crate) max_http_body: usize,
+}
+
+/// Driver turns in a row before the task yields to others on its thread: a socket that is
+/// always ready (a fast server) must not starve the tasks that consume its events.
+const TURNS_BEFORE_YIELD: usize = 16;
+
+/// Commands taken in one turn, for the same reason.
+const COMMANDS_PER_TURN: usize = 256;
+
+/// How long the requests and WebSockets of a connection the client let go of may take to
+/// finish (the goodbye `1`, the close handshake) before they are dropped: the reference's
+/// WebSocket library waits 30 s for the server's close frame, then destroys the socket.
+const CLOSE_GRACE: Duration = Duration::from_secs(30);
+
+impl Driver {
+    pub(crate) fn new(
+        manager: Manager,
+        runtime: Arc<dyn Runtime>,
+        shared: Arc<ManagerShared>,
+        server: String,
+        limits: IoLimits,
+    ) -> (Self, UnboundedSender<Command>) {
+        let (tx, rx) = unbounded();
+        let driver = Self {
+            manager,
+            runtime,
+            shared,
+            tx: tx.clone(),
+            rx,
+            acks: HashMap::new(),
+            links: Links::default(),
+            timer: None,
+            shutdown: false,
+            server,
+            limits,
+        };
+        (driver, tx)
+    }
+
+    /// Runs until the last handle is dropped; what is still in flight then (a goodbye, a
+    /// close handshake) finishes on a task of its own, within its grace.
+    pub(crate) async fn run(mut self) {
+        poll_fn(|cx| self.poll_turns(cx)).await;
+        if !self.links.is_empty() {
+            let runtime = self.runtime.clone();
+            let mut links = std::mem::take(&mut self.links);
+            let mut timer: Option<(Instant, BoxFuture<'static, ()>)> = None;
+            poll_fn(move |cx| {
+                loop {
+                    links.expire(runtime.now());
+                    // Nobody listens any more: what the transports report is dropped.
+                    links.poll(cx, |_, _| {});
+                    let Some(deadline) = links.next_deadline() else {
+                        return if links.is_empty() {
+                            Poll::Ready(())
+                        } else {
+                            Poll::Pending
+                        };
+                    };
+                    if timer.as_ref().map(|(at, _)| *at) != Some(deadline) {
+                        timer = Some((deadline, runtime.sleep_until(deadline)));
+                    }
+                    if let Some((_, sleep)) = timer.as_mut()
+                        && sleep.as_mut().poll(cx).is_pending()
+                    {
+                        return Poll::Pending;
+                    }
+                    timer = None;
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
+    fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        for _ in 0..TURNS_BEFORE_YIELD {
+            let now = self.runtime.now();
+            let mut progress = self.take_commands(cx, now);
+            if self.shutdown {
+                return Poll::Ready(());
+            }
+            progress |= self.poll_links(cx, now);
+            // IO a transmit started has not been polled yet: another turn polls it (and
+            // registers its waker).
+            progress |= self.drain(now);
+            progress |= self.poll_timer(cx);
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Step 1: every ready command (up to a turn's share).
+    fn take_commands(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let mut progress = false;
+        for _ in 0..COMMANDS_PER_TURN {
+            match self.rx.poll_next_unpin(cx) {
+                Poll::Ready(Some(command)) => {
+                    progress = true;
+                    self.handle(now, command);
+                }
+                Poll::Ready(None) => {
+                    // Every sender is gone (the driver holds one itself, so this is only
+                    // after a shutdown): nothing can reach this connection again.
+                    self.shutdown = true;
+                    return true;
+                }
+                Poll::Pending => return progress,
+            }
+        }
+        // More may be waiting: come back after draining.
+        true
+    }
+
+    /// Step 2: the transports, their reports fed to the manager as they come.
+    fn poll_links(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let manager = &mut self.manager;
+        self.links.poll(cx, |transport, event| {
+            manager.handle_transport(now, transport, event)
+        })
+    }
+
+    /// Step 5: arms the timer for the next deadline (the manager's or a lingering
+    /// transport's) and fires it when due. Returns whether it fired.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = match (self.manager.poll_timeout(), self.links.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(deadline) = deadline else {
+            self.timer = None;
+            return false;
+        };
+        if self.timer.as_ref().map(|(at, _)| *at) != Some(deadline) {
+            self.timer = Some((deadline, self.runtime.sleep_until(deadline)));
+        }
+        let Some((_, sleep)) = self.timer.as_mut() else {
+            return false;
+        };
+        if sleep.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        self.timer = None;
+        let now = self.runtime.now();
+        self.manager.handle_timeout(now);
+        self.links.expire(now);
+        true
+    }
+
+    fn handle(&mut self, now: Instant, command: Command) {
+        match command {
+            Command::AddSocket { nsp, config, auth } => {
+                if let Ok(mut socket) = self.manager.add_socket(&nsp, config)
+                    && let Err(e) = socket.set_auth(auth.map(|a| *a))
+                {
+                    tracing::warn!(nsp, error = %e, "auth refused");
+                }
+            }
+            Command::Connect { nsp } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp) {
+                    s.connect(now);
+                }
+            }
+            Command::Disconnect { nsp } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp) {
+                    s.disconnect(now);
+                }
+            }
+            Command::Emit {
+                nsp,
+                payload,
+                options,
+                reply,
+            } => {
+                let Some(mut socket) = self.manager.socket_mut(&nsp) else {
+                    return;
+                };
+                match socket.emit(now, *payload, options) {
+                    Ok(emitted) => {
+                        if let Some(reply) = reply {
+                            self.acks.insert(emitted.id, reply);
+                        }
+                    }
+                    Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
+                }
+            }
+            Command::Ack { nsp, id, payload } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp)
+                    && let Err(e) = s.ack(now, id, *payload)
+                {
+                    tracing::debug!(nsp, error = %e, "ack not sent");
+                }
+            }
+            Command::SetAuth { nsp, auth } => {
+                if let Some(mut s) = self.manager.socket_mut(&nsp)
+                    && let Err(e) = s.set_auth(auth.map(|a| *a))
+                {
+                    tracing::warn!(nsp, error = %e, "auth refused");
+                }
+            }
+            Command::Open => self.manager.open(now),
+            Command::Close => self.manager.close(now),
+            Command::Shutdown => {
+                self.manager.close(now);
+                // What the close queued (the goodbye) is started before the driver goes.
+                let _ = self.drain(now);
+                self.shutdown = true;
+            }
+        }
+    }
+
+    /// Step 3 and 4 of the loop. Returns whether any transmit came out.
+    fn drain(&mut self, now: Instant) -> bool {
+        let report_outgoing = lock(&self.shared.sockets)
+            .values()
+            .any(|s| s.wants_outgoing());
+        self.manager.set_report_outgoing(report_outgoing);
+        let mut touched = false;
+        let mut transmitted = false;
+        while let Some(output) = self.manager.poll_output() {
+            match output {
+                Output::Transmit(t) => {
+                    transmitted = true;
+                    self.transmit(t);
+                }
+                Output::Event(e) => {
+                    touched = true;
+                    self.deliver(now, e);
+                }
+            }
+        }
+        if touched {
+            self.publish_status();
+        }
+        transmitted
+    }
+
+    fn publish_status(&self) {
+        for (nsp, shared) in lock(&self.shared.sockets).iter() {
+            if let Some(socket) = self.manager.socket(nsp) {
+                let mut status = lock(&shared.status);
+                status.id = socket.id().map(str::to_owned);
+                status.connected = socket.connected();
+                status.active = socket.active();
+                status.recovered = socket.recovered();
+            }
+        }
+    }
+
+    /// Starts the IO a transmit asks for; the next turn polls it.
+    fn transmit(&mut self, transmit: Transmit) {
+        match transmit {
+            Transmit::HttpGet {
+                transport,
+                url,
+                headers,
+            } => self.http(
+                transport,
+                PollRequest::Get,
+                url,
+                headers,
+                bytes::Bytes::new(),
+            ),
+            Transmit::HttpPost {
+                transport,
+                url,
+                headers,
+                body,
+            } => self.http(transport, PollRequest::Post, url, headers, body),
+            Transmit::WsOpen {
+                transport,
+                url,
+                headers,
+                protocols,
+            } => {
+                let connecting = self.runtime.websocket(WsRequest {
+                    url,
+                    headers,
+                    protocols,
+                    max_message: self.limits.max_ws_message,
+                });
+                self.links.start_ws(transport, connecting);
+            }
+            Transmit::WsSend { transport, frame } => self.links.send(transport, frame),
+            Transmit::WsClose { transport } => self.links.close_ws(transport),
+        }
+    }
+
+    fn http(
+        &mut self,
+        transport: TransportId,
+        request: PollRequest,
+        url: url::Url,
+        headers: Vec<engineio_proto::Header>,
+        body: bytes::Bytes,
+    ) {
+        let pending = self.runtime.http(HttpRequest {
+            post: request == PollRequest::Post,
+            url,
+            headers,
+            body,
+            max_body: self.limits.max_http_body,
+        });
+        self.links.start_http(transport, request, pending);
+    }
+
+    fn deliver(&mut self, now: Instant, event: Event) {
+        trace_event(&event);
+        let manager_event = match event {
+            Event::Open => Some(ManagerEvent::Open),
+            Event::Close { reason, .. } => {
+                self.let_go(now, reason);
+                Some(ManagerEvent::Close(reason))
+            }
+            Event::Error(e) => {
+                // Opening failed or timed out: a handshake GET (or WebSocket) may still be
+                // waiting, and nobody needs its answer.
+                self.links.drop_all();
+                Some(ManagerEvent::Error(e.to_string()))
+            }
+            Event::Ping => Some(ManagerEvent::Ping),
+            Event::Upgrade(kind) => Some(ManagerEvent::Upgrade(kind)),
+            Event::RememberUpgrade(worked) => {
+                crate::remember_websocket(&self.server, worked);
+                None
+            }
+            Event::ReconnectAttempt(n) => {
+                self.run_reconnect_hooks(n);
+                Some(ManagerEvent::ReconnectAttempt(n))
+            }
+            Event::Reconnect(n) => Some(ManagerEvent::Reconnect(n)),
+            Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e.to_string())),
+            Event::ReconnectFailed => Some(ManagerEvent::ReconnectFailed),
+            Event::Connect { nsp, recovered, .. } => {
+                self.set_connect_error(&nsp, None);
+                self.to_socket(&nsp, SocketEvent::Connect { recovered });
+                None
+            }
+            Event::ConnectError { nsp, error } => {
+                // Published before the event, like `connected`: whoever subscribes late can
+                // still find it with `Socket::connect_error`.
+                self.set_connect_error(&nsp, Some(error.clone()));
+                self.to_socket(&nsp, SocketEvent::ConnectError(error));
+                None
+            }
+            Event::Disconnect { nsp, reason } => {
+                self.to_socket(&nsp, SocketEvent::Disconnect(reason));
+                None
+            }
+            Event::Message {
+                nsp,
+                payload,
+                ack,
+                offset,
+            } => {
+                let event = payload
+                    .event_name()
+                    .map(|n| n.into_owned())
+                    .unwrap_or_default();
+                let ack = ack.map(|id| AckSender {
+                    tx: self.tx.clone(),
+                    nsp: nsp.clone(),
+                    id,
+                });
+                let message = Message::new(event, Args::new(payload, 1), offset, ack);
+                if let Some(socket) = self.shared.socket(&nsp) {
+                    socket.deliver_message(message);
+                }
+                None
+            }
+            Event::Ack { emit, result, .. } => {
+                if let Some(reply) = self.acks.remove(&emit) {
+                    let _ = reply.send(result);
+                }
+                None
+            }
+            Event::Outgoing { nsp, payload } => {
+                if let Some(socket) = self.shared.socket(&nsp) {
+                    socket.deliver_outgoing(&payload);
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(event) = manager_event {
+            self.shared.deliver(event);
+        }
+    }
+
+    /// The engine is gone: what it left in flight is dropped, or given [`CLOSE_GRACE`] to
+    /// finish when the server may still be listening and is owed a goodbye (the `1` POST,
+    /// the close handshake) before anything is dropped.
+    fn let_go(&mut self, now: Instant, reason: socketio_proto::DisconnectReason) {
+        use socketio_proto::DisconnectReason as R;
+        match reason {
+            // The link is dead or the server ended it: nobody is left to tell, and a dead
+            // server never answers (a GET could trickle, a close frame wait, forever).
+            R::PingTimeout | R::TransportClose | R::TransportError => self.links.drop_all(),
+            R::ForcedClose | R::IoClientDisconnect | R::IoServerDisconnect | R::ParseError => {
+                self.links.linger(now + CLOSE_GRACE)
+            }
+        }
+    }
+
+    fn set_connect_error(&self, nsp: &str, error: Option<crate::ConnectError>) {
+        if let Some(socket) = self.shared.socket(nsp) {
+            lock(&socket.status).connect_error = error;
+        }
+    }
+
+    fn to_socket(&self, nsp: &str, event: SocketEvent) {
+        self.publish_status();
+        if let Some(socket) = self.shared.socket(nsp) {
+            socket.deliver_lifecycle(event);
+        }
+    }
+
+    fn run_reconnect_hooks(&mut self, attempt: u32) {
+        let hooks: Vec<_> = lock(&self.shared.listeners)
+            .reconnect_hooks
+            .iter()
+            .map(|(_, h)| h.clone())
+            .collect();
+        let mut context = crate::ReconnectContext {
+            manager: &mut self.manager,
+        };
+        for hook in hooks {
+            hook(attempt, &mut context);
+        }
+    }
+}
+
+/// Logs the connection's lifecycle: connection, upgrade and reconnection at debug/info,
+/// per-message traffic at trace. Payloads, auth and query are never logged.
+fn trace_event(event: &Event) {
+    match event {
+        Event::Open => tracing::debug!("engine open"),
+        Event::Close {
+            reason,
+            description,
+        } => {
+            tracing::info!(reason = %reason, description = ?description, "connection closed")
+        }
+        Event::Error(e) => tracing::info!(error = %e, "connection failed"),
+        Event::Upgrade(kind) => tracing::debug!(transport = %kind, "upgraded"),
+        Event::ReconnectAttempt(n) => tracing::info!(attempt = n, "reconnecting"),
+        Event::Reconnect(n) => tracing::info!(attempts = n, "reconnected"),
+        Event::ReconnectError(e) => tracing::debug!(error = %e, "reconnection attempt failed"),
+        Event::ReconnectFailed => tracing::warn!("reconnection gave up"),
+        Event::Connect { nsp, recovered, .. } => {
+            tracing::debug!(nsp, recovered, "namespace connected")
+        }
+        Event::ConnectError { nsp, error } => {
+            tracing::info!(nsp, error = %error, "namespace refused")
+        }
+        Event::Disconnect { nsp, reason } => {
+            tracing::debug!(nsp, reason = %reason, "namespace disconnected")
+        }
+        Event::Message { nsp, .. } => tracing::trace!(nsp, "event received"),
+        _ => {}
+    }
+}
