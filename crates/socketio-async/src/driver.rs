@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use engineio_proto::{Header, HttpResponse, PollRequest, Transmit, TransportId, WsFrame};
+use engineio_proto::{
+    Header, HttpResponse, PollRequest, Transmit, TransportEvent, TransportId, WsFrame,
+};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
@@ -235,12 +237,14 @@ impl Driver {
                     PollRequest::Get => self.gets.remove(&transport),
                     PollRequest::Post => self.posts.remove(&transport),
                 };
-                match result {
-                    Ok(response) => self
-                        .manager
-                        .handle_http_response(now, transport, request, response),
-                    Err(e) => self.manager.handle_http_error(now, transport, request, e.0),
-                }
+                let event = match result {
+                    Ok(response) => TransportEvent::HttpResponse { request, response },
+                    Err(e) => TransportEvent::HttpError {
+                        request,
+                        description: e.0,
+                    },
+                };
+                self.manager.handle_transport(now, transport, event);
             }
             Command::WsOpened {
                 transport,
@@ -257,20 +261,23 @@ impl Driver {
                 let (tx, rx) = unbounded();
                 self.writers.insert(transport, tx);
                 self.runtime.spawn(Box::pin(write_frames(sink, rx)));
-                self.manager.handle_ws_open(now, transport, &headers);
+                self.manager
+                    .handle_transport(now, transport, TransportEvent::WsOpen { headers });
             }
             Command::WsFrame { transport, frame } => {
                 if let Some(backlog) = self.backlogs.get(&transport) {
                     backlog.pop();
                 }
-                self.manager.handle_ws_frame(now, transport, frame);
+                self.manager
+                    .handle_transport(now, transport, TransportEvent::WsFrame(frame));
             }
             Command::WsClosed { transport, error } => {
                 self.wanted.remove(&transport);
                 self.readers.remove(&transport);
                 self.writers.remove(&transport);
                 self.backlogs.remove(&transport);
-                self.manager.handle_ws_close(now, transport, error);
+                self.manager
+                    .handle_transport(now, transport, TransportEvent::WsClose { error });
             }
         }
     }
