@@ -21,7 +21,7 @@ use arbitrary::Arbitrary;
 use bytes::Bytes;
 use engineio_proto::{
     Client, Config, Event, HttpResponse, Message, Output, Packet, PollRequest, State, Transmit,
-    TransportId, TransportKind, WsFrame,
+    TransportEvent, TransportId, TransportKind, WsFrame,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -373,7 +373,11 @@ impl Harness {
                     headers,
                     body: body(b),
                 };
-                self.client.handle_http_response(now, id, request, response);
+                self.client.handle_transport(
+                    now,
+                    id,
+                    TransportEvent::HttpResponse { request, response },
+                );
             }
             Op::HttpError { target, post } => {
                 let id = self.target(target);
@@ -383,7 +387,14 @@ impl Harness {
                     PollRequest::Get
                 };
                 self.answered(id, *post);
-                self.client.handle_http_error(now, id, request, "reset");
+                self.client.handle_transport(
+                    now,
+                    id,
+                    TransportEvent::HttpError {
+                        request,
+                        description: "reset".into(),
+                    },
+                );
             }
             Op::WsOpen { target, cookie } => {
                 let id = self.target(target);
@@ -394,7 +405,8 @@ impl Harness {
                     .iter()
                     .map(|c| ("set-cookie".to_owned(), c.clone()))
                     .collect();
-                self.client.handle_ws_open(now, id, &headers);
+                self.client
+                    .handle_transport(now, id, TransportEvent::WsOpen { headers });
             }
             Op::WsFrame {
                 target,
@@ -414,12 +426,19 @@ impl Harness {
                         }
                     }
                 };
-                self.client.handle_ws_frame(now, id, frame);
+                self.client
+                    .handle_transport(now, id, TransportEvent::WsFrame(frame));
             }
             Op::WsClose { target, error } => {
                 let id = self.target(target);
                 self.ws_dead.insert(id);
-                self.client.handle_ws_close(now, id, error.clone());
+                self.client.handle_transport(
+                    now,
+                    id,
+                    TransportEvent::WsClose {
+                        error: error.clone(),
+                    },
+                );
             }
             Op::Advance { ms } => self.tick(now + Duration::from_millis(u64::from(*ms))),
             Op::AdvanceFar { secs } => self.tick(now + Duration::from_secs(u64::from(*secs))),

@@ -22,8 +22,8 @@ use arbitrary::Arbitrary;
 use bytes::Bytes;
 use engineio_proto::packet::{decode_payload, encode_payload};
 use engineio_proto::{
-    HttpResponse, Message, Packet as EnginePacket, PollRequest, Transmit, TransportId,
-    TransportKind, WsFrame,
+    HttpResponse, Message, Packet as EnginePacket, PollRequest, Transmit, TransportEvent,
+    TransportId, TransportKind, WsFrame,
 };
 use libfuzzer_sys::fuzz_target;
 use socketio_proto::codec::{Decoder, Limits, PacketKind, Payload};
@@ -491,7 +491,8 @@ impl Harness {
                     Message::Text(_) => WsFrame::Text(EnginePacket::Message(m).to_text()),
                     Message::Binary(b) => WsFrame::Binary(b),
                 };
-                self.manager.handle_ws_frame(self.now, t, frame);
+                self.manager
+                    .handle_transport(self.now, t, TransportEvent::WsFrame(frame));
                 self.drain();
             }
         } else {
@@ -541,16 +542,22 @@ impl Harness {
             headers: vec![("content-type".into(), "text/plain; charset=UTF-8".into())],
             body,
         };
-        self.manager
-            .handle_http_response(self.now, t, request, response);
+        self.manager.handle_transport(
+            self.now,
+            t,
+            TransportEvent::HttpResponse { request, response },
+        );
         self.drain();
     }
 
     fn engine_packet(&mut self, packet: EnginePacket) {
         if self.websocket {
             if let Some(t) = self.ws_current {
-                self.manager
-                    .handle_ws_frame(self.now, t, WsFrame::Text(packet.to_text()));
+                self.manager.handle_transport(
+                    self.now,
+                    t,
+                    TransportEvent::WsFrame(WsFrame::Text(packet.to_text())),
+                );
             }
         } else if let Some(&(t, _)) = self.in_flight.iter().rev().find(|(_, post)| !post) {
             self.respond(t, false, 200, packet.to_text());
@@ -595,7 +602,13 @@ impl Harness {
                     && !self.ws_dead.contains(&t)
                 {
                     self.ws_open.insert(t);
-                    self.manager.handle_ws_open(now, t, &[]);
+                    self.manager.handle_transport(
+                        now,
+                        t,
+                        TransportEvent::WsOpen {
+                            headers: Vec::new(),
+                        },
+                    );
                     self.drain();
                 }
                 self.engine_packet(packet);
@@ -621,7 +634,14 @@ impl Harness {
                     } else {
                         PollRequest::Get
                     };
-                    self.manager.handle_http_error(now, t, request, "reset");
+                    self.manager.handle_transport(
+                        now,
+                        t,
+                        TransportEvent::HttpError {
+                            request,
+                            description: "reset".into(),
+                        },
+                    );
                     self.drain();
                 }
             }
@@ -630,7 +650,13 @@ impl Harness {
                     && !self.ws_dead.contains(&t)
                 {
                     self.ws_open.insert(t);
-                    self.manager.handle_ws_open(now, t, &[]);
+                    self.manager.handle_transport(
+                        now,
+                        t,
+                        TransportEvent::WsOpen {
+                            headers: Vec::new(),
+                        },
+                    );
                     self.drain();
                 }
             }
@@ -640,7 +666,8 @@ impl Harness {
                 {
                     self.ws_dead.insert(t);
                     let error = error.then(|| "reset".to_owned());
-                    self.manager.handle_ws_close(now, t, error);
+                    self.manager
+                        .handle_transport(now, t, TransportEvent::WsClose { error });
                     self.drain();
                 }
             }

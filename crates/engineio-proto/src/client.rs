@@ -11,7 +11,8 @@ use crate::error::{
     CloseReason, PollRequest, ProtocolViolation, SendError, ServerError, TransportError,
 };
 use crate::handshake::Handshake;
-use crate::output::{Event, HttpResponse, Output, Transmit, TransportId, WsFrame};
+use crate::input::{HttpResponse, TransportEvent};
+use crate::output::{Event, Output, Transmit, TransportId, WsFrame};
 use crate::packet::{Message, Packet, decode_payload, encode_payload};
 use crate::request::{Header, build_headers, build_url, cache_buster};
 use crate::timer::{Timer, Timers};
@@ -80,8 +81,8 @@ struct Probe {
 
 /// A sans-IO Engine.IO v4 client session.
 ///
-/// Feed it what happens ([`Client::handle_http_response`], [`Client::handle_ws_frame`],
-/// [`Client::handle_timeout`], ...) and give it commands ([`Client::send`],
+/// Feed it what happens ([`Client::handle_transport`] for every IO report,
+/// [`Client::handle_timeout`] for time) and give it commands ([`Client::send`],
 /// [`Client::close`]); then drain [`Client::poll_output`] until `None` and wait until
 /// [`Client::poll_timeout`]. Every entry point takes `now`; time going backwards is treated as
 /// no time passing. See the crate docs for the loop.
@@ -238,11 +239,13 @@ impl Client {
     // ----- the run loop -----
 
     /// The next transmit or event, in order. Drain until `None` after every input.
+    #[must_use = "outputs are the client's only effect; drain until None"]
     pub fn poll_output(&mut self) -> Option<Output> {
         self.output.pop_front()
     }
 
     /// When [`Client::handle_timeout`] should be called next; `None` when nothing is scheduled.
+    #[must_use = "a client whose deadline is not waited for misses its heartbeat and probe timeouts"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.state == State::Closed {
             return None;
@@ -307,15 +310,40 @@ impl Client {
 
     // ----- transport reports -----
 
-    /// Reports the response to a polling request.
-    pub fn handle_http_response(
+    /// Reports what happened on `transport`, a transport this client asked for with a
+    /// [`Transmit`]: every IO result comes in here, then [`Client::poll_output`] is drained as
+    /// after any input. Reports about transports the client has dropped are ignored.
+    pub fn handle_transport(
+        &mut self,
+        now: Instant,
+        transport: TransportId,
+        event: TransportEvent,
+    ) {
+        let now = self.enter(now);
+        match event {
+            TransportEvent::HttpResponse { request, response } => {
+                self.on_http_response(now, transport, request, response)
+            }
+            TransportEvent::HttpError {
+                request,
+                description,
+            } => self.on_http_error(transport, request, description),
+            TransportEvent::WsOpen { headers } => self.on_ws_open(now, transport, &headers),
+            TransportEvent::WsFrame(frame) => self.on_ws_frame(now, transport, frame),
+            TransportEvent::WsClose { error } => self.on_ws_close(transport, error),
+        }
+    }
+
+    // ----- internals: one per transport report, `now` already clamped -----
+
+    fn on_http_response(
         &mut self,
         now: Instant,
         transport: TransportId,
         request: PollRequest,
         response: HttpResponse,
     ) {
-        let now = self.enter(now);
+        // Cookies count even from a late response: the server set them.
         self.store_cookies(now, &response.headers);
         if self.state == State::Closed || !self.take_in_flight(transport, request) {
             return;
@@ -350,28 +378,17 @@ impl Client {
         self.poll();
     }
 
-    /// Reports that a polling request failed without a response (connect, TLS, IO).
-    pub fn handle_http_error(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        description: impl Into<String>,
-    ) {
-        let _ = self.enter(now);
+    fn on_http_error(&mut self, transport: TransportId, request: PollRequest, description: String) {
         if self.state == State::Closed || !self.take_in_flight(transport, request) {
             return;
         }
         self.transport_failed(TransportError::Request {
             request,
-            description: description.into(),
+            description,
         });
     }
 
-    /// Reports that a WebSocket is established; `headers` are the handshake response's (for
-    /// cookies).
-    pub fn handle_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]) {
-        let now = self.enter(now);
+    fn on_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]) {
         self.store_cookies(now, headers);
         if self.state == State::Closed {
             return;
@@ -391,9 +408,7 @@ impl Client {
         }
     }
 
-    /// Reports a frame received on a WebSocket.
-    pub fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
-        let now = self.enter(now);
+    fn on_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
         if self.state == State::Closed {
             return;
         }
@@ -411,10 +426,7 @@ impl Client {
         }
     }
 
-    /// Reports that a WebSocket closed: `error` is `None` for a clean close, or what failed
-    /// (including a refused handshake).
-    pub fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
-        let _ = self.enter(now);
+    fn on_ws_close(&mut self, transport: TransportId, error: Option<String>) {
         if self.state == State::Closed {
             return;
         }
@@ -437,7 +449,7 @@ impl Client {
         }
     }
 
-    // ----- internals -----
+    // ----- internals: shared -----
 
     /// Clamps `now` so time never runs backwards, then closes the session if the heartbeat
     /// deadline has passed: checked on every entry point, not only when a timer fires.

@@ -7,9 +7,11 @@
 //!
 //! # The loop
 //!
-//! **Feed inputs (`handle_*`, `send`, `close`), then drain `poll_output()` until it returns
-//! `None`, then sleep until `poll_timeout()` or the next input, and call `handle_timeout(now)`
-//! when that instant comes.** Outputs keep transmits and events in the order they happened.
+//! **Feed inputs (`handle_transport`, `handle_timeout`, `send`, `close`), then drain
+//! `poll_output()` until it returns `None`, then sleep until `poll_timeout()` or the next input,
+//! and call `handle_timeout(now)` when that instant comes.** Outputs keep transmits and events in
+//! the order they happened. Every IO result is one [`TransportEvent`], reported with the
+//! [`TransportId`] of the [`Transmit`] that asked for it.
 //!
 //! ```no_run
 //! use std::time::Instant;
@@ -26,7 +28,9 @@
 //!         match output {
 //!             Output::Transmit(Transmit::HttpGet { transport, url, headers }) => {
 //!                 // Start the request; when it completes call
-//!                 // client.handle_http_response(now, transport, PollRequest::Get, response).
+//!                 // client.handle_transport(now, transport, TransportEvent::HttpResponse {
+//!                 //     request: PollRequest::Get, response })
+//!                 // or TransportEvent::HttpError { .. } if it failed.
 //!             }
 //!             Output::Transmit(other) => { /* HttpPost, WsOpen, WsSend, WsClose likewise */ }
 //!             Output::Event(Event::Message(message)) => { /* application data */ }
@@ -64,6 +68,7 @@ mod config;
 mod cookie;
 mod error;
 mod handshake;
+mod input;
 mod output;
 pub mod packet;
 pub mod redact;
@@ -78,7 +83,8 @@ pub use error::{
     TransportError,
 };
 pub use handshake::Handshake;
-pub use output::{Event, HttpResponse, Output, Transmit, TransportId, WsFrame};
+pub use input::{HttpResponse, TransportEvent};
+pub use output::{Event, Output, Transmit, TransportId, WsFrame};
 pub use packet::{Message, Packet, PacketType};
 pub use request::Header;
 

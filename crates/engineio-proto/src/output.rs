@@ -1,5 +1,5 @@
-//! What the client asks the adapter to do ([`Transmit`]), what it tells the layer above
-//! ([`Event`]), and what the adapter reports back ([`HttpResponse`], [`WsFrame`]).
+//! What the client asks the adapter to do ([`Transmit`]) and what it tells the layer above
+//! ([`Event`]). What the adapter reports back is in [`crate::TransportEvent`].
 
 use std::fmt;
 
@@ -27,15 +27,15 @@ pub enum WsFrame {
     Binary(Bytes),
 }
 
-/// An IO action for the adapter. Results come back through the client's `handle_*` methods
-/// with the same [`TransportId`].
+/// An IO action for the adapter. Results come back as [`crate::TransportEvent`]s through
+/// [`crate::Client::handle_transport`] with the same [`TransportId`].
 ///
 /// `Debug` shows no secret: header names without values, the URL with the caller's query
 /// values hidden (see [`crate::redact::display_url`]), bodies and frames as their length.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Transmit {
-    /// Send a polling GET and report the response with
-    /// [`crate::Client::handle_http_response`] (`PollRequest::Get`).
+    /// Send a polling GET and report [`crate::TransportEvent::HttpResponse`] or
+    /// [`crate::TransportEvent::HttpError`] (`PollRequest::Get`).
     HttpGet {
         /// The polling transport.
         transport: TransportId,
@@ -44,7 +44,7 @@ pub enum Transmit {
         /// Headers to add.
         headers: Vec<Header>,
     },
-    /// Send a polling POST with this body and report the response
+    /// Send a polling POST with this body and report the response or the failure
     /// (`PollRequest::Post`).
     HttpPost {
         /// The polling transport.
@@ -56,8 +56,9 @@ pub enum Transmit {
         /// The encoded payload.
         body: Bytes,
     },
-    /// Open a WebSocket and report [`crate::Client::handle_ws_open`] or
-    /// [`crate::Client::handle_ws_close`].
+    /// Open a WebSocket and report [`crate::TransportEvent::WsOpen`] or
+    /// [`crate::TransportEvent::WsClose`]; then every frame received as
+    /// [`crate::TransportEvent::WsFrame`], and the end as [`crate::TransportEvent::WsClose`].
     WsOpen {
         /// The new transport's id.
         transport: TransportId,
@@ -173,26 +174,4 @@ pub enum Output {
     Transmit(Transmit),
     /// A session event.
     Event(Event),
-}
-
-/// The response to a polling request, as the adapter received it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
-    /// The HTTP status.
-    pub status: u16,
-    /// Response headers. The client reads `set-cookie` and `date`; others may be omitted.
-    pub headers: Vec<Header>,
-    /// The body (decompressed, if the adapter asked for compression).
-    pub body: Bytes,
-}
-
-impl HttpResponse {
-    /// A response with no headers.
-    pub fn new(status: u16, body: impl Into<Bytes>) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: body.into(),
-        }
-    }
 }

@@ -9,7 +9,7 @@
 //!
 //! # The loop
 //!
-//! **Feed inputs (transport reports, `handle_timeout`, socket commands), then drain
+//! **Feed inputs (`handle_transport`, `handle_timeout`, socket commands), then drain
 //! `poll_output()` until it returns `None`, then wait until `poll_timeout()` or the next
 //! input.** Transmits are the engine's, with transport ids unique across reconnections; events
 //! are the manager's and the sockets'.
@@ -32,7 +32,10 @@
 //!     // 1. Drain.
 //!     while let Some(output) = manager.poll_output() {
 //!         match output {
-//!             Output::Transmit(transmit) => { /* perform it; report results with handle_* */ }
+//!             Output::Transmit(transmit) => {
+//!                 // Perform it; report each result as a TransportEvent with
+//!                 // manager.handle_transport(now, transport, event).
+//!             }
 //!             Output::Event(Event::Message { nsp, payload, ack, .. }) => {
 //!                 if let Some(id) = ack {
 //!                     let reply = Payload::from_serialize(&["ok"])?;
@@ -90,6 +93,12 @@ pub use event::{AckError, ConnectError, DisconnectReason, EmitId, Event, Manager
 pub use footprint::Footprint;
 pub use manager::{Manager, ReadyState};
 pub use view::{SocketMut, SocketRef};
+
+// The engine types the manager's input and output are made of, so an adapter needs no second
+// dependency to drive it.
+pub use engineio_proto::{
+    Header, HttpResponse, PollRequest, Transmit, TransportEvent, TransportId, WsFrame,
+};
 
 /// The Socket.IO protocol revision this crate speaks.
 pub const PROTOCOL: u8 = 5;

@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use engineio_proto::{
-    Client as Engine, CloseReason, Event as EngineEvent, HttpResponse, Message,
-    Output as EngineOutput, PollRequest, Transmit, TransportId, WsFrame,
+    Client as Engine, CloseReason, Event as EngineEvent, Message, Output as EngineOutput,
+    PollRequest, Transmit, TransportEvent, TransportId,
 };
 
 use crate::backoff::{Backoff, unit_f64};
@@ -223,12 +223,14 @@ impl Manager {
     // ----- the run loop -----
 
     /// The next transmit or event, in order. Drain until `None` after every input.
+    #[must_use = "outputs are the manager's only effect; drain until None"]
     pub fn poll_output(&mut self) -> Option<Output> {
         self.output.pop_front()
     }
 
     /// When [`Manager::handle_timeout`] should be called next; `None` when nothing is
     /// scheduled.
+    #[must_use = "a manager whose deadline is not waited for misses heartbeats, acks and reconnects"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let engines = self
             .engine
@@ -325,56 +327,18 @@ impl Manager {
 
     // ----- transport reports (ids as transmitted) -----
 
-    /// Reports the response to a polling request.
-    pub fn handle_http_response(
+    /// Reports what happened on `transport`, an id from one of this manager's
+    /// [`Transmit`]s (the engine's id with its connection's generation folded in). Reports
+    /// about the connection being closed still reach it, so it can finish saying goodbye;
+    /// reports about older connections are ignored.
+    pub fn handle_transport(
         &mut self,
         now: Instant,
         transport: TransportId,
-        request: PollRequest,
-        response: HttpResponse,
+        event: TransportEvent,
     ) {
         self.route(now, transport, |e, now, id| {
-            e.handle_http_response(now, id, request, response)
-        });
-    }
-
-    /// Reports that a polling request failed without a response.
-    pub fn handle_http_error(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        description: impl Into<String>,
-    ) {
-        let description = description.into();
-        self.route(now, transport, |e, now, id| {
-            e.handle_http_error(now, id, request, description)
-        });
-    }
-
-    /// Reports that a WebSocket is established, with its handshake response headers.
-    pub fn handle_ws_open(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        headers: &[engineio_proto::Header],
-    ) {
-        self.route(now, transport, |e, now, id| {
-            e.handle_ws_open(now, id, headers)
-        });
-    }
-
-    /// Reports a frame received on a WebSocket.
-    pub fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
-        self.route(now, transport, |e, now, id| {
-            e.handle_ws_frame(now, id, frame)
-        });
-    }
-
-    /// Reports that a WebSocket closed (`error` is `None` for a clean close).
-    pub fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
-        self.route(now, transport, |e, now, id| {
-            e.handle_ws_close(now, id, error)
+            e.handle_transport(now, id, event)
         });
     }
 

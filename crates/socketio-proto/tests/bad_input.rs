@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use engineio_proto::WsFrame;
+use engineio_proto::{TransportEvent, WsFrame};
 use socketio_proto::codec::Payload;
 use socketio_proto::{DisconnectReason, EmitOptions, Event, SocketConfig};
 use support::{Harness, config};
@@ -121,10 +121,10 @@ fn text_that_is_not_utf8_closes_the_transport() {
     let mut h = Harness::connected(config(), SocketConfig::default());
     let ws = h.ws.expect("open");
     let now = h.now;
-    h.manager.handle_ws_frame(
+    h.manager.handle_transport(
         now,
         ws,
-        WsFrame::Text(Bytes::from_static(b"42[\"\xff\xfe\"]")),
+        TransportEvent::WsFrame(WsFrame::Text(Bytes::from_static(b"42[\"\xff\xfe\"]"))),
     );
     h.drain();
     let events = h.take_events();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use socketio_proto::codec::Payload;
 use socketio_proto::{
-    ConnectError, DisconnectReason, EmitOptions, EmitStatus, Event, SocketConfig,
+    ConnectError, DisconnectReason, EmitOptions, EmitStatus, Event, SocketConfig, TransportEvent,
 };
 use support::{Harness, config};
 
@@ -436,11 +436,13 @@ fn connect_comes_before_events_of_the_same_payload() {
     let mut events = Vec::new();
     let respond = |h: &mut Harness, gets: &mut Vec<_>, body: &str| {
         let transport = gets.pop().expect("a GET in flight");
-        h.manager.handle_http_response(
+        h.manager.handle_transport(
             h.now,
             transport,
-            PollRequest::Get,
-            HttpResponse::new(200, body.to_owned()),
+            TransportEvent::HttpResponse {
+                request: PollRequest::Get,
+                response: HttpResponse::new(200, body.to_owned()),
+            },
         );
     };
     let drain = |h: &mut Harness, gets: &mut Vec<_>, events: &mut Vec<Event>| {
@@ -448,11 +450,13 @@ fn connect_comes_before_events_of_the_same_payload() {
             match out {
                 Output::Transmit(Transmit::HttpGet { transport, .. }) => gets.push(transport),
                 Output::Transmit(Transmit::HttpPost { transport, .. }) => {
-                    h.manager.handle_http_response(
+                    h.manager.handle_transport(
                         h.now,
                         transport,
-                        PollRequest::Post,
-                        HttpResponse::new(200, "ok"),
+                        TransportEvent::HttpResponse {
+                            request: PollRequest::Post,
+                            response: HttpResponse::new(200, "ok"),
+                        },
                     )
                 }
                 Output::Event(Event::RememberUpgrade(_)) | Output::Transmit(_) => {}

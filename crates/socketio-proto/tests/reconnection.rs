@@ -8,6 +8,7 @@ use std::time::Duration;
 use socketio_proto::codec::Payload;
 use socketio_proto::{
     DisconnectReason, EmitOptions, EmitStatus, Event, ManagerError, ReadyState, SocketConfig,
+    TransportEvent,
 };
 use support::{Harness, config};
 
@@ -246,10 +247,12 @@ fn reports_about_a_previous_connection_are_ignored() {
     h.drop_ws(None);
     until_next_open(&mut h);
     // A late frame on the old WebSocket must not reach the new engine.
-    h.manager.handle_ws_frame(
+    h.manager.handle_transport(
         h.now,
         old,
-        engineio_proto::WsFrame::Text(bytes::Bytes::from_static(b"0{}")),
+        TransportEvent::WsFrame(engineio_proto::WsFrame::Text(bytes::Bytes::from_static(
+            b"0{}",
+        ))),
     );
     h.drain();
     h.accept();

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use engineio_proto::{Header, HttpResponse, PollRequest, Transmit, TransportId, WsFrame};
+use engineio_proto::{Transmit, TransportEvent, TransportId};
 
 /// An output of a driven client: an IO action, or something for the layer above.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,48 +20,40 @@ pub enum ClientOutput<E> {
 /// [`engineio_proto::Client`]. Implement it for a wrapper (the Socket.IO manager) to run that
 /// wrapper against the fake server.
 ///
-/// The simulation calls the `handle_*` methods with virtual time, drains
-/// [`SansIoClient::poll_output`] after each, and calls [`SansIoClient::handle_timeout`] when
-/// [`SansIoClient::poll_timeout`] comes.
+/// This trait is the documented contract of the proto crates' input surface:
+/// `engineio_proto::Client` and `socketio_proto::Manager` have exactly these entry points for
+/// IO and time, with the same meaning, and every adapter (the async driver, the custom-loop
+/// example, the fuzz targets) drives them this way:
+///
+/// 1. Every IO result is one [`TransportEvent`], passed to [`SansIoClient::handle_transport`]
+///    with the [`TransportId`] of the [`Transmit`] that asked for it. Reports about a
+///    transport the client has dropped are ignored, never an error.
+/// 2. After every input (and after [`SansIoClient::handle_timeout`]),
+///    [`SansIoClient::poll_output`] is drained until `None`; outputs keep transmits and events
+///    in the order they happened.
+/// 3. Then the caller waits for the next IO result or [`SansIoClient::poll_timeout`],
+///    whichever comes first, and calls [`SansIoClient::handle_timeout`] when that instant
+///    comes (early or repeated calls are harmless).
+/// 4. Every entry point takes `now`; time going backwards is treated as no time passing.
+///
+/// The simulation does exactly this with virtual time.
 pub trait SansIoClient {
     /// What the client tells the layer above.
     type Event: Clone + fmt::Debug;
 
     /// The next transmit or event.
+    #[must_use = "outputs are the client's only effect; drain until None"]
     fn poll_output(&mut self) -> Option<ClientOutput<Self::Event>>;
 
     /// When the client wants [`SansIoClient::handle_timeout`] called.
+    #[must_use = "a client whose deadline is not waited for misses its timers"]
     fn poll_timeout(&self) -> Option<Instant>;
 
     /// Fires what is due.
     fn handle_timeout(&mut self, now: Instant);
 
-    /// A polling request got a response.
-    fn handle_http_response(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        response: HttpResponse,
-    );
-
-    /// A polling request failed without a response.
-    fn handle_http_error(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        description: String,
-    );
-
-    /// A WebSocket opened.
-    fn handle_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]);
-
-    /// A WebSocket frame arrived.
-    fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame);
-
-    /// A WebSocket closed (`None`: cleanly) or failed to open.
-    fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>);
+    /// What happened on a transport the client asked for: the one input for every IO report.
+    fn handle_transport(&mut self, now: Instant, transport: TransportId, event: TransportEvent);
 
     /// The current instant, told before every drain of [`SansIoClient::poll_output`]. A client
     /// that acts on its own events while they are drained (an application around the manager,
@@ -90,35 +82,7 @@ impl SansIoClient for engineio_proto::Client {
         engineio_proto::Client::handle_timeout(self, now);
     }
 
-    fn handle_http_response(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        response: HttpResponse,
-    ) {
-        engineio_proto::Client::handle_http_response(self, now, transport, request, response);
-    }
-
-    fn handle_http_error(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        description: String,
-    ) {
-        engineio_proto::Client::handle_http_error(self, now, transport, request, description);
-    }
-
-    fn handle_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]) {
-        engineio_proto::Client::handle_ws_open(self, now, transport, headers);
-    }
-
-    fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
-        engineio_proto::Client::handle_ws_frame(self, now, transport, frame);
-    }
-
-    fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
-        engineio_proto::Client::handle_ws_close(self, now, transport, error);
+    fn handle_transport(&mut self, now: Instant, transport: TransportId, event: TransportEvent) {
+        engineio_proto::Client::handle_transport(self, now, transport, event);
     }
 }

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use engineio_proto::{Header, HttpResponse, PollRequest, Transmit, TransportId, WsFrame};
+use engineio_proto::{
+    Header, HttpResponse, PollRequest, Transmit, TransportEvent, TransportId, WsFrame,
+};
 
 use crate::clock::VirtualClock;
 use crate::driven::{ClientOutput, SansIoClient};
@@ -677,8 +679,11 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
             }
             Delivery::ClientHttpResponse { request, response } => {
                 if let Some(ex) = self.finish_exchange(request) {
-                    self.client
-                        .handle_http_response(now, ex.transport, ex.request, response);
+                    let event = TransportEvent::HttpResponse {
+                        request: ex.request,
+                        response,
+                    };
+                    self.client.handle_transport(now, ex.transport, event);
                 }
             }
             Delivery::ClientHttpError {
@@ -686,8 +691,11 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
                 description,
             } => {
                 if let Some(ex) = self.finish_exchange(request) {
-                    self.client
-                        .handle_http_error(now, ex.transport, ex.request, description);
+                    let event = TransportEvent::HttpError {
+                        request: ex.request,
+                        description,
+                    };
+                    self.client.handle_transport(now, ex.transport, event);
                 }
             }
             Delivery::ClientWsOpen { conn, headers } => {
@@ -699,7 +707,8 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
                 }
                 state.open_reported = true;
                 let transport = state.transport;
-                self.client.handle_ws_open(now, transport, &headers);
+                self.client
+                    .handle_transport(now, transport, TransportEvent::WsOpen { headers });
             }
             Delivery::ClientWsFrame { conn, frame } => {
                 let Some(state) = self.ws.get(&conn) else {
@@ -709,7 +718,8 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
                     return;
                 }
                 let transport = state.transport;
-                self.client.handle_ws_frame(now, transport, frame);
+                self.client
+                    .handle_transport(now, transport, TransportEvent::WsFrame(frame));
             }
             Delivery::ClientWsClose { conn, error } => {
                 let Some(state) = self.ws.get_mut(&conn) else {
@@ -720,7 +730,8 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
                 }
                 state.close_reported = true;
                 let transport = state.transport;
-                self.client.handle_ws_close(now, transport, error);
+                self.client
+                    .handle_transport(now, transport, TransportEvent::WsClose { error });
             }
         }
     }

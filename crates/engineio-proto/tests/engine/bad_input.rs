@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use engineio_proto::{
     CloseReason, DecodeError, Event, Handshake, HttpResponse, PollRequest, ProtocolViolation,
-    ServerError, State, TransportError,
+    ServerError, State, TransportError, TransportEvent,
 };
 
 use crate::support::*;
@@ -133,11 +133,13 @@ fn text_that_is_not_utf8_closes_with_a_decode_error() {
     let mut h = H::new(config());
     let id = h.open_polling();
     let now = h.now;
-    h.client.handle_http_response(
+    h.client.handle_transport(
         now,
         id,
-        PollRequest::Get,
-        HttpResponse::new(200, Bytes::from_static(b"4ok\x1e4\xc3\x28")),
+        TransportEvent::HttpResponse {
+            request: PollRequest::Get,
+            response: HttpResponse::new(200, Bytes::from_static(b"4ok\x1e4\xc3\x28")),
+        },
     );
     let d = h.drain();
     // The body is checked as a whole: nothing of it is delivered.
@@ -150,11 +152,13 @@ fn text_that_is_not_utf8_closes_with_a_decode_error() {
     let mut h = H::new(config());
     let id = expect_get(h.drain().one());
     let now = h.now;
-    h.client.handle_http_response(
+    h.client.handle_transport(
         now,
         id,
-        PollRequest::Get,
-        HttpResponse::new(200, Bytes::from_static(b"0{\"sid\":\"\xff\"}")),
+        TransportEvent::HttpResponse {
+            request: PollRequest::Get,
+            response: HttpResponse::new(200, Bytes::from_static(b"0{\"sid\":\"\xff\"}")),
+        },
     );
     assert!(matches!(
         violation(&h.drain()),

@@ -1,6 +1,8 @@
 //! Closing: `1` on polling, a close frame on WebSocket, the deferred close, sticky reasons.
 
-use engineio_proto::{CloseReason, Event, Message, SendError, State, Transmit, TransportKind};
+use engineio_proto::{
+    CloseReason, Event, Message, SendError, State, Transmit, TransportEvent, TransportKind,
+};
 
 use crate::support::*;
 
@@ -118,8 +120,14 @@ fn the_close_reason_is_sticky() {
     let now = h.now;
     h.client.close(now);
     h.client.close_with(now, CloseReason::PingTimeout);
-    h.client
-        .handle_http_error(now, id, engineio_proto::PollRequest::Get, "boom");
+    h.client.handle_transport(
+        now,
+        id,
+        TransportEvent::HttpError {
+            request: engineio_proto::PollRequest::Get,
+            description: "boom".into(),
+        },
+    );
     h.at(1_000_000);
     h.client.handle_timeout(h.now);
     assert!(h.drain().all.is_empty());

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use engineio_proto::{CookieJar, HttpResponse, PollRequest};
+use engineio_proto::{CookieJar, HttpResponse, PollRequest, TransportEvent};
 
 use crate::support::*;
 
@@ -131,14 +131,16 @@ fn the_client_sends_back_what_the_server_set() {
     headers.push(("Date".into(), DATE.into()));
     let open = open_packet(&["websocket"], 25_000, 20_000, 1_000_000);
     let now = h.now;
-    h.client.handle_http_response(
+    h.client.handle_transport(
         now,
         id,
-        PollRequest::Get,
-        HttpResponse {
-            status: 200,
-            headers,
-            body: Bytes::from(open),
+        TransportEvent::HttpResponse {
+            request: PollRequest::Get,
+            response: HttpResponse {
+                status: 200,
+                headers,
+                body: Bytes::from(open),
+            },
         },
     );
     let d = h.drain();
@@ -157,10 +159,12 @@ fn cookies_from_the_websocket_handshake_are_kept() {
     let (_, d) = h.handshake_polling(&open_packet(&["websocket"], 25_000, 20_000, 0));
     let probe = expect_ws_open(&d.transmits[0]);
     let now = h.now;
-    h.client.handle_ws_open(
+    h.client.handle_transport(
         now,
         probe,
-        &[("set-cookie".into(), "lb=node-2; Max-Age=60".into())],
+        TransportEvent::WsOpen {
+            headers: vec![("set-cookie".into(), "lb=node-2; Max-Age=60".into())],
+        },
     );
     let d = h.drain();
     assert_eq!(expect_ws_send(d.one()).1, "2probe");

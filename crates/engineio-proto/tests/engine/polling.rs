@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use engineio_proto::{
     CloseReason, Event, Handshake, Message, PollRequest, ProtocolViolation, ServerError, State,
-    Transmit, TransportError, TransportId,
+    Transmit, TransportError, TransportEvent, TransportId,
 };
 
 use crate::support::*;
@@ -295,8 +295,14 @@ fn a_request_failure_is_a_transport_error() {
     let mut h = H::new(config());
     let id = h.open_polling();
     let now = h.now;
-    h.client
-        .handle_http_error(now, id, PollRequest::Get, "connection reset");
+    h.client.handle_transport(
+        now,
+        id,
+        TransportEvent::HttpError {
+            request: PollRequest::Get,
+            description: "connection reset".into(),
+        },
+    );
     let d = h.drain();
     assert_eq!(
         d.events.last(),
@@ -418,7 +424,13 @@ fn reports_for_other_transports_or_requests_not_in_flight_are_ignored() {
     let d = h.post_ok(id);
     assert_eq!(expect_post(d.one()).1, "4b");
     let now = h.now;
-    h.client
-        .handle_http_error(now, stranger, PollRequest::Post, "x");
+    h.client.handle_transport(
+        now,
+        stranger,
+        TransportEvent::HttpError {
+            request: PollRequest::Post,
+            description: "x".into(),
+        },
+    );
     assert!(h.drain().all.is_empty());
 }

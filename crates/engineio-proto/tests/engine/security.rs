@@ -6,7 +6,9 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use engineio_proto::{Client, Config, CookieJar, HttpResponse, Message, PollRequest, Transmit};
+use engineio_proto::{
+    Client, Config, CookieJar, HttpResponse, Message, PollRequest, Transmit, TransportEvent,
+};
 
 use crate::support::*;
 
@@ -153,14 +155,16 @@ fn debug_output_shows_no_credential() {
     let mut h = H::new(config.clone());
     let id = expect_get(h.drain().one());
     let now = h.now;
-    h.client.handle_http_response(
+    h.client.handle_transport(
         now,
         id,
-        PollRequest::Get,
-        HttpResponse {
-            status: 200,
-            headers: vec![("set-cookie".into(), "sticky=cookie-secret-789".into())],
-            body: Bytes::from(open_polling_only()),
+        TransportEvent::HttpResponse {
+            request: PollRequest::Get,
+            response: HttpResponse {
+                status: 200,
+                headers: vec![("set-cookie".into(), "sticky=cookie-secret-789".into())],
+                body: Bytes::from(open_polling_only()),
+            },
         },
     );
     // A CONNECT with auth waits in the write buffer behind the POST in flight.

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use engineio_proto::{
-    Client, Config, Event, HttpResponse, Message, Output, PollRequest, Transmit, TransportId,
-    WsFrame,
+    Client, Config, Event, HttpResponse, Message, Output, PollRequest, Transmit, TransportEvent,
+    TransportId, WsFrame,
 };
 
 /// The session id of the captured Socket.IO session in protocol.md 2.8.
@@ -148,11 +148,13 @@ impl H {
 
     pub fn get_response(&mut self, id: TransportId, status: u16, body: &str) -> Drained {
         let now = self.now;
-        self.client.handle_http_response(
+        self.client.handle_transport(
             now,
             id,
-            PollRequest::Get,
-            HttpResponse::new(status, Bytes::copy_from_slice(body.as_bytes())),
+            TransportEvent::HttpResponse {
+                request: PollRequest::Get,
+                response: HttpResponse::new(status, Bytes::copy_from_slice(body.as_bytes())),
+            },
         );
         self.drain()
     }
@@ -165,14 +167,16 @@ impl H {
             .iter()
             .map(|c| ("set-cookie".to_owned(), (*c).to_owned()))
             .collect();
-        self.client.handle_http_response(
+        self.client.handle_transport(
             now,
             id,
-            PollRequest::Get,
-            HttpResponse {
-                status: 200,
-                headers,
-                body: Bytes::from(open_polling_only()),
+            TransportEvent::HttpResponse {
+                request: PollRequest::Get,
+                response: HttpResponse {
+                    status: 200,
+                    headers,
+                    body: Bytes::from(open_polling_only()),
+                },
             },
         );
         self.drain()
@@ -184,11 +188,13 @@ impl H {
 
     pub fn post_response(&mut self, id: TransportId, status: u16, body: &str) -> Drained {
         let now = self.now;
-        self.client.handle_http_response(
+        self.client.handle_transport(
             now,
             id,
-            PollRequest::Post,
-            HttpResponse::new(status, Bytes::copy_from_slice(body.as_bytes())),
+            TransportEvent::HttpResponse {
+                request: PollRequest::Post,
+                response: HttpResponse::new(status, Bytes::copy_from_slice(body.as_bytes())),
+            },
         );
         self.drain()
     }
@@ -207,24 +213,35 @@ impl H {
 
     pub fn ws_open(&mut self, id: TransportId) -> Drained {
         let now = self.now;
-        self.client.handle_ws_open(now, id, &[]);
+        self.client.handle_transport(
+            now,
+            id,
+            TransportEvent::WsOpen {
+                headers: Vec::new(),
+            },
+        );
         self.drain()
     }
 
     pub fn ws_text(&mut self, id: TransportId, text: &str) -> Drained {
         let now = self.now;
-        self.client.handle_ws_frame(
+        self.client.handle_transport(
             now,
             id,
-            WsFrame::Text(Bytes::copy_from_slice(text.as_bytes())),
+            TransportEvent::WsFrame(WsFrame::Text(Bytes::copy_from_slice(text.as_bytes()))),
         );
         self.drain()
     }
 
     pub fn ws_close(&mut self, id: TransportId, error: Option<&str>) -> Drained {
         let now = self.now;
-        self.client
-            .handle_ws_close(now, id, error.map(str::to_owned));
+        self.client.handle_transport(
+            now,
+            id,
+            TransportEvent::WsClose {
+                error: error.map(str::to_owned),
+            },
+        );
         self.drain()
     }
 

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use engineio_proto::{Event, State, Transmit, TransportId, TransportKind};
+use bytes::Bytes;
+use engineio_proto::{Event, State, Transmit, TransportEvent, TransportId, TransportKind, WsFrame};
 
 use crate::support::*;
 
@@ -158,10 +159,10 @@ fn a_wrong_probe_answer_leaves_the_session_on_polling() {
 fn a_binary_probe_answer_is_a_probe_error() {
     let (mut h, _, probe) = probing();
     let now = h.now;
-    h.client.handle_ws_frame(
+    h.client.handle_transport(
         now,
         probe,
-        engineio_proto::WsFrame::Binary(bytes::Bytes::from_static(b"3probe")),
+        TransportEvent::WsFrame(WsFrame::Binary(Bytes::from_static(b"3probe"))),
     );
     assert_eq!(upgrade_error(&h.drain()), Some("probe error"));
 }

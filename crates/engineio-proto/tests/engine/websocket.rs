@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 use engineio_proto::{
-    CloseReason, Event, Message, ProtocolViolation, State, Transmit, TransportError, TransportId,
-    TransportKind, WsFrame,
+    CloseReason, Event, Message, ProtocolViolation, State, Transmit, TransportError,
+    TransportEvent, TransportId, TransportKind, WsFrame,
 };
 
 use crate::support::*;
@@ -56,8 +56,11 @@ fn text_and_binary_both_ways() {
         expect_ws_send(h.drain().one()),
         (ws, "<01 02 03 04>".into())
     );
-    h.client
-        .handle_ws_frame(now, ws, WsFrame::Binary(Bytes::from_static(&[9, 9])));
+    h.client.handle_transport(
+        now,
+        ws,
+        TransportEvent::WsFrame(WsFrame::Binary(Bytes::from_static(&[9, 9]))),
+    );
     assert_eq!(h.drain().messages(), ["09 09"]);
     assert_eq!(h.ws_text(ws, "bAQIDBA==").messages(), ["01 02 03 04"]);
     assert_eq!(

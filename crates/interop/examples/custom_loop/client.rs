@@ -6,8 +6,10 @@ use std::io::ErrorKind;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use engineio_proto::{Transmit, TransportId, TransportKind, WsFrame};
-use socketio_proto::{Event, Manager, ManagerConfig, Output};
+use engineio_proto::TransportKind;
+use socketio_proto::{
+    Event, Manager, ManagerConfig, Output, Transmit, TransportEvent, TransportId, WsFrame,
+};
 use tungstenite::{Message, WebSocket, client::IntoClientRequest};
 
 /// The manager, the one WebSocket it uses, and the events it reported.
@@ -62,8 +64,12 @@ impl BlockingClient {
                     let id = *id;
                     let _ = ws.get_mut().set_read_timeout(Some(wait));
                     match ws.read() {
-                        Ok(Message::Text(t)) => self.frame(id, WsFrame::Text(t.into())),
-                        Ok(Message::Binary(b)) => self.frame(id, WsFrame::Binary(b)),
+                        Ok(Message::Text(t)) => {
+                            self.report(id, TransportEvent::WsFrame(WsFrame::Text(t.into())))
+                        }
+                        Ok(Message::Binary(b)) => {
+                            self.report(id, TransportEvent::WsFrame(WsFrame::Binary(b)))
+                        }
                         Ok(_) => {}
                         Err(tungstenite::Error::Io(e))
                             if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
@@ -73,7 +79,7 @@ impl BlockingClient {
                                 tungstenite::Error::ConnectionClosed => None,
                                 other => Some(other.to_string()),
                             };
-                            self.manager.handle_ws_close(Instant::now(), id, error);
+                            self.report(id, TransportEvent::WsClose { error });
                         }
                     }
                 }
@@ -84,8 +90,9 @@ impl BlockingClient {
         }
     }
 
-    fn frame(&mut self, id: TransportId, frame: WsFrame) {
-        self.manager.handle_ws_frame(Instant::now(), id, frame);
+    /// Feeds what happened on transport `id` to the manager: every IO result goes in here.
+    fn report(&mut self, id: TransportId, event: TransportEvent) {
+        self.manager.handle_transport(Instant::now(), id, event);
     }
 
     fn perform(&mut self, transmit: Transmit) {
@@ -98,11 +105,12 @@ impl BlockingClient {
             } => match connect(url.as_str(), &headers) {
                 Ok(ws) => {
                     self.ws = Some((transport, ws));
-                    self.manager.handle_ws_open(Instant::now(), transport, &[]);
+                    // The handshake response's headers only matter for cookies, which stay off
+                    // (`with_credentials` is false by default).
+                    let headers = Vec::new();
+                    self.report(transport, TransportEvent::WsOpen { headers });
                 }
-                Err(e) => self
-                    .manager
-                    .handle_ws_close(Instant::now(), transport, Some(e)),
+                Err(e) => self.report(transport, TransportEvent::WsClose { error: Some(e) }),
             },
             Transmit::WsSend { transport, frame } => {
                 if let Some((id, ws)) = self.ws.as_mut().filter(|(id, _)| *id == transport) {
@@ -115,8 +123,8 @@ impl BlockingClient {
                     if let Err(e) = ws.send(message) {
                         let id = *id;
                         self.ws = None;
-                        self.manager
-                            .handle_ws_close(Instant::now(), id, Some(e.to_string()));
+                        let error = Some(e.to_string());
+                        self.report(id, TransportEvent::WsClose { error });
                     }
                 }
             }

@@ -11,9 +11,7 @@ use std::collections::VecDeque;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use engineio_proto::{HttpResponse, PollRequest, TransportId, WsFrame};
-
-use super::compat::TransportEvent;
+use engineio_proto::{HttpResponse, PollRequest, TransportEvent, TransportId, WsFrame};
 
 use crate::runtime::{BoxFuture, TransportFailure, WebSocket, WsConnection};
 

@@ -9,7 +9,6 @@
 //! socket or the deadline wakes it. User commands reach it on one channel; IO completions
 //! never cross a channel. An ack is caller -> driver -> socket, socket -> driver -> caller.
 
-mod compat;
 mod links;
 
 use std::collections::HashMap;
@@ -17,7 +16,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use compat::HandleTransport;
 use engineio_proto::{PollRequest, Transmit, TransportId};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures_channel::oneshot;

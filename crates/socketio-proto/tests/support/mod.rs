@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use engineio_proto::{Transmit, TransportId, TransportKind, WsFrame};
+use engineio_proto::{Transmit, TransportEvent, TransportId, TransportKind, WsFrame};
 use socketio_proto::{Event, Manager, ManagerConfig, Output, SocketConfig};
 
 /// SplitMix64, seeded: deterministic jitter.
@@ -117,17 +117,23 @@ impl Harness {
 
     pub fn accept_with(&mut self, handshake: &str) {
         let id = self.ws_id();
-        self.manager.handle_ws_open(self.now, id, &[]);
+        self.manager.handle_transport(
+            self.now,
+            id,
+            TransportEvent::WsOpen {
+                headers: Vec::new(),
+            },
+        );
         self.frame(handshake);
     }
 
     /// The server sends a text frame.
     pub fn frame(&mut self, text: &str) {
         let id = self.ws_id();
-        self.manager.handle_ws_frame(
+        self.manager.handle_transport(
             self.now,
             id,
-            WsFrame::Text(Bytes::copy_from_slice(text.as_bytes())),
+            TransportEvent::WsFrame(WsFrame::Text(Bytes::copy_from_slice(text.as_bytes()))),
         );
         self.drain();
     }
@@ -135,8 +141,11 @@ impl Harness {
     /// The server sends a binary frame.
     pub fn binary(&mut self, data: &[u8]) {
         let id = self.ws_id();
-        self.manager
-            .handle_ws_frame(self.now, id, WsFrame::Binary(Bytes::copy_from_slice(data)));
+        self.manager.handle_transport(
+            self.now,
+            id,
+            TransportEvent::WsFrame(WsFrame::Binary(Bytes::copy_from_slice(data))),
+        );
         self.drain();
     }
 
@@ -144,8 +153,13 @@ impl Harness {
     pub fn drop_ws(&mut self, error: Option<&str>) {
         let id = self.ws_id();
         self.ws = None;
-        self.manager
-            .handle_ws_close(self.now, id, error.map(str::to_owned));
+        self.manager.handle_transport(
+            self.now,
+            id,
+            TransportEvent::WsClose {
+                error: error.map(str::to_owned),
+            },
+        );
         self.drain();
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use engineio_proto::{Header, HttpResponse, PollRequest, TransportId, WsFrame};
+use engineio_proto::{TransportEvent, TransportId};
 use socketio_proto::{Event, Manager, ManagerConfig};
 
 use super::server::SioServer;
@@ -66,43 +66,9 @@ impl<A: SioApp> SansIoClient for AppClient<A> {
         SansIoClient::handle_timeout(&mut self.manager, now);
     }
 
-    fn handle_http_response(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        response: HttpResponse,
-    ) {
+    fn handle_transport(&mut self, now: Instant, transport: TransportId, event: TransportEvent) {
         self.now = now;
-        self.manager
-            .handle_http_response(now, transport, request, response);
-    }
-
-    fn handle_http_error(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        description: String,
-    ) {
-        self.now = now;
-        self.manager
-            .handle_http_error(now, transport, request, description);
-    }
-
-    fn handle_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]) {
-        self.now = now;
-        self.manager.handle_ws_open(now, transport, headers);
-    }
-
-    fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
-        self.now = now;
-        self.manager.handle_ws_frame(now, transport, frame);
-    }
-
-    fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
-        self.now = now;
-        self.manager.handle_ws_close(now, transport, error);
+        self.manager.handle_transport(now, transport, event);
     }
 
     fn set_now(&mut self, now: Instant) {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use engineio_proto::{Header, HttpResponse, PollRequest, TransportId, WsFrame};
+use engineio_proto::{TransportEvent, TransportId};
 use socketio_proto::{Event, Manager, Output};
 
 use crate::driven::{ClientOutput, SansIoClient};
@@ -39,35 +39,7 @@ impl SansIoClient for Manager {
         }
     }
 
-    fn handle_http_response(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        response: HttpResponse,
-    ) {
-        Manager::handle_http_response(self, now, transport, request, response);
-    }
-
-    fn handle_http_error(
-        &mut self,
-        now: Instant,
-        transport: TransportId,
-        request: PollRequest,
-        description: String,
-    ) {
-        Manager::handle_http_error(self, now, transport, request, description);
-    }
-
-    fn handle_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]) {
-        Manager::handle_ws_open(self, now, transport, headers);
-    }
-
-    fn handle_ws_frame(&mut self, now: Instant, transport: TransportId, frame: WsFrame) {
-        Manager::handle_ws_frame(self, now, transport, frame);
-    }
-
-    fn handle_ws_close(&mut self, now: Instant, transport: TransportId, error: Option<String>) {
-        Manager::handle_ws_close(self, now, transport, error);
+    fn handle_transport(&mut self, now: Instant, transport: TransportId, event: TransportEvent) {
+        Manager::handle_transport(self, now, transport, event);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use engineio_proto::{Header, HttpResponse, PollRequest, Transmit, TransportId, WsFrame};
+use engineio_proto::{PollRequest, Transmit, TransportEvent, TransportId};
 use socketio_test_kit::{
     ClientOutput, SansIoClient, ServerConfig, Silent, Sim, SimConfig, ViolationKind,
 };
@@ -27,19 +27,13 @@ impl SansIoClient for Rogue {
         None
     }
     fn handle_timeout(&mut self, _: Instant) {}
-    fn handle_http_response(
-        &mut self,
-        _: Instant,
-        t: TransportId,
-        r: PollRequest,
-        resp: HttpResponse,
-    ) {
-        self.responses.push((t, r, resp.status, resp.body));
+    fn handle_transport(&mut self, _: Instant, t: TransportId, event: TransportEvent) {
+        // The tests check the server's polling answers; other reports are ignored.
+        if let TransportEvent::HttpResponse { request, response } = event {
+            self.responses
+                .push((t, request, response.status, response.body));
+        }
     }
-    fn handle_http_error(&mut self, _: Instant, _: TransportId, _: PollRequest, _: String) {}
-    fn handle_ws_open(&mut self, _: Instant, _: TransportId, _: &[Header]) {}
-    fn handle_ws_frame(&mut self, _: Instant, _: TransportId, _: WsFrame) {}
-    fn handle_ws_close(&mut self, _: Instant, _: TransportId, _: Option<String>) {}
 }
 
 fn get(sid: Option<&str>) -> Transmit {
