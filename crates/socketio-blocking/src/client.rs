@@ -176,7 +176,10 @@ impl Message {
         let Some(request) = self.ack.take() else {
             return Ok(());
         };
-        let payload = Payload::from_serialize(&Data { event: None, args: &args })?;
+        let payload = Payload::from_serialize(&Data {
+            event: None,
+            args: &args,
+        })?;
         request.shared.send(Command::Ack {
             nsp: request.nsp,
             id: request.id,
@@ -357,7 +360,7 @@ impl Client {
                 let _ = shared.send(Command::Disconnect {
                     nsp: self.nsp.to_string(),
                 });
-                return Err(Error::Connect(error));
+                return Err(error.into());
             }
             if closed {
                 return Err(Error::Closed);
@@ -614,7 +617,11 @@ fn run(mut connection: Connection, shared: Arc<Shared>) {
     shared.changed.notify_all();
 }
 
-fn deliver(shared: &Arc<Shared>, acks: &mut HashMap<EmitId, AckReply>, event: socketio_proto::Event) {
+fn deliver(
+    shared: &Arc<Shared>,
+    acks: &mut HashMap<EmitId, AckReply>,
+    event: socketio_proto::Event,
+) {
     use socketio_proto::Event as E;
     let (nsp, event) = match event {
         E::Ack { emit, result, .. } => {

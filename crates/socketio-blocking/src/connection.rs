@@ -156,7 +156,10 @@ impl Builder {
             Some(auth) => Some(socketio_proto::codec::Payload::from_serialize(auth)?),
             None => None,
         };
-        let tls = self.tls.build().map_err(|e| Error::Tls(TlsConfigError(e)))?;
+        let tls = self
+            .tls
+            .build()
+            .map_err(|e| Error::Tls(TlsConfigError(e)))?;
         let rng = Box::new(rand_core::UnwrapErr(rand_core::OsRng));
         let now = Instant::now();
         let mut manager = Manager::new(config, now, rng)?;
@@ -392,7 +395,13 @@ impl Connection {
 
     // ----- long-polling -----
 
-    fn start_http(&mut self, transport: TransportId, request: PollRequest, url: Url, bytes: Vec<u8>) {
+    fn start_http(
+        &mut self,
+        transport: TransportId,
+        request: PollRequest,
+        url: Url,
+        bytes: Vec<u8>,
+    ) {
         let idle = self
             .transports
             .get_mut(&transport)
@@ -482,7 +491,13 @@ impl Connection {
 
     // ----- WebSocket -----
 
-    fn open_ws(&mut self, transport: TransportId, url: &Url, headers: &[Header], protocols: &[String]) {
+    fn open_ws(
+        &mut self,
+        transport: TransportId,
+        url: &Url,
+        headers: &[Header],
+        protocols: &[String],
+    ) {
         match self.connect_ws(url, headers, protocols) {
             Ok((ws, headers)) => {
                 self.transports.entry(transport).or_default().ws = Some(ws);
@@ -515,12 +530,15 @@ impl Connection {
         if !protocols.is_empty() {
             let value = HeaderValue::from_str(&protocols.join(", "))
                 .map_err(|e| format!("protocols: {e}"))?;
-            request.headers_mut().insert("sec-websocket-protocol", value);
+            request
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
         }
         let stream = self.connector.connect(url)?;
         let config = WebSocketConfig::default().read_buffer_size(WS_READ_BUFFER);
-        let (mut ws, response) = tungstenite::client::client_with_config(request, stream, Some(config))
-            .map_err(|e| format!("websocket: {e}"))?;
+        let (mut ws, response) =
+            tungstenite::client::client_with_config(request, stream, Some(config))
+                .map_err(|e| format!("websocket: {e}"))?;
         let token = self.token();
         ws.get_mut()
             .make_polled(self.poll.registry(), token)
@@ -535,7 +553,11 @@ impl Connection {
     }
 
     fn send_ws(&mut self, transport: TransportId, frame: WsFrame) {
-        let Some(ws) = self.transports.get_mut(&transport).and_then(|t| t.ws.as_mut()) else {
+        let Some(ws) = self
+            .transports
+            .get_mut(&transport)
+            .and_then(|t| t.ws.as_mut())
+        else {
             return;
         };
         let message = match frame {
@@ -557,7 +579,11 @@ impl Connection {
     /// Reads every frame the WebSocket has (edge readiness needs reading until
     /// `WouldBlock`), flushes what waits to be written, and reports frames and a close.
     fn read_ws(&mut self, transport: TransportId) {
-        let Some(ws) = self.transports.get_mut(&transport).and_then(|t| t.ws.as_mut()) else {
+        let Some(ws) = self
+            .transports
+            .get_mut(&transport)
+            .and_then(|t| t.ws.as_mut())
+        else {
             return;
         };
         let mut frames = Vec::new();
@@ -621,12 +647,7 @@ impl Connection {
             if let Some(mut ws) = ws {
                 ws.get_mut().deregister(registry);
             }
-            for mut stream in get
-                .into_iter()
-                .chain(post)
-                .map(|e| e.stream)
-                .chain(idle)
-            {
+            for mut stream in get.into_iter().chain(post).map(|e| e.stream).chain(idle) {
                 stream.deregister(registry);
             }
         }

@@ -16,8 +16,8 @@ pub enum Error {
     /// the option.
     Tls(TlsConfigError),
     /// The namespace could not connect: the server refused it, or the connection could not
-    /// be opened.
-    Connect(ConnectError),
+    /// be opened. Boxed: it is by far the largest variant, and every result carries its size.
+    Connect(Box<ConnectError>),
     /// Connecting, or waiting for an ack, took longer than the timeout given.
     Timeout,
     /// The ack did not come: the socket disconnected, or a volatile emit was dropped (a
@@ -76,7 +76,7 @@ impl std::error::Error for Error {
         match self {
             Self::Config(e) => Some(e),
             Self::Tls(e) => Some(e),
-            Self::Connect(e) => Some(e),
+            Self::Connect(e) => Some(&**e),
             Self::Ack(e) => Some(e),
             Self::Emit(e) => Some(e),
             Self::Encode(e) => Some(e),
@@ -128,7 +128,7 @@ impl From<AckError> for Error {
 
 impl From<ConnectError> for Error {
     fn from(e: ConnectError) -> Self {
-        Self::Connect(e)
+        Self::Connect(Box::new(e))
     }
 }
 

@@ -257,9 +257,9 @@ impl Exchange {
                 ))),
                 None => Ok(None),
             },
-            Framing::UntilClose if body.len() > MAX_RESPONSE_BODY => Err(format!(
-                "http body: larger than {MAX_RESPONSE_BODY} bytes"
-            )),
+            Framing::UntilClose if body.len() > MAX_RESPONSE_BODY => {
+                Err(format!("http body: larger than {MAX_RESPONSE_BODY} bytes"))
+            }
             Framing::UntilClose => Ok(None),
         }
     }

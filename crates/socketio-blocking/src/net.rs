@@ -202,9 +202,8 @@ fn tunnel(
     mut handshake: ConnectHandshake,
     deadline: Instant,
 ) -> Result<TcpStream, String> {
-    let failed = |what: &str, e: &dyn std::fmt::Display| {
-        format!("proxy {}: {what}: {e}", proxy.address())
-    };
+    let failed =
+        |what: &str, e: &dyn std::fmt::Display| format!("proxy {}: {what}: {e}", proxy.address());
     let mut tcp =
         tcp_connect(proxy.host(), proxy.port(), deadline).map_err(|e| failed("connect", &e))?;
     let left = deadline
