@@ -318,10 +318,12 @@ fn connect_errors_are_typed() {
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let options = Options::default().reconnection(false);
-    match Client::connect(&format!("http://127.0.0.1:{port}"), options) {
-        Err(Error::Connect(e)) if matches!(*e, ConnectError::Engine(_)) => {}
-        other => panic!("{other:?}"),
+    for reconnection in [false, true] {
+        let options = Options::default().reconnection(reconnection);
+        match Client::connect(&format!("http://127.0.0.1:{port}"), options) {
+            Err(Error::Connect(e)) if matches!(*e, ConnectError::Engine(_)) => {}
+            other => panic!("reconnection {reconnection}: {other:?}"),
+        }
     }
     assert!(matches!(
         Client::connect("localhost:3000", Options::default()),
