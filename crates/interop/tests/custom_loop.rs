@@ -1,12 +1,14 @@
-//! The no-runtime example (examples/custom_loop) against the real Node.js server: connect,
-//! emit and ack, receive, heartbeats across several ping intervals, reconnection after a
-//! server restart.
+//! The no-runtime example (examples/custom_loop, a loop stepping a
+//! `socketio_blocking::Connection`) against the real Node.js server: connect over polling and
+//! the upgrade, emit and ack, receive, heartbeats across several ping intervals, reconnection
+//! after a server restart.
 
 #[path = "../examples/custom_loop/client.rs"]
 mod client;
 
 use std::time::{Duration, Instant};
 
+use engineio_proto::TransportKind;
 use socketio_interop::NodeServer;
 use socketio_proto::codec::Payload;
 use socketio_proto::{EmitOptions, Event, SocketConfig};
@@ -17,7 +19,8 @@ fn a_blocking_loop_runs_a_whole_client() {
     let mut client = client::BlockingClient::new(&server.url()).expect("client");
     let now = Instant::now();
     let mut socket = client
-        .manager
+        .connection
+        .manager_mut()
         .add_socket("/", SocketConfig::default())
         .expect("socket");
     socket.connect(now);
@@ -37,6 +40,12 @@ fn a_blocking_loop_runs_a_whole_client() {
             .run_until(Duration::from_secs(10), is_welcome)
             .is_some();
     assert!(welcomed, "the server's welcome event arrives");
+    let is_upgrade = |e: &Event| matches!(e, Event::Upgrade(TransportKind::WebSocket));
+    let upgraded = client.events.iter().any(is_upgrade)
+        || client
+            .run_until(Duration::from_secs(10), is_upgrade)
+            .is_some();
+    assert!(upgraded, "polling upgrades to WebSocket");
 
     // Five ping intervals: every ping answered, no disconnect.
     client.events.clear();
@@ -59,5 +68,12 @@ fn a_blocking_loop_runs_a_whole_client() {
             matches!(e, Event::Connect { .. })
         })
         .expect("reconnected");
-    assert!(client.manager.socket("/").expect("socket").connected());
+    assert!(
+        client
+            .connection
+            .manager()
+            .socket("/")
+            .expect("socket")
+            .connected()
+    );
 }

@@ -229,8 +229,9 @@ impl Options {
     }
 
     /// The manager configuration for the server at `url` (its path is the namespace and is
-    /// not used here; its query is added to `query`).
-    pub(crate) fn manager_config(&self, url: &url::Url) -> Result<ManagerConfig, Error> {
+    /// not used here; its query is added to `query`). Public for clients built on the
+    /// sans-IO core without this crate's driver (`socketio-blocking`).
+    pub fn manager_config(&self, url: &url::Url) -> Result<ManagerConfig, Error> {
         let mut base = url.clone();
         let url_query: Vec<(String, String)> = base
             .query_pairs()
@@ -265,7 +266,9 @@ impl Options {
         Ok(config)
     }
 
-    pub(crate) fn socket_config(&self) -> Result<SocketConfig, Error> {
+    /// The namespace socket's configuration (`ack_timeout`, `retries`), checked, with `auth`
+    /// checked to be a JSON object.
+    pub fn socket_config(&self) -> Result<SocketConfig, Error> {
         let mut config = SocketConfig::default();
         config.ack_timeout = self.ack_timeout;
         config.retries = self.retries;

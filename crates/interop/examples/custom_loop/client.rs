@@ -1,35 +1,28 @@
-//! A complete Socket.IO client with no async runtime: `std::net`, tungstenite's blocking
-//! WebSocket, and one loop around the sans-IO `socketio_proto::Manager`.
+//! A complete Socket.IO client with no async runtime, driven by its own loop:
+//! `socketio_blocking::Connection` does the IO (`std::net`, rustls, tungstenite's WebSocket,
+//! a small HTTP/1 client for long-polling, so every transport and the upgrade), the sans-IO
+//! `socketio_proto::Manager` inside it decides what to do, and this loop decides when.
+//! See docs/embedding.md.
 
 use std::collections::VecDeque;
-use std::io::ErrorKind;
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use engineio_proto::TransportKind;
-use socketio_proto::{
-    Event, Manager, ManagerConfig, Output, Transmit, TransportEvent, TransportId, WsFrame,
-};
-use tungstenite::{Message, WebSocket, client::IntoClientRequest};
+use socketio_blocking::{Connection, Options};
+use socketio_proto::Event;
 
-/// The manager, the one WebSocket it uses, and the events it reported.
+/// The connection and the events it reported that nobody waited for.
 pub struct BlockingClient {
-    pub manager: Manager,
-    ws: Option<(TransportId, WebSocket<TcpStream>)>,
+    pub connection: Connection,
     pub events: VecDeque<Event>,
 }
 
 impl BlockingClient {
-    /// A client for `url` over WebSocket only (a blocking HTTP client would add polling).
-    pub fn new(url: &str) -> Result<Self, Box<dyn std::error::Error>> {
-        let mut config = ManagerConfig::new(url)?;
-        config.engine.transports = vec![TransportKind::WebSocket];
-        // Jitter for reconnection delays: any `rand_core::RngCore` will do.
-        let rng = Box::new(rand_core::UnwrapErr(rand_core::OsRng));
-        let manager = Manager::new(config, Instant::now(), rng)?;
+    /// A client for `url` (polling, then an upgrade to WebSocket), not connecting until a
+    /// socket's `connect`.
+    pub fn new(url: &str) -> Result<Self, socketio_blocking::Error> {
+        let connection = Connection::open(url, Options::default().auto_connect(false))?;
         Ok(Self {
-            manager,
-            ws: None,
+            connection,
             events: VecDeque::new(),
         })
     }
@@ -42,116 +35,25 @@ impl BlockingClient {
     ) -> Option<Event> {
         let end = Instant::now() + limit;
         loop {
-            // 1. Drain: perform transmits, collect events.
-            while let Some(output) = self.manager.poll_output() {
-                match output {
-                    Output::Transmit(t) => self.perform(t),
-                    Output::Event(e) if done(&e) => return Some(e),
-                    Output::Event(e) => self.events.push_back(e),
+            // 1. Drain: `poll_event` performs the transmits before each event.
+            while let Some(event) = self.connection.poll_event() {
+                if done(&event) {
+                    return Some(event);
                 }
+                self.events.push_back(event);
             }
-            // 2. Wait for a frame, at most until the manager's deadline.
-            let now = Instant::now();
-            if now >= end {
+            // 2. Wait for a socket, at most until the manager's deadline. A loop of your own
+            //    (mio, poll, select) can wait on the connection's raw fd instead.
+            if Instant::now() >= end {
                 return None;
             }
-            let deadline = self.manager.poll_timeout().unwrap_or(end).min(end);
-            let wait = deadline
-                .saturating_duration_since(now)
-                .max(Duration::from_millis(1));
-            match &mut self.ws {
-                Some((id, ws)) => {
-                    let id = *id;
-                    let _ = ws.get_mut().set_read_timeout(Some(wait));
-                    match ws.read() {
-                        Ok(Message::Text(t)) => {
-                            self.report(id, TransportEvent::WsFrame(WsFrame::Text(t.into())))
-                        }
-                        Ok(Message::Binary(b)) => {
-                            self.report(id, TransportEvent::WsFrame(WsFrame::Binary(b)))
-                        }
-                        Ok(_) => {}
-                        Err(tungstenite::Error::Io(e))
-                            if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                        Err(e) => {
-                            self.ws = None;
-                            let error = match e {
-                                tungstenite::Error::ConnectionClosed => None,
-                                other => Some(other.to_string()),
-                            };
-                            self.report(id, TransportEvent::WsClose { error });
-                        }
-                    }
-                }
-                None => std::thread::sleep(wait),
+            let deadline = self.connection.poll_timeout().map_or(end, |t| t.min(end));
+            if self.connection.wait(Some(deadline)).is_err() {
+                return None;
             }
-            // 3. Fire what is due.
-            self.manager.handle_timeout(Instant::now());
+            // 3. Read what came, then fire what is due.
+            self.connection.handle_readable();
+            self.connection.handle_timeout(Instant::now());
         }
     }
-
-    /// Feeds what happened on transport `id` to the manager: every IO result goes in here.
-    fn report(&mut self, id: TransportId, event: TransportEvent) {
-        self.manager.handle_transport(Instant::now(), id, event);
-    }
-
-    fn perform(&mut self, transmit: Transmit) {
-        match transmit {
-            Transmit::WsOpen {
-                transport,
-                url,
-                headers,
-                ..
-            } => match connect(url.as_str(), &headers) {
-                Ok(ws) => {
-                    self.ws = Some((transport, ws));
-                    // The handshake response's headers only matter for cookies, which stay off
-                    // (`with_credentials` is false by default).
-                    let headers = Vec::new();
-                    self.report(transport, TransportEvent::WsOpen { headers });
-                }
-                Err(e) => self.report(transport, TransportEvent::WsClose { error: Some(e) }),
-            },
-            Transmit::WsSend { transport, frame } => {
-                if let Some((id, ws)) = self.ws.as_mut().filter(|(id, _)| *id == transport) {
-                    let message = match frame {
-                        WsFrame::Text(t) => {
-                            Message::Text(String::from_utf8_lossy(&t).into_owned().into())
-                        }
-                        WsFrame::Binary(b) => Message::Binary(b),
-                    };
-                    if let Err(e) = ws.send(message) {
-                        let id = *id;
-                        self.ws = None;
-                        let error = Some(e.to_string());
-                        self.report(id, TransportEvent::WsClose { error });
-                    }
-                }
-            }
-            Transmit::WsClose { transport } => {
-                if self.ws.as_ref().is_some_and(|(id, _)| *id == transport) {
-                    if let Some((_, mut ws)) = self.ws.take() {
-                        let _ = ws.close(None);
-                        let _ = ws.flush();
-                    }
-                }
-            }
-            Transmit::HttpGet { .. } | Transmit::HttpPost { .. } => unreachable!("websocket only"),
-        }
-    }
-}
-
-fn connect(url: &str, headers: &[(String, String)]) -> Result<WebSocket<TcpStream>, String> {
-    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
-    for (name, value) in headers {
-        let name: tungstenite::http::HeaderName = name.parse().map_err(|_| "bad header")?;
-        request
-            .headers_mut()
-            .insert(name, value.parse().map_err(|_| "bad header")?);
-    }
-    let host = request.uri().host().unwrap_or("localhost").to_owned();
-    let port = request.uri().port_u16().unwrap_or(80);
-    let stream = TcpStream::connect((host.as_str(), port)).map_err(|e| e.to_string())?;
-    let (ws, _) = tungstenite::client(request, stream).map_err(|e| e.to_string())?;
-    Ok(ws)
 }

@@ -20,7 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut client = client::BlockingClient::new(&url)?;
     let now = std::time::Instant::now();
-    let mut socket = client.manager.add_socket("/", SocketConfig::default())?;
+    let mut socket = client
+        .connection
+        .manager_mut()
+        .add_socket("/", SocketConfig::default())?;
     socket.connect(now);
     socket.emit(
         now,
