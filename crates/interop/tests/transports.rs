@@ -217,7 +217,7 @@ async fn recovers_missed_events(rt: Rt, mode: &str) {
                 SocketEvent::Message(m) if m.event == "tick" => {
                     Some(Ok(m.args.get::<u32>(0).expect("n")))
                 }
-                SocketEvent::Connect { recovered } => Some(Err(recovered)),
+                SocketEvent::Connect { recovered, .. } => Some(Err(recovered)),
                 _ => None,
             })
             .await;

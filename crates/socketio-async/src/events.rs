@@ -91,6 +91,9 @@ impl AckSender {
 pub enum SocketEvent {
     /// Connected (or reconnected) to the namespace.
     Connect {
+        /// The socket id this connection has (the state of this moment: a stream read later
+        /// may find the socket disconnected again, or on another id).
+        id: String,
         /// Whether the server restored the previous session.
         recovered: bool,
     },

@@ -178,7 +178,7 @@ impl Socket {
     /// Calls `f(recovered)` on every connection to the namespace.
     pub fn on_connect(&self, f: impl Fn(bool) + Send + Sync + 'static) -> ListenerId {
         self.on_lifecycle(move |e| {
-            if let SocketEvent::Connect { recovered } = e {
+            if let SocketEvent::Connect { recovered, .. } = e {
                 f(*recovered);
             }
         })

@@ -161,6 +161,12 @@ function wire(nsp) {
     socket.on("kick", () => socket.disconnect());
     socket.on("drop", () => socket.conn.close());
     socket.on("transport", (ack) => ack(socket.conn.transport.name));
+    // `size` bytes of binary through the ack: one WebSocket frame of that size.
+    socket.on("big", (size, ack) => ack(Buffer.alloc(size, 7)));
+    // An Engine.IO message that is no Socket.IO packet: the client's parser must refuse it.
+    socket.on("garble", () => socket.conn.send("x"));
+    // The open sessions of every client (engine.io's own count).
+    socket.on("sessions", (ack) => ack(io.engine.clientsCount));
     socket.on("join", (room, ack) => {
       socket.join(room);
       if (typeof ack === "function") ack();
@@ -180,6 +186,9 @@ admin.use((socket, next) => {
   next(err);
 });
 wire(admin);
+
+// Connects, then disconnects at once: the CONNECT answer and the DISCONNECT travel together.
+io.of("/brief").on("connection", (socket) => socket.disconnect());
 
 httpServer.listen(int("PORT", 0), "127.0.0.1", () => {
   process.stdout.write(`LISTENING ${httpServer.address().port}\n`);

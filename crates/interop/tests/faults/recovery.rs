@@ -107,7 +107,7 @@ async fn recovered_stream_across_cuts(rt: Rt, mode: &str) {
                 SocketEvent::Message(m) if m.event == "tick" => {
                     received.push(m.args.get(0).expect("a number"));
                 }
-                SocketEvent::Connect { recovered: r } => {
+                SocketEvent::Connect { recovered: r, .. } => {
                     assert!(r, "reconnection {outage} was not a recovery");
                     recovered += 1;
                     break;

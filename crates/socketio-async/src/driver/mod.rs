@@ -430,20 +430,58 @@ impl Driver {
             Event::Reconnect(n) => Some(ManagerEvent::Reconnect(n)),
             Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e.to_string())),
             Event::ReconnectFailed => Some(ManagerEvent::ReconnectFailed),
-            Event::Connect { nsp, recovered, .. } => {
+            Event::Connect {
+                nsp,
+                sid,
+                recovered,
+            } => {
                 self.set_connect_error(&nsp, None);
-                self.to_socket(&nsp, SocketEvent::Connect { recovered });
+                // The status of this moment, not of the end of the batch: a DISCONNECT right
+                // behind the CONNECT (in the same payload) must not make this `connect`
+                // look disconnected, with no id.
+                let id = sid.clone();
+                self.to_socket(
+                    &nsp,
+                    |status| {
+                        status.id = Some(id);
+                        status.connected = true;
+                        status.active = true;
+                        status.recovered = recovered;
+                    },
+                    SocketEvent::Connect { id: sid, recovered },
+                );
                 None
             }
             Event::ConnectError { nsp, error } => {
                 // Published before the event, like `connected`: whoever subscribes late can
                 // still find it with `Socket::connect_error`.
                 self.set_connect_error(&nsp, Some(error.clone()));
-                self.to_socket(&nsp, SocketEvent::ConnectError(error));
+                let active = self.manager.socket(&nsp).is_some_and(|s| s.active());
+                self.to_socket(
+                    &nsp,
+                    |status| {
+                        status.id = None;
+                        status.connected = false;
+                        status.active = active;
+                    },
+                    SocketEvent::ConnectError(error),
+                );
                 None
             }
             Event::Disconnect { nsp, reason } => {
-                self.to_socket(&nsp, SocketEvent::Disconnect(reason));
+                // Still active while a reconnection will bring it back; a later event of the
+                // same batch (or the end of the batch) says otherwise.
+                let active = reason.reconnects() && self.manager.config().reconnection;
+                self.to_socket(
+                    &nsp,
+                    |status| {
+                        status.id = None;
+                        status.connected = false;
+                        status.active = active;
+                        status.recovered = false;
+                    },
+                    SocketEvent::Disconnect(reason),
+                );
                 None
             }
             Event::Message {
@@ -507,9 +545,15 @@ impl Driver {
         }
     }
 
-    fn to_socket(&self, nsp: &str, event: SocketEvent) {
-        self.publish_status();
+    /// Sets the socket's published status to what `event` made it, then delivers `event`.
+    fn to_socket(
+        &self,
+        nsp: &str,
+        status: impl FnOnce(&mut crate::shared::SocketStatus),
+        event: SocketEvent,
+    ) {
         if let Some(socket) = self.shared.socket(nsp) {
+            status(&mut lock(&socket.status));
             socket.deliver_lifecycle(event);
         }
     }
