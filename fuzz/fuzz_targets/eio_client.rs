@@ -392,7 +392,10 @@ impl Harness {
                     id,
                     TransportEvent::HttpError {
                         request,
-                        description: "reset".into(),
+                        error: engineio_proto::IoError::new(
+                            engineio_proto::IoErrorKind::Closed,
+                            "reset",
+                        ),
                     },
                 );
             }
@@ -436,7 +439,7 @@ impl Harness {
                     now,
                     id,
                     TransportEvent::WsClose {
-                        error: error.clone(),
+                        error: io_error(error.clone()),
                     },
                 );
             }
@@ -568,3 +571,16 @@ fuzz_target!(|input: Input| {
         h.run(op);
     }
 });
+
+/// A fuzzed WebSocket failure: an empty message stands for a reset without a close frame
+/// (kind `Closed`, "transport close"), any other for a failure.
+fn io_error(error: Option<String>) -> Option<engineio_proto::IoError> {
+    error.map(|e| {
+        let kind = if e.is_empty() {
+            engineio_proto::IoErrorKind::Closed
+        } else {
+            engineio_proto::IoErrorKind::Other
+        };
+        engineio_proto::IoError::new(kind, e)
+    })
+}

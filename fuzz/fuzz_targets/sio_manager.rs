@@ -639,7 +639,10 @@ impl Harness {
                         t,
                         TransportEvent::HttpError {
                             request,
-                            description: "reset".into(),
+                            error: engineio_proto::IoError::new(
+                                engineio_proto::IoErrorKind::Closed,
+                                "reset",
+                            ),
                         },
                     );
                     self.drain();
@@ -666,8 +669,13 @@ impl Harness {
                 {
                     self.ws_dead.insert(t);
                     let error = error.then(|| "reset".to_owned());
-                    self.manager
-                        .handle_transport(now, t, TransportEvent::WsClose { error });
+                    self.manager.handle_transport(
+                        now,
+                        t,
+                        TransportEvent::WsClose {
+                            error: io_error(error),
+                        },
+                    );
                     self.drain();
                 }
             }
@@ -834,3 +842,16 @@ fuzz_target!(|input: Input| {
         h.run(op);
     }
 });
+
+/// A fuzzed WebSocket failure: an empty message stands for a reset without a close frame
+/// (kind `Closed`, "transport close"), any other for a failure.
+fn io_error(error: Option<String>) -> Option<engineio_proto::IoError> {
+    error.map(|e| {
+        let kind = if e.is_empty() {
+            engineio_proto::IoErrorKind::Closed
+        } else {
+            engineio_proto::IoErrorKind::Other
+        };
+        engineio_proto::IoError::new(kind, e)
+    })
+}

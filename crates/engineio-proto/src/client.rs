@@ -8,7 +8,8 @@ use bytes::Bytes;
 use crate::config::{Config, ConfigError, TransportKind};
 use crate::cookie::CookieJar;
 use crate::error::{
-    CloseReason, PollRequest, ProtocolViolation, SendError, ServerError, TransportError,
+    CloseReason, IoError, IoErrorKind, PollRequest, ProtocolViolation, SendError, ServerError,
+    TransportError,
 };
 use crate::handshake::Handshake;
 use crate::input::{HttpResponse, TransportEvent};
@@ -324,10 +325,9 @@ impl Client {
             TransportEvent::HttpResponse { request, response } => {
                 self.on_http_response(now, transport, request, response)
             }
-            TransportEvent::HttpError {
-                request,
-                description,
-            } => self.on_http_error(transport, request, description),
+            TransportEvent::HttpError { request, error } => {
+                self.on_http_error(transport, request, error)
+            }
             TransportEvent::WsOpen { headers } => self.on_ws_open(now, transport, &headers),
             TransportEvent::WsFrame(frame) => self.on_ws_frame(now, transport, frame),
             TransportEvent::WsClose { error } => self.on_ws_close(transport, error),
@@ -378,14 +378,11 @@ impl Client {
         self.poll();
     }
 
-    fn on_http_error(&mut self, transport: TransportId, request: PollRequest, description: String) {
+    fn on_http_error(&mut self, transport: TransportId, request: PollRequest, error: IoError) {
         if self.state == State::Closed || !self.take_in_flight(transport, request) {
             return;
         }
-        self.transport_failed(TransportError::Request {
-            request,
-            description,
-        });
+        self.transport_failed(TransportError::Request { request, error });
     }
 
     fn on_ws_open(&mut self, now: Instant, transport: TransportId, headers: &[Header]) {
@@ -426,7 +423,7 @@ impl Client {
         }
     }
 
-    fn on_ws_close(&mut self, transport: TransportId, error: Option<String>) {
+    fn on_ws_close(&mut self, transport: TransportId, error: Option<IoError>) {
         if self.state == State::Closed {
             return;
         }
@@ -435,16 +432,20 @@ impl Client {
                 t.gone = true;
             }
             match error {
-                Some(description) => {
-                    self.transport_failed(TransportError::WebSocket { description })
+                // Reset without a close frame: the reference reports "transport close".
+                Some(error) if error.kind() == IoErrorKind::Closed => {
+                    self.finish(CloseReason::TransportClose {
+                        description: error.message().to_owned(),
+                    })
                 }
+                Some(error) => self.transport_failed(TransportError::WebSocket { error }),
                 None => self.finish(CloseReason::TransportClose {
                     description: "websocket connection closed".into(),
                 }),
             }
         } else if self.probe.as_ref().is_some_and(|p| p.id == transport) {
             self.probe = None;
-            let description = error.unwrap_or_else(|| "transport closed".into());
+            let description = error.map_or_else(|| "transport closed".into(), |e| e.to_string());
             self.probe_failed(&description);
         }
     }

@@ -69,6 +69,84 @@ pub enum PollRequest {
     Post,
 }
 
+/// What kind of IO failure an adapter reported: the part to branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IoErrorKind {
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection could not be made (refused, unreachable).
+    Connect,
+    /// The TLS handshake failed (an untrusted or expired certificate, no common protocol).
+    Tls,
+    /// The HTTP proxy refused or failed the `CONNECT` tunnel.
+    Proxy,
+    /// The operation did not finish in time.
+    Timeout,
+    /// The peer closed or reset the connection (for a WebSocket: without a close frame).
+    Closed,
+    /// A message or response body was larger than the configured limit.
+    TooLarge,
+    /// The server's answer was not usable HTTP, or not a WebSocket handshake.
+    Protocol,
+    /// Anything else the IO layer reported.
+    Other,
+}
+
+impl IoErrorKind {
+    /// A short name for logs and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::Proxy => "proxy",
+            Self::Timeout => "timeout",
+            Self::Closed => "closed",
+            Self::TooLarge => "too large",
+            Self::Protocol => "protocol",
+            Self::Other => "io",
+        }
+    }
+}
+
+/// Why the IO layer could not complete an HTTP request or keep a WebSocket open, as an
+/// adapter reports it in a [`crate::TransportEvent`]: a kind to branch on and the underlying
+/// error's message (never a secret: adapters strip credentials from what they report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoError {
+    kind: IoErrorKind,
+    message: String,
+}
+
+impl IoError {
+    /// A failure of `kind`, described by `message`.
+    pub fn new(kind: IoErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// What kind of failure.
+    pub fn kind(&self) -> IoErrorKind {
+        self.kind
+    }
+
+    /// The underlying error's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for IoError {}
+
 /// Why a transport failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -87,12 +165,12 @@ pub enum TransportError {
         /// The request that failed.
         request: PollRequest,
         /// What the adapter reported.
-        description: String,
+        error: IoError,
     },
     /// The WebSocket failed (handshake refused, IO error, protocol error).
     WebSocket {
         /// What the adapter reported.
-        description: String,
+        error: IoError,
     },
     /// The server sent something the Engine.IO protocol does not allow.
     Protocol(ProtocolViolation),
@@ -110,6 +188,15 @@ pub enum ProtocolViolation {
     ExpectedOpen,
     /// An `open` packet arrived on a session that is already open.
     UnexpectedOpen,
+}
+
+impl std::error::Error for ProtocolViolation {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Decode(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ProtocolViolation {
@@ -137,11 +224,8 @@ impl fmt::Display for TransportError {
                 }
                 Ok(())
             }
-            Self::Request {
-                request,
-                description,
-            } => write!(f, "{}: {description}", request_label(*request)),
-            Self::WebSocket { description } => write!(f, "websocket error: {description}"),
+            Self::Request { request, error } => write!(f, "{}: {error}", request_label(*request)),
+            Self::WebSocket { error } => write!(f, "websocket error: {error}"),
             Self::Protocol(p) => write!(f, "protocol error from the server: {p}"),
         }
     }
@@ -154,7 +238,38 @@ fn request_label(request: PollRequest) -> &'static str {
     }
 }
 
-impl std::error::Error for TransportError {}
+impl TransportError {
+    /// The reference's short message for this failure, as socket.io-client's `connect_error`
+    /// gives it: "xhr poll error", "xhr post error", "websocket error" or "parse error" (the
+    /// details are in [`std::error::Error::source`] and [`fmt::Display`]).
+    pub fn short_message(&self) -> &'static str {
+        match self {
+            Self::HttpStatus { request, .. } | Self::Request { request, .. } => {
+                request_label(*request)
+            }
+            Self::WebSocket { .. } => "websocket error",
+            Self::Protocol(_) => "parse error",
+        }
+    }
+
+    /// What the IO layer reported, when the failure was one.
+    pub fn io_error(&self) -> Option<&IoError> {
+        match self {
+            Self::Request { error, .. } | Self::WebSocket { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Request { error, .. } | Self::WebSocket { error } => Some(error),
+            Self::Protocol(p) => Some(p),
+            Self::HttpStatus { .. } => None,
+        }
+    }
+}
 
 /// Why an Engine.IO session ended. Once closed, a client keeps reporting the same reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +303,15 @@ impl CloseReason {
             Self::PingTimeout => "ping timeout",
             Self::ForcedClose => "forced close",
             Self::ParseError { .. } => "parse error",
+        }
+    }
+}
+
+impl std::error::Error for CloseReason {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::TransportError(e) => Some(e),
+            _ => None,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::error::IoError;
 use crate::error::PollRequest;
 use crate::output::WsFrame;
 use crate::redact::{HeaderNames, Len};
@@ -34,7 +35,7 @@ pub enum TransportEvent {
         /// Which request of the transport failed.
         request: PollRequest,
         /// What the adapter saw, for the close reason.
-        description: String,
+        error: IoError,
     },
     /// A WebSocket opened; the handshake response's headers (for cookies).
     WsOpen {
@@ -46,8 +47,10 @@ pub enum TransportEvent {
     WsFrame(WsFrame),
     /// A WebSocket closed (`None`: cleanly) or failed, including a refused handshake.
     WsClose {
-        /// What failed, or `None` for a clean close.
-        error: Option<String>,
+        /// What failed, or `None` for a clean close. A connection closed or reset without a
+        /// close frame ([`IoErrorKind::Closed`](crate::IoErrorKind::Closed)) ends the session
+        /// as "transport close", as in the reference, not as "transport error".
+        error: Option<IoError>,
     },
 }
 
@@ -59,13 +62,10 @@ impl fmt::Debug for TransportEvent {
                 .field("request", request)
                 .field("response", response)
                 .finish(),
-            Self::HttpError {
-                request,
-                description,
-            } => f
+            Self::HttpError { request, error } => f
                 .debug_struct("HttpError")
                 .field("request", request)
-                .field("description", description)
+                .field("error", error)
                 .finish(),
             Self::WsOpen { headers } => f
                 .debug_struct("WsOpen")

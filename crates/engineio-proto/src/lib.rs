@@ -79,8 +79,8 @@ pub use client::{Client, State};
 pub use config::{Config, ConfigError, TransportKind, check_header, parse_server_url};
 pub use cookie::CookieJar;
 pub use error::{
-    CloseReason, DecodeError, PollRequest, ProtocolViolation, SendError, ServerError,
-    TransportError,
+    CloseReason, DecodeError, IoError, IoErrorKind, PollRequest, ProtocolViolation, SendError,
+    ServerError, TransportError,
 };
 pub use handshake::Handshake;
 pub use input::{HttpResponse, TransportEvent};

@@ -9,20 +9,27 @@
 #[path = "support/scripted.rs"]
 mod scripted;
 
+use engineio_proto::{ServerError, TransportError};
 use scripted::{Reply, Scripted, WsAction, open_packet, polling_session};
 use socketio_async::DEFAULT_MAX_MESSAGE as MAX_RESPONSE_BODY;
 use socketio_async::tls::TlsOptions;
 use socketio_async::{ConnectError, DisconnectReason, SocketEvent};
 use socketio_interop::{NodeServer, Rt, WAIT, on_every_runtime, options};
+use socketio_proto::ManagerError;
 
-/// The engine error text of a first connection that fails in `mode`.
-async fn refused(rt: &Rt, url: &str, mode: &str) -> String {
+/// The engine error of a first connection that fails in `mode`.
+async fn refused_with(rt: &Rt, url: &str, mode: &str) -> ManagerError {
     let socket = rt.io(url, options(mode).reconnection(false)).expect("io");
     let mut events = socket.events();
     match rt.failed_to_connect(&socket, &mut events).await {
         ConnectError::Engine(e) => e,
         other => panic!("{other:?}"),
     }
+}
+
+/// The engine error's text of a first connection that fails in `mode`.
+async fn refused(rt: &Rt, url: &str, mode: &str) -> String {
+    refused_with(rt, url, mode).await.to_string()
 }
 
 /// Connects in `mode` without reconnection; the socket and its events, connected.
@@ -45,13 +52,22 @@ async fn refused_handshakes_report_the_status_and_the_server_error(rt: Rt) {
     for status in [400, 403, 404, 413, 500] {
         for body in [error_json, "", "<html>Nope</html>"] {
             let server = Scripted::start(move |_| Reply::status(status, body));
-            let error = refused(&rt, &server.url(), "polling").await;
-            assert!(error.contains(&format!("HTTP {status}")), "{error}");
-            assert_eq!(
-                error.contains("server error 3: Bad request"),
-                body == error_json,
-                "{status} {body:?}: {error}"
-            );
+            let error = refused_with(&rt, &server.url(), "polling").await;
+            let Some(TransportError::HttpStatus {
+                status: got,
+                server_error,
+                ..
+            }) = error.transport_error()
+            else {
+                panic!("{status} {body:?}: {error:?}");
+            };
+            assert_eq!(*got, status);
+            let expected = (body == error_json).then(|| ServerError {
+                code: 3,
+                message: "Bad request".into(),
+            });
+            assert_eq!(server_error, &expected, "{status} {body:?}");
+            assert_eq!(error.short_message(), "xhr poll error");
             let requests = server.requests();
             assert_eq!(
                 requests.len(),

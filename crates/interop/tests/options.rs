@@ -624,7 +624,10 @@ async fn connect_timeout(rt: Rt, mode: &str) {
     let mut manager_events = socket.io().events();
     let mut events = socket.events();
     let error = rt.failed_to_connect(&socket, &mut events).await;
-    assert_eq!(error, ConnectError::Engine("timeout".into()));
+    assert_eq!(
+        error,
+        ConnectError::Engine(socketio_proto::ManagerError::Timeout)
+    );
     let elapsed = start.elapsed();
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
     assert_eq!(
@@ -633,7 +636,7 @@ async fn connect_timeout(rt: Rt, mode: &str) {
             _ => None,
         })
         .await,
-        "timeout"
+        socketio_proto::ManagerError::Timeout
     );
     drop(mute);
 }

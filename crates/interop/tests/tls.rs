@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use socketio_async::ConnectError;
+use socketio_async::runtime::IoErrorKind;
 use socketio_async::tls::TlsOptions;
 use socketio_interop::{NodeServer, Rt, on_every_runtime, options};
 
@@ -253,13 +254,20 @@ async fn connects(rt: &Rt, url: &str, mode: &str, tls: &TlsOptions) {
     assert_eq!(v, "over tls");
 }
 
-/// Fails to connect in `mode` with `tls`; the error's text.
+/// Fails to connect in `mode` with `tls`, a TLS failure; the error's text.
 async fn refused(rt: &Rt, url: &str, mode: &str, tls: &TlsOptions) -> String {
     let rt = rt.with_tls(tls);
     let socket = rt.io(url, options(mode).reconnection(false)).expect("io");
     let mut events = socket.events();
     match rt.failed_to_connect(&socket, &mut events).await {
-        ConnectError::Engine(e) => e,
+        ConnectError::Engine(e) => {
+            let kind = e
+                .transport_error()
+                .and_then(|t| t.io_error())
+                .map(|io| io.kind());
+            assert_eq!(kind, Some(IoErrorKind::Tls), "{mode}: {e:?}");
+            e.to_string()
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -273,7 +281,7 @@ async fn default_options_refuse_an_unknown_chain(rt: Rt) {
             .expect("io");
         let mut events = socket.events();
         let error = match rt.failed_to_connect(&socket, &mut events).await {
-            ConnectError::Engine(e) => e,
+            ConnectError::Engine(e) => e.to_string(),
             other => panic!("{other:?}"),
         };
         assert!(error.contains("UnknownIssuer"), "{mode}: {error}");

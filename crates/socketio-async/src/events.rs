@@ -113,8 +113,9 @@ pub enum ManagerEvent {
     Open,
     /// The connection closed.
     Close(DisconnectReason),
-    /// Opening the connection failed.
-    Error(String),
+    /// Opening the connection failed: the HTTP status and server error, the IO failure
+    /// (DNS, TCP, TLS, proxy, timeout) or the protocol error.
+    Error(socketio_proto::ManagerError),
     /// The server pinged.
     Ping,
     /// The connection upgraded to this transport.
@@ -123,8 +124,9 @@ pub enum ManagerEvent {
     ReconnectAttempt(u32),
     /// Reconnected after this many attempts.
     Reconnect(u32),
-    /// A reconnection attempt failed.
-    ReconnectError(String),
+    /// A reconnection attempt failed (it is retried after the backoff, unless attempts are
+    /// exhausted: then [`ManagerEvent::ReconnectFailed`] follows).
+    ReconnectError(socketio_proto::ManagerError),
     /// Every attempt failed; no more reconnection.
     ReconnectFailed,
 }

@@ -12,8 +12,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-pub use engineio_proto::HttpResponse;
 use engineio_proto::{Header, WsFrame, redact};
+pub use engineio_proto::{HttpResponse, IoError, IoErrorKind};
 use url::Url;
 
 /// A boxed, sendable future.
@@ -111,18 +111,9 @@ impl fmt::Debug for WsConnection {
     }
 }
 
-/// Why an HTTP request or WebSocket failed, as text for the close reason. Adapters put the
-/// underlying error's message here (never its secrets: URLs with credentials are stripped).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportFailure(pub String);
-
-impl fmt::Display for TransportFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TransportFailure {}
+/// Why an HTTP request or WebSocket failed: the kind (to branch on) and the underlying
+/// error's message. Adapters never put secrets in it (URLs with credentials are stripped).
+pub type TransportFailure = IoError;
 
 /// What an async runtime provides to the client.
 ///

@@ -65,7 +65,12 @@ impl Runtime for FakeRuntime {
         &self,
         _request: HttpRequest,
     ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
-        Box::pin(async { Err(TransportFailure("no polling in this test".into())) })
+        Box::pin(async {
+            Err(TransportFailure::new(
+                socketio_async::runtime::IoErrorKind::Other,
+                "no polling in this test",
+            ))
+        })
     }
 
     fn websocket(

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use engineio_proto::{Header, PollRequest, Transmit, TransportEvent, TransportId, WsFrame};
+use engineio_proto::{
+    Header, IoError, IoErrorKind, PollRequest, Transmit, TransportEvent, TransportId, WsFrame,
+};
 use socketio_async::Options;
 use socketio_async::proxy::ProxyOptions;
 use socketio_async::tls::TlsOptions;
@@ -31,6 +33,12 @@ const WS_READ_BUFFER: usize = 4 * 1024;
 /// Hands the manager one transport report, at the time it is handled.
 fn report(manager: &mut Manager, transport: TransportId, event: TransportEvent) {
     manager.handle_transport(Instant::now(), transport, event);
+}
+
+/// An IO failure this crate reports as text (its HTTP client and handshakes say what failed
+/// in their message).
+fn io_error(message: String) -> IoError {
+    IoError::new(IoErrorKind::Other, message)
 }
 
 /// What one transport id has open: a WebSocket, or a polling session's requests and idle
@@ -392,7 +400,7 @@ impl Connection {
                         transport,
                         TransportEvent::HttpError {
                             request,
-                            description: e,
+                            error: io_error(e),
                         },
                     );
                     return;
@@ -462,7 +470,7 @@ impl Connection {
                             transport,
                             TransportEvent::HttpError {
                                 request,
-                                description: e,
+                                error: io_error(e),
                             },
                         ),
                     }
@@ -472,7 +480,7 @@ impl Connection {
                         transport,
                         TransportEvent::HttpError {
                             request,
-                            description: error,
+                            error: io_error(error),
                         },
                     );
                 }
@@ -504,7 +512,9 @@ impl Connection {
             Err(e) => report(
                 &mut self.manager,
                 transport,
-                TransportEvent::WsClose { error: Some(e) },
+                TransportEvent::WsClose {
+                    error: Some(io_error(e)),
+                },
             ),
         }
     }
@@ -563,7 +573,10 @@ impl Connection {
             // The engine's text frames are UTF-8 by construction.
             WsFrame::Text(text) => match tungstenite::Utf8Bytes::try_from(text) {
                 Ok(text) => Message::Text(text),
-                Err(e) => return self.close_ws(transport, Some(format!("websocket text: {e}"))),
+                Err(e) => {
+                    return self
+                        .close_ws(transport, Some(io_error(format!("websocket text: {e}"))));
+                }
             },
             WsFrame::Binary(data) => Message::Binary(data),
         };
@@ -571,7 +584,7 @@ impl Connection {
             Ok(()) => {}
             // Queued in tungstenite's buffer; flushed when the socket has room again.
             Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => self.close_ws(transport, Some(format!("websocket send: {e}"))),
+            Err(e) => self.close_ws(transport, Some(io_error(format!("websocket send: {e}")))),
         }
     }
 
@@ -602,7 +615,24 @@ impl Connection {
                     break;
                 }
                 Err(e) => {
-                    closed = Some(Some(format!("websocket: {e}")));
+                    let kind = match &e {
+                        // Dropped without a close frame: "transport close", as in the reference.
+                        tungstenite::Error::Protocol(
+                            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+                        ) => IoErrorKind::Closed,
+                        tungstenite::Error::Io(io)
+                            if matches!(
+                                io.kind(),
+                                std::io::ErrorKind::ConnectionReset
+                                    | std::io::ErrorKind::UnexpectedEof
+                            ) =>
+                        {
+                            IoErrorKind::Closed
+                        }
+                        tungstenite::Error::Capacity(_) => IoErrorKind::TooLarge,
+                        _ => IoErrorKind::Other,
+                    };
+                    closed = Some(Some(IoError::new(kind, format!("websocket: {e}"))));
                     break;
                 }
             }
@@ -611,7 +641,7 @@ impl Connection {
             match ws.flush() {
                 Ok(()) => {}
                 Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => closed = Some(Some(format!("websocket send: {e}"))),
+                Err(e) => closed = Some(Some(io_error(format!("websocket send: {e}")))),
             }
         }
         for frame in frames {
@@ -622,7 +652,7 @@ impl Connection {
         }
     }
 
-    fn close_ws(&mut self, transport: TransportId, error: Option<String>) {
+    fn close_ws(&mut self, transport: TransportId, error: Option<IoError>) {
         if let Some(mut ws) = self
             .transports
             .get_mut(&transport)

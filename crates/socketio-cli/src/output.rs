@@ -66,7 +66,7 @@ pub fn connect_error_parts(error: &ConnectError) -> (String, Option<Arg>) {
             let data = data.as_ref().and_then(|p| p.deserialize::<Arg>().ok());
             (message.clone(), data)
         }
-        ConnectError::Engine(e) => (e.clone(), None),
+        ConnectError::Engine(e) => (e.to_string(), None),
         other => (other.to_string(), None),
     }
 }
@@ -229,7 +229,9 @@ fn json_line(report: &Report<'_>) -> Option<String> {
                 object("reconnect_attempt", &[("attempt", json(n))])
             }
             ManagerEvent::Reconnect(n) => object("reconnect", &[("attempts", json(n))]),
-            ManagerEvent::ReconnectError(e) => object("reconnect_error", &[("message", json(e))]),
+            ManagerEvent::ReconnectError(e) => {
+                object("reconnect_error", &[("message", json(&e.to_string()))])
+            }
             ManagerEvent::ReconnectFailed => object("reconnect_failed", &[]),
             ManagerEvent::Upgrade(t) => object("upgrade", &[("transport", json(t.as_str()))]),
             _ => return None,

@@ -79,8 +79,11 @@ pub enum ConnectError {
         /// The `data` the server's middleware attached, if any.
         data: Option<Payload>,
     },
-    /// The Engine.IO connection could not be opened (or timed out).
-    Engine(String),
+    /// The Engine.IO connection could not be opened (or timed out): the HTTP status and the
+    /// server's `{code, message}`, the IO failure (DNS, TCP, TLS, proxy, timeout), or the
+    /// protocol error, in [`ManagerError`]; [`ConnectError::message`] is the reference's short
+    /// message and [`std::error::Error::source`] the cause.
+    Engine(ManagerError),
     /// The CONNECT reply carried no `sid`: the server speaks Socket.IO v2, which this client
     /// does not.
     IncompatibleServer,
@@ -90,7 +93,7 @@ impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Refused { message, .. } => write!(f, "the server refused the namespace: {message}"),
-            Self::Engine(e) => write!(f, "could not connect: {e}"),
+            Self::Engine(e) => f.write_str(e.short_message()),
             Self::IncompatibleServer => f.write_str(
                 "the server answered CONNECT without a sid: it seems to be a Socket.IO v2 server, which this v5 client cannot talk to",
             ),
@@ -98,7 +101,27 @@ impl fmt::Display for ConnectError {
     }
 }
 
-impl std::error::Error for ConnectError {}
+impl ConnectError {
+    /// The reference's short message, as socket.io-client's `connect_error` gives it: the
+    /// server's message when it refused the namespace; "xhr poll error", "websocket error",
+    /// "timeout"... when the connection could not be opened.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Refused { message, .. } => message,
+            Self::Engine(e) => e.short_message(),
+            Self::IncompatibleServer => "incompatible server",
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Engine(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Why an emit's ack did not come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +155,8 @@ pub enum ManagerError {
     Timeout,
     /// The engine closed while opening.
     Engine(CloseReason),
+    /// The engine options (changed between attempts) are invalid: the caller's fault.
+    Config(engineio_proto::ConfigError),
 }
 
 impl fmt::Display for ManagerError {
@@ -139,11 +164,42 @@ impl fmt::Display for ManagerError {
         match self {
             Self::Timeout => f.write_str("timeout"),
             Self::Engine(reason) => reason.fmt(f),
+            Self::Config(e) => write!(f, "invalid options: {e}"),
         }
     }
 }
 
-impl std::error::Error for ManagerError {}
+impl ManagerError {
+    /// The reference's short message: "timeout", "xhr poll error", "xhr post error",
+    /// "websocket error", "parse error", "transport close"...
+    pub fn short_message(&self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Engine(CloseReason::TransportError(e)) => e.short_message(),
+            Self::Engine(reason) => reason.as_str(),
+            Self::Config(_) => "invalid options",
+        }
+    }
+
+    /// The transport failure behind it, if it was one: the HTTP status and server error, or
+    /// the IO failure.
+    pub fn transport_error(&self) -> Option<&engineio_proto::TransportError> {
+        match self {
+            Self::Engine(CloseReason::TransportError(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for ManagerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Timeout => None,
+            Self::Engine(reason) => Some(reason),
+            Self::Config(e) => Some(e),
+        }
+    }
+}
 
 /// Something that happened, in order with the transmits.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use engineio_proto::{
-    Client as Engine, CloseReason, Event as EngineEvent, Message, Output as EngineOutput,
-    PollRequest, Transmit, TransportEvent, TransportId,
+    Client as Engine, CloseReason, Event as EngineEvent, Message, Output as EngineOutput, Transmit,
+    TransportEvent, TransportId,
 };
 
 use crate::backoff::{Backoff, unit_f64};
@@ -288,12 +288,8 @@ impl Manager {
             Ok(client) => client,
             Err(e) => {
                 // Only engine_config_mut can bring an invalid value here.
-                let reason = CloseReason::TransportError(engineio_proto::TransportError::Request {
-                    request: PollRequest::Get,
-                    description: format!("invalid options: {e}"),
-                });
                 self.ready = ReadyState::Opening;
-                return self.open_failed(now, ManagerError::Engine(reason));
+                return self.open_failed(now, ManagerError::Config(e));
             }
         };
         self.engine = Some(EngineSlot {
@@ -520,7 +516,7 @@ impl Manager {
                 let nsp = socket.nsp.clone();
                 self.output.push_back(Output::Event(Event::ConnectError {
                     nsp,
-                    error: ConnectError::Engine(error.to_string()),
+                    error: ConnectError::Engine(error.clone()),
                 }));
             }
         }

@@ -693,7 +693,7 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
                 if let Some(ex) = self.finish_exchange(request) {
                     let event = TransportEvent::HttpError {
                         request: ex.request,
-                        description,
+                        error: sim_io_error(description),
                     };
                     self.client.handle_transport(now, ex.transport, event);
                 }
@@ -730,6 +730,7 @@ impl<C: SansIoClient, A: Application> Sim<C, A> {
                 }
                 state.close_reported = true;
                 let transport = state.transport;
+                let error = error.map(sim_io_error);
                 self.client
                     .handle_transport(now, transport, TransportEvent::WsClose { error });
             }
@@ -751,4 +752,10 @@ fn upstream(conn: ConnId) -> Lane {
         conn: conn.0,
         upstream: true,
     }
+}
+
+/// What the simulated link reports for a failed request or WebSocket: a reset, a refusal or
+/// a server error, all IO failures of no more specific kind.
+fn sim_io_error(description: String) -> engineio_proto::IoError {
+    engineio_proto::IoError::new(engineio_proto::IoErrorKind::Other, description)
 }

@@ -125,7 +125,7 @@ fn the_close_reason_is_sticky() {
         id,
         TransportEvent::HttpError {
             request: engineio_proto::PollRequest::Get,
-            description: "boom".into(),
+            error: engineio_proto::IoError::new(engineio_proto::IoErrorKind::Other, "boom"),
         },
     );
     h.at(1_000_000);

@@ -300,7 +300,10 @@ fn a_request_failure_is_a_transport_error() {
         id,
         TransportEvent::HttpError {
             request: PollRequest::Get,
-            description: "connection reset".into(),
+            error: engineio_proto::IoError::new(
+                engineio_proto::IoErrorKind::Other,
+                "connection reset",
+            ),
         },
     );
     let d = h.drain();
@@ -309,7 +312,10 @@ fn a_request_failure_is_a_transport_error() {
         Some(&Event::Close(CloseReason::TransportError(
             TransportError::Request {
                 request: PollRequest::Get,
-                description: "connection reset".into(),
+                error: engineio_proto::IoError::new(
+                    engineio_proto::IoErrorKind::Other,
+                    "connection reset"
+                ),
             }
         )))
     );
@@ -429,7 +435,7 @@ fn reports_for_other_transports_or_requests_not_in_flight_are_ignored() {
         stranger,
         TransportEvent::HttpError {
             request: PollRequest::Post,
-            description: "x".into(),
+            error: engineio_proto::IoError::new(engineio_proto::IoErrorKind::Other, "x"),
         },
     );
     assert!(h.drain().all.is_empty());

@@ -135,11 +135,39 @@ fn a_clean_close_is_transport_close_and_a_failure_is_transport_error() {
         d.events.last(),
         Some(&Event::Close(CloseReason::TransportError(
             TransportError::WebSocket {
-                description: "connection reset".into()
+                error: engineio_proto::IoError::new(
+                    engineio_proto::IoErrorKind::Other,
+                    "connection reset"
+                )
             }
         )))
     );
     assert!(d.events.contains(&Event::RememberUpgrade(false)));
+}
+
+/// A WebSocket dropped without a close frame (the server process killed, a reset) is
+/// "transport close" in socket.io-client, not "transport error".
+#[test]
+fn a_websocket_reset_without_a_close_frame_is_transport_close() {
+    let (mut h, ws) = open_ws(ws_config());
+    let now = h.now;
+    h.client.handle_transport(
+        now,
+        ws,
+        engineio_proto::TransportEvent::WsClose {
+            error: Some(engineio_proto::IoError::new(
+                engineio_proto::IoErrorKind::Closed,
+                "connection reset without closing handshake",
+            )),
+        },
+    );
+    let d = h.drain();
+    assert_eq!(
+        d.events,
+        [Event::Close(CloseReason::TransportClose {
+            description: "connection reset without closing handshake".into()
+        })]
+    );
 }
 
 #[test]

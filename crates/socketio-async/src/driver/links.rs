@@ -215,7 +215,7 @@ impl Links {
                     }
                     Poll::Ready(Err(e)) => {
                         progress = true;
-                        report(id, TransportEvent::WsClose { error: Some(e.0) });
+                        report(id, TransportEvent::WsClose { error: Some(e) });
                         true
                     }
                 },
@@ -241,10 +241,7 @@ fn http_event(
 ) -> TransportEvent {
     match result {
         Ok(response) => TransportEvent::HttpResponse { request, response },
-        Err(e) => TransportEvent::HttpError {
-            request,
-            description: e.0,
-        },
+        Err(error) => TransportEvent::HttpError { request, error },
     }
 }
 
@@ -257,7 +254,7 @@ impl OpenWs {
     ) -> (bool, bool) {
         let mut progress = false;
         if let Err(e) = self.write(cx) {
-            report(TransportEvent::WsClose { error: Some(e.0) });
+            report(TransportEvent::WsClose { error: Some(e) });
             return (true, true);
         }
         for _ in 0..READ_BATCH {
@@ -270,7 +267,7 @@ impl OpenWs {
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    report(TransportEvent::WsClose { error: Some(e.0) });
+                    report(TransportEvent::WsClose { error: Some(e) });
                     return (true, true);
                 }
                 Poll::Ready(None) => {

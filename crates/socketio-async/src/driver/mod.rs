@@ -415,7 +415,7 @@ impl Driver {
                 // Opening failed or timed out: a handshake GET (or WebSocket) may still be
                 // waiting, and nobody needs its answer.
                 self.links.drop_all();
-                Some(ManagerEvent::Error(e.to_string()))
+                Some(ManagerEvent::Error(e))
             }
             Event::Ping => Some(ManagerEvent::Ping),
             Event::Upgrade(kind) => Some(ManagerEvent::Upgrade(kind)),
@@ -428,7 +428,7 @@ impl Driver {
                 Some(ManagerEvent::ReconnectAttempt(n))
             }
             Event::Reconnect(n) => Some(ManagerEvent::Reconnect(n)),
-            Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e.to_string())),
+            Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e)),
             Event::ReconnectFailed => Some(ManagerEvent::ReconnectFailed),
             Event::Connect {
                 nsp,

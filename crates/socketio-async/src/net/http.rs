@@ -16,9 +16,22 @@ use engineio_proto::HttpResponse;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 
-use crate::runtime::{BoxFuture, HttpRequest, TransportFailure};
+use crate::runtime::{BoxFuture, HttpRequest, IoErrorKind, TransportFailure};
 
 use super::failure;
+
+/// The kind of a hyper error.
+fn hyper_kind(e: &hyper::Error) -> IoErrorKind {
+    if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
+        IoErrorKind::Closed
+    } else if e.is_timeout() {
+        IoErrorKind::Timeout
+    } else if e.is_parse() || e.is_parse_status() {
+        IoErrorKind::Protocol
+    } else {
+        IoErrorKind::Other
+    }
+}
 
 /// Idle connections per origin; long-polling needs at most two (one GET, one POST).
 const MAX_IDLE: usize = 2;
@@ -86,7 +99,7 @@ where
             let io = connect().await?;
             let (sender, connection) = http1::handshake(io)
                 .await
-                .map_err(|e| failure("http handshake", e))?;
+                .map_err(|e| failure(hyper_kind(&e), "http handshake", e))?;
             spawn(Box::pin(async move {
                 if let Err(e) = connection.await {
                     tracing::trace!(error = %e, "http connection ended");
@@ -98,7 +111,7 @@ where
     sender
         .ready()
         .await
-        .map_err(|e| failure("http connection", e))?;
+        .map_err(|e| failure(hyper_kind(&e), "http connection", e))?;
     let mut target = request.url.path().to_owned();
     if let Some(q) = request.url.query() {
         target.push('?');
@@ -118,11 +131,11 @@ where
     }
     let http_request = builder
         .body(Full::new(request.body))
-        .map_err(|e| failure("http request", e))?;
+        .map_err(|e| failure(IoErrorKind::Other, "http request", e))?;
     let response = sender
         .send_request(http_request)
         .await
-        .map_err(|e| failure("http", e))?;
+        .map_err(|e| failure(hyper_kind(&e), "http", e))?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -136,9 +149,13 @@ where
         .await
         .map_err(|e| {
             if e.is::<LengthLimitError>() {
-                failure("http body", format_args!("larger than {max_body} bytes"))
+                failure(
+                    IoErrorKind::TooLarge,
+                    "http body",
+                    format_args!("larger than {max_body} bytes"),
+                )
             } else {
-                failure("http body", e)
+                failure(IoErrorKind::Closed, "http body", e)
             }
         })?
         .to_bytes();

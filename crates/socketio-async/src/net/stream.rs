@@ -11,9 +11,9 @@ use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use url::Url;
 
-use super::{BoxConnection, Net, failure};
+use super::{BoxConnection, Net, failure, io_kind};
 use crate::proxy::{ConnectHandshake, Progress, ProxyOptions};
-use crate::runtime::TransportFailure;
+use crate::runtime::{IoErrorKind, TransportFailure};
 
 /// A connection, plain or TLS.
 pub(crate) enum Stream {
@@ -31,7 +31,7 @@ pub(crate) async fn connect<N: Net + ?Sized>(
 ) -> Result<Stream, TransportFailure> {
     let host = url
         .host_str()
-        .ok_or_else(|| failure("connect", "no host"))?;
+        .ok_or_else(|| failure(IoErrorKind::Connect, "connect", "no host"))?;
     let port = url.port_or_known_default().unwrap_or(80);
     // `[::1]` comes bracketed from the URL; sockets want it bare.
     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -40,16 +40,24 @@ pub(crate) async fn connect<N: Net + ?Sized>(
         None => net
             .connect_tcp(bare.to_owned(), port)
             .await
-            .map_err(|e| failure("connect", e))?,
+            .map_err(|e| failure(io_kind(&e), "connect", e))?,
     };
     if !matches!(url.scheme(), "https" | "wss") {
         return Ok(Stream::Plain(tcp));
     }
-    let name = ServerName::try_from(bare.to_owned()).map_err(|e| failure("tls", e))?;
+    let name =
+        ServerName::try_from(bare.to_owned()).map_err(|e| failure(IoErrorKind::Tls, "tls", e))?;
     let tls = futures_rustls::TlsConnector::from(tls.clone())
         .connect(name, tcp)
         .await
-        .map_err(|e| failure("tls", e))?;
+        .map_err(|e| {
+            // A reset during the handshake is the connection's failure, not TLS's.
+            let kind = match io_kind(&e) {
+                IoErrorKind::Closed => IoErrorKind::Closed,
+                _ => IoErrorKind::Tls,
+            };
+            failure(kind, "tls", e)
+        })?;
     Ok(Stream::Tls(Box::new(tls)))
 }
 
@@ -61,7 +69,10 @@ async fn tunnel<N: Net + ?Sized>(
     mut handshake: ConnectHandshake,
 ) -> Result<BoxConnection, TransportFailure> {
     let io_failure = |what: &str, e: io::Error| {
-        TransportFailure(format!("proxy {}: {what}: {e}", proxy.address()))
+        TransportFailure::new(
+            IoErrorKind::Proxy,
+            format!("proxy {}: {what}: {e}", proxy.address()),
+        )
     };
     let mut tcp = net
         .connect_tcp(proxy.host().to_owned(), proxy.port())
@@ -80,7 +91,7 @@ async fn tunnel<N: Net + ?Sized>(
             Ok(n) => handshake.feed(&chunk[..n]),
             Err(e) => return Err(io_failure("read CONNECT response", e)),
         };
-        match read.map_err(|e| TransportFailure(e.to_string()))? {
+        match read.map_err(|e| TransportFailure::new(IoErrorKind::Proxy, e.to_string()))? {
             Progress::NeedMore => {}
             Progress::Established => {
                 tracing::debug!(

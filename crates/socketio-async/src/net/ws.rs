@@ -15,9 +15,9 @@ use futures_util::{Sink, Stream as _};
 use rustls::ClientConfig;
 
 use super::stream::{Stream, connect};
-use super::{Net, failure};
+use super::{Net, failure, io_kind};
 use crate::proxy::ProxyOptions;
-use crate::runtime::{TransportFailure, WebSocket, WsConnection, WsRequest};
+use crate::runtime::{IoErrorKind, TransportFailure, WebSocket, WsConnection, WsRequest};
 
 /// Bytes read from the socket at once. tungstenite's default (128 KiB, allocated up front for
 /// every connection) made an idle client cost about 150 KiB of resident memory; Engine.IO
@@ -46,15 +46,18 @@ pub(crate) async fn open<N: Net + ?Sized>(
         .url
         .as_str()
         .into_client_request()
-        .map_err(|e| failure("websocket request", e))?;
+        .map_err(|e| failure(IoErrorKind::Other, "websocket request", e))?;
     for (name, value) in &request.headers {
-        let name: HeaderName = name.parse().map_err(|e| failure("header name", e))?;
-        let value = HeaderValue::from_str(value).map_err(|e| failure("header value", e))?;
+        let name: HeaderName = name
+            .parse()
+            .map_err(|e| failure(IoErrorKind::Other, "header name", e))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| failure(IoErrorKind::Other, "header value", e))?;
         handshake.headers_mut().append(name, value);
     }
     if !request.protocols.is_empty() {
         let value = HeaderValue::from_str(&request.protocols.join(", "))
-            .map_err(|e| failure("protocols", e))?;
+            .map_err(|e| failure(IoErrorKind::Other, "protocols", e))?;
         handshake
             .headers_mut()
             .insert("sec-websocket-protocol", value);
@@ -66,7 +69,7 @@ pub(crate) async fn open<N: Net + ?Sized>(
         Some(config(request.max_message)),
     )
     .await
-    .map_err(|e| failure("websocket", e))?;
+    .map_err(|e| failure(ws_kind(&e), "websocket", e))?;
     let headers = response
         .headers()
         .iter()
@@ -82,7 +85,24 @@ pub(crate) async fn open<N: Net + ?Sized>(
 struct Socket(WebSocketStream<Stream>);
 
 fn write_failure(e: WsError) -> TransportFailure {
-    failure("websocket send", e)
+    failure(ws_kind(&e), "websocket send", e)
+}
+
+/// The kind of a tungstenite error.
+fn ws_kind(e: &WsError) -> IoErrorKind {
+    use async_tungstenite::tungstenite::error::ProtocolError;
+    match e {
+        WsError::Io(e) => io_kind(e),
+        WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => IoErrorKind::Closed,
+        WsError::Capacity(_) => IoErrorKind::TooLarge,
+        WsError::Tls(_) => IoErrorKind::Tls,
+        WsError::Http(_) | WsError::HttpFormat(_) | WsError::Url(_) | WsError::Protocol(_) => {
+            IoErrorKind::Protocol
+        }
+        _ => IoErrorKind::Other,
+    }
 }
 
 impl WebSocket for Socket {
@@ -109,7 +129,9 @@ impl WebSocket for Socket {
                 Poll::Ready(Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed))) => {
                     Poll::Ready(None)
                 }
-                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(failure("websocket", e)))),
+                Poll::Ready(Some(Err(e))) => {
+                    Poll::Ready(Some(Err(failure(ws_kind(&e), "websocket", e))))
+                }
             };
         }
     }
@@ -123,9 +145,10 @@ impl WebSocket for Socket {
     fn start_send(&mut self, frame: WsFrame) -> Result<(), TransportFailure> {
         let message = match frame {
             // The engine's text frames are valid UTF-8 by construction.
-            WsFrame::Text(text) => {
-                Message::Text(Utf8Bytes::try_from(text).map_err(|e| failure("websocket text", e))?)
-            }
+            WsFrame::Text(text) => Message::Text(
+                Utf8Bytes::try_from(text)
+                    .map_err(|e| failure(IoErrorKind::Other, "websocket text", e))?,
+            ),
             WsFrame::Binary(data) => Message::Binary(data),
         };
         std::pin::Pin::new(&mut self.0)

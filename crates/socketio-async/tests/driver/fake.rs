@@ -185,7 +185,10 @@ impl<A: Application + Send + 'static> Net<A> {
                 }
                 ServerOutput::HttpAbort { request } => {
                     if let Some(tx) = self.http.remove(&request) {
-                        let _ = tx.send(Err(TransportFailure("connection reset".into())));
+                        let _ = tx.send(Err(TransportFailure::new(
+                            socketio_async::runtime::IoErrorKind::Other,
+                            "connection reset",
+                        )));
                     }
                 }
                 ServerOutput::WsAccept { conn, headers } => {
@@ -207,9 +210,10 @@ impl<A: Application + Send + 'static> Net<A> {
                 }
                 ServerOutput::WsReject { conn, status, .. } => {
                     if let Some(tx) = self.connecting.remove(&conn) {
-                        let _ = tx.send(Err(TransportFailure(format!(
-                            "websocket: HTTP error: {status}"
-                        ))));
+                        let _ = tx.send(Err(TransportFailure::new(
+                            socketio_async::runtime::IoErrorKind::Other,
+                            format!("websocket: HTTP error: {status}"),
+                        )));
                     }
                 }
                 ServerOutput::WsSend { conn, frame } => {
@@ -224,7 +228,10 @@ impl<A: Application + Send + 'static> Net<A> {
                 }
                 ServerOutput::WsAbort { conn } => {
                     if let Some(tx) = self.sockets.remove(&conn) {
-                        let _ = tx.unbounded_send(Err(TransportFailure("connection reset".into())));
+                        let _ = tx.unbounded_send(Err(TransportFailure::new(
+                            socketio_async::runtime::IoErrorKind::Other,
+                            "connection reset",
+                        )));
                     }
                     self.server_closed.push(conn);
                 }
@@ -402,7 +409,10 @@ impl WebSocket for FakeSocket {
 
     fn start_send(&mut self, frame: WsFrame) -> Result<(), TransportFailure> {
         if self.closed {
-            return Err(TransportFailure("websocket closed".into()));
+            return Err(TransportFailure::new(
+                socketio_async::runtime::IoErrorKind::Other,
+                "websocket closed",
+            ));
         }
         // A frame the server will never read is still "sent", as far as a client can tell.
         let now = self.shared.now();
@@ -483,8 +493,12 @@ impl Runtime for FakeRuntime {
         let alive = IoAlive::new(&self.0);
         Box::pin(async move {
             let _alive = alive;
-            rx.await
-                .unwrap_or_else(|_| Err(TransportFailure("request dropped".into())))
+            rx.await.unwrap_or_else(|_| {
+                Err(TransportFailure::new(
+                    socketio_async::runtime::IoErrorKind::Other,
+                    "request dropped",
+                ))
+            })
         })
     }
 
@@ -497,8 +511,12 @@ impl Runtime for FakeRuntime {
         let alive = IoAlive::new(&self.0);
         Box::pin(async move {
             let _alive = alive;
-            rx.await
-                .unwrap_or_else(|_| Err(TransportFailure("connect dropped".into())))
+            rx.await.unwrap_or_else(|_| {
+                Err(TransportFailure::new(
+                    socketio_async::runtime::IoErrorKind::Other,
+                    "connect dropped",
+                ))
+            })
         })
     }
 }

@@ -622,23 +622,28 @@ fn reconnection_backs_off_then_gives_up() {
         .map(|(at, e)| (*at - killed_at, e.clone()))
         .collect();
     let s = Duration::from_secs;
+    // The handshake's refusal, typed: the status and the server's `{code, message}`.
+    let refused = socketio_proto::ManagerError::Engine(
+        engineio_proto::CloseReason::TransportError(engineio_proto::TransportError::HttpStatus {
+            request: engineio_proto::PollRequest::Get,
+            status: 400,
+            server_error: Some(engineio_proto::ServerError {
+                code: 3,
+                message: "Bad request".into(),
+            }),
+        }),
+    );
     let mut expected = vec![(s(0), ManagerEvent::Close(DisconnectReason::TransportError))];
     // 1 s, then 2 s, then 4 s capped at 3 s.
     for (n, at) in [(1, s(1)), (2, s(3)), (3, s(6))] {
         expected.push((at, ManagerEvent::ReconnectAttempt(n)));
-        expected.push((at, ManagerEvent::Error(String::new())));
+        expected.push((at, ManagerEvent::Error(refused.clone())));
         if n == 3 {
             expected.push((at, ManagerEvent::ReconnectFailed));
         }
-        expected.push((at, ManagerEvent::ReconnectError(String::new())));
+        expected.push((at, ManagerEvent::ReconnectError(refused.clone())));
     }
-    let blank = |e: &ManagerEvent| match e {
-        ManagerEvent::Error(_) => ManagerEvent::Error(String::new()),
-        ManagerEvent::ReconnectError(_) => ManagerEvent::ReconnectError(String::new()),
-        other => other.clone(),
-    };
-    let got: Vec<(Duration, ManagerEvent)> = seen.iter().map(|(at, e)| (*at, blank(e))).collect();
-    assert_eq!(got, expected, "{seen:?}");
+    assert_eq!(seen, expected);
     // And then nothing more.
     sim.advance(Duration::from_secs(60));
     assert_eq!(sim.with_server(|s, _| s.sessions().len()), 1);
@@ -739,7 +744,10 @@ fn connect_timeout_reports_connect_error_then_retries() {
         SocketEvent::ConnectError(e) => Some(e),
         _ => None,
     });
-    assert_eq!(error, ConnectError::Engine("timeout".into()));
+    assert_eq!(
+        error,
+        ConnectError::Engine(socketio_proto::ManagerError::Timeout)
+    );
     assert_eq!(sim.now() - start, Duration::from_secs(3));
     assert!(socket.active(), "an engine failure keeps the socket active");
     // The server answers again: the next attempt connects.
@@ -755,7 +763,7 @@ fn connect_timeout_reports_connect_error_then_retries() {
     assert_eq!(
         seen,
         [
-            ManagerEvent::Error("timeout".into()),
+            ManagerEvent::Error(socketio_proto::ManagerError::Timeout),
             ManagerEvent::ReconnectAttempt(1),
             ManagerEvent::Open,
             ManagerEvent::Reconnect(1),

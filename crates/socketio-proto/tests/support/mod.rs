@@ -157,7 +157,8 @@ impl Harness {
             self.now,
             id,
             TransportEvent::WsClose {
-                error: error.map(str::to_owned),
+                error: error
+                    .map(|e| engineio_proto::IoError::new(engineio_proto::IoErrorKind::Other, e)),
             },
         );
         self.drain();

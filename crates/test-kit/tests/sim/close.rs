@@ -85,7 +85,10 @@ fn a_killed_server_is_a_transport_error() {
         close_event(&sim),
         Some(CloseReason::TransportError(TransportError::Request {
             request: PollRequest::Get,
-            description: "connection reset".into(),
+            error: engineio_proto::IoError::new(
+                engineio_proto::IoErrorKind::Other,
+                "connection reset"
+            ),
         }))
     );
 }
