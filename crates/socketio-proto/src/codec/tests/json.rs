@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use serde::de::IgnoredAny;
 
 use super::tree::plain_tree;
+use crate::codec::DEFAULT_MAX_DEPTH;
 use crate::codec::json::{Kind, scan};
 
 /// Fragments that make near-JSON text likely to hit every branch of the grammar.
@@ -51,14 +52,14 @@ proptest! {
 
     #[test]
     fn agrees_with_serde_json_on_near_json(text in soup()) {
-        let ours = scan(text.as_bytes(), None).is_ok();
+        let ours = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).is_ok();
         let theirs = serde_json::from_str::<IgnoredAny>(&text).is_ok();
         prop_assert_eq!(ours, theirs, "{:?}", text);
     }
 
     #[test]
     fn agrees_with_serde_json_on_arbitrary_text(text in any::<String>()) {
-        let ours = scan(text.as_bytes(), None).is_ok();
+        let ours = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).is_ok();
         let theirs = serde_json::from_str::<IgnoredAny>(&text).is_ok();
         prop_assert_eq!(ours, theirs, "{:?}", text);
     }
@@ -70,7 +71,7 @@ proptest! {
         } else {
             serde_json::to_string(&tree).unwrap()
         };
-        let index = scan(text.as_bytes(), None).expect("valid");
+        let index = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).expect("valid");
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         match &value {
             serde_json::Value::Array(items) => {
@@ -154,7 +155,7 @@ fn agrees_with_serde_json_on_edge_cases() {
         "\"abcdefghijklmnopqrstuvw",
     ];
     for text in cases {
-        let ours = scan(text.as_bytes(), None).is_ok();
+        let ours = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).is_ok();
         let theirs = serde_json::from_str::<IgnoredAny>(text).is_ok();
         assert_eq!(ours, theirs, "{text:?}");
     }
