@@ -300,6 +300,7 @@ struct Scanner<'a> {
 
 impl Scanner<'_> {
     /// Appends a scalar spanning `start..self.pos`.
+    #[inline(always)]
     fn push(&mut self, start: usize, kind: TokKind) {
         let next = self.tape.len() as u32 + 1;
         self.tape.push(Tok {
@@ -521,6 +522,7 @@ impl Scanner<'_> {
     }
 
     /// An object key (at `self.pos`), the colon, and the whitespace before the value.
+    #[inline(always)]
     fn key(
         &mut self,
         frame: &mut Frame,
@@ -567,6 +569,7 @@ impl Scanner<'_> {
     }
 
     /// The rest of a string whose opening quote was consumed; whether it had escapes.
+    #[inline(always)]
     fn string(&mut self) -> Result<bool, ScanError> {
         let mut escaped = false;
         loop {
