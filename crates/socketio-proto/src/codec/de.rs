@@ -64,12 +64,13 @@ impl<'a> Ctx<'a> {
 
 /// One JSON value of a payload: an index into the tape.
 #[derive(Clone, Copy)]
-pub(crate) struct Node<'a> {
-    pub ctx: Ctx<'a>,
+pub(crate) struct Node<'c, 'a> {
+    /// By reference: a node is made for every value read, and the context is seven words.
+    pub ctx: &'c Ctx<'a>,
     pub tok: usize,
 }
 
-impl<'a> Node<'a> {
+impl<'a> Node<'_, 'a> {
     fn tok(&self) -> &'a Tok {
         &self.ctx.tape[self.tok]
     }
@@ -252,7 +253,7 @@ impl de::Expected for ExpectedLen {
     }
 }
 
-impl<'a> Deserializer<'a> for Node<'a> {
+impl<'a> Deserializer<'a> for Node<'_, 'a> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -390,14 +391,14 @@ impl<'a> Deserializer<'a> for Node<'a> {
 }
 
 /// Array elements as a serde sequence: tape indices from `at` to `end`, `left` of them.
-pub(crate) struct Seq<'a> {
-    pub ctx: Ctx<'a>,
+pub(crate) struct Seq<'c, 'a> {
+    pub ctx: &'c Ctx<'a>,
     pub at: usize,
     pub end: usize,
     pub left: usize,
 }
 
-impl<'a> SeqAccess<'a> for Seq<'a> {
+impl<'a> SeqAccess<'a> for Seq<'_, 'a> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'a>>(
@@ -419,14 +420,14 @@ impl<'a> SeqAccess<'a> for Seq<'a> {
 }
 
 /// Object entries (key and value tape entries alternating) as a serde map.
-struct Map<'a> {
-    ctx: Ctx<'a>,
+struct Map<'c, 'a> {
+    ctx: &'c Ctx<'a>,
     at: usize,
     end: usize,
     left: usize,
 }
 
-impl<'a> MapAccess<'a> for Map<'a> {
+impl<'a> MapAccess<'a> for Map<'_, 'a> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'a>>(
@@ -462,17 +463,20 @@ impl<'a> MapAccess<'a> for Map<'a> {
 }
 
 /// `{"Variant": value}` as an enum.
-struct Enum<'a> {
-    ctx: Ctx<'a>,
+struct Enum<'c, 'a> {
+    ctx: &'c Ctx<'a>,
     key: usize,
     value: usize,
 }
 
-impl<'a> EnumAccess<'a> for Enum<'a> {
+impl<'c, 'a> EnumAccess<'a> for Enum<'c, 'a> {
     type Error = Error;
-    type Variant = Node<'a>;
+    type Variant = Node<'c, 'a>;
 
-    fn variant_seed<V: DeserializeSeed<'a>>(self, seed: V) -> Result<(V::Value, Node<'a>), Error> {
+    fn variant_seed<V: DeserializeSeed<'a>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Node<'c, 'a>), Error> {
         let variant = seed.deserialize(Key {
             ctx: self.ctx,
             tok: self.key,
@@ -487,7 +491,7 @@ impl<'a> EnumAccess<'a> for Enum<'a> {
     }
 }
 
-impl<'a> VariantAccess<'a> for Node<'a> {
+impl<'a> VariantAccess<'a> for Node<'_, 'a> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<(), Error> {
@@ -513,12 +517,12 @@ impl<'a> VariantAccess<'a> for Node<'a> {
 
 /// An object key (a string on the tape). Like serde_json, numbers and booleans can be read
 /// out of the key's text.
-struct Key<'a> {
-    ctx: Ctx<'a>,
+struct Key<'c, 'a> {
+    ctx: &'c Ctx<'a>,
     tok: usize,
 }
 
-impl<'a> Key<'a> {
+impl<'a> Key<'_, 'a> {
     fn text(&self) -> Result<Cow<'a, str>, Error> {
         self.ctx.string(&self.ctx.tape[self.tok])
     }
@@ -538,7 +542,7 @@ macro_rules! key_parse {
     )*};
 }
 
-impl<'a> Deserializer<'a> for Key<'a> {
+impl<'a> Deserializer<'a> for Key<'_, 'a> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -597,11 +601,11 @@ impl<'a> Deserializer<'a> for Key<'a> {
 
 /// The elements of a payload array from some index on, as a sequence. Extra elements the
 /// target does not ask for are ignored (as a JavaScript listener ignores extra arguments).
-pub(crate) struct Args<'a> {
-    pub seq: Seq<'a>,
+pub(crate) struct Args<'c, 'a> {
+    pub seq: Seq<'c, 'a>,
 }
 
-impl<'a> Deserializer<'a> for Args<'a> {
+impl<'a> Deserializer<'a> for Args<'_, 'a> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {

@@ -217,7 +217,7 @@ impl Payload {
     pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, PayloadError> {
         let inner = self.inner();
         let ctx = inner.ctx(inner.json.len())?;
-        Ok(T::deserialize(Node { ctx, tok: 0 })?)
+        Ok(T::deserialize(Node { ctx: &ctx, tok: 0 })?)
     }
 
     /// The number of array elements; 0 if the payload is not an array.
@@ -268,8 +268,9 @@ impl Payload {
             Some(at) => (at, index.children.len() - skip),
             None => (root.next as usize, 0),
         };
+        let ctx = inner.ctx(root.end as usize)?;
         let seq = Seq {
-            ctx: inner.ctx(root.end as usize)?,
+            ctx: &ctx,
             at,
             end: root.next as usize,
             left,
@@ -287,7 +288,7 @@ impl Payload {
         }
         Ok(match scanned.child_tok(index) {
             Some(tok) => T::deserialize(Node {
-                ctx: inner.ctx(scanned.tape[tok].end as usize)?,
+                ctx: &inner.ctx(scanned.tape[tok].end as usize)?,
                 tok,
             })?,
             None => T::deserialize(Missing { index })?,
@@ -375,7 +376,8 @@ impl Payload {
             binary: false,
             ..ctx
         };
-        serde_json::Value::deserialize(Node { ctx, tok: 0 }).unwrap_or(serde_json::Value::Null)
+        serde_json::Value::deserialize(Node { ctx: &ctx, tok: 0 })
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
