@@ -44,9 +44,15 @@ impl<'a> Ctx<'a> {
         &self.json[tok.start as usize..tok.end as usize]
     }
 
+    /// The text between a string token's quotes.
+    #[inline]
+    fn raw_string(&self, tok: &Tok) -> &'a str {
+        &self.json[tok.start as usize + 1..tok.end as usize - 1]
+    }
+
     /// The contents of a string token, borrowed when it has no escapes.
     fn string(&self, tok: &Tok) -> Result<Cow<'a, str>, Error> {
-        let inner = &self.json[tok.start as usize + 1..tok.end as usize - 1];
+        let inner = self.raw_string(tok);
         if tok.kind == TokKind::Str {
             return Ok(Cow::Borrowed(inner));
         }
@@ -172,7 +178,12 @@ impl<'a> Node<'_, 'a> {
     }
 
     fn string<V: Visitor<'a>>(&self, visitor: V) -> Result<V::Value, Error> {
-        match self.ctx.string(self.tok())? {
+        let tok = self.tok();
+        // Most strings have no escapes: straight to the visitor, borrowed.
+        if tok.kind == TokKind::Str {
+            return visitor.visit_borrowed_str(self.ctx.raw_string(tok));
+        }
+        match self.ctx.string(tok)? {
             Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
             Cow::Owned(s) => visitor.visit_string(s),
         }
@@ -546,6 +557,10 @@ impl<'a> Deserializer<'a> for Key<'_, 'a> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        let tok = &self.ctx.tape[self.tok];
+        if tok.kind == TokKind::Str {
+            return visitor.visit_borrowed_str(self.ctx.raw_string(tok));
+        }
         match self.text()? {
             Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
             Cow::Owned(s) => visitor.visit_string(s),
