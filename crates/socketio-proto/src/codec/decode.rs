@@ -80,6 +80,8 @@ pub struct Decoder {
     pending: Option<Pending>,
     /// The JSON scanner's stack, kept between packets.
     stack: Vec<json::Frame>,
+    /// The JSON scanner's tape, kept between packets while they are tiny.
+    tape: Vec<json::Tok>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -98,6 +100,7 @@ impl Decoder {
             limits,
             pending: None,
             stack: Vec::new(),
+            tape: Vec::new(),
         }
     }
 
@@ -234,6 +237,7 @@ impl Decoder {
             binary.then_some(attachments),
             self.limits.max_depth,
             &mut self.stack,
+            &mut self.tape,
         )?;
         let Some(index) = index else {
             return Ok(Some(Packet {
@@ -277,6 +281,7 @@ fn check_payload(
     attachments: Option<usize>,
     max_depth: usize,
     stack: &mut Vec<json::Frame>,
+    tape: &mut Vec<json::Tok>,
 ) -> Result<Option<Index>, ParseError> {
     let invalid = |reason| Err(ParseError::InvalidPayload(reason));
     let Some(json) = json else {
@@ -288,7 +293,7 @@ fn check_payload(
     if kind == PacketKind::Disconnect {
         return invalid(PayloadReason::Unexpected);
     }
-    let index = match json::scan_with(json, attachments, max_depth, stack) {
+    let index = match json::scan_with(json, attachments, max_depth, stack, tape) {
         Ok(index) => index,
         Err(ScanError::Json(e)) => return invalid(PayloadReason::Json(e)),
         Err(ScanError::IllegalPlaceholder) => return Err(ParseError::IllegalAttachments),
@@ -302,7 +307,7 @@ fn check_payload(
             invalid(PayloadReason::NotArray)
         }
         PacketKind::Event => {
-            let Some(first) = index.children.first() else {
+            let Some(first) = index.child(0) else {
                 return invalid(PayloadReason::EmptyEvent);
             };
             let name = first.of(json);

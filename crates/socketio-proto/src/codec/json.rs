@@ -96,6 +96,23 @@ pub(crate) struct Tok {
     pub kind: TokKind,
 }
 
+impl Tok {
+    const EMPTY: Tok = Tok {
+        start: 0,
+        end: 0,
+        next: 0,
+        aux: 0,
+        kind: TokKind::Null,
+    };
+
+    pub fn span(&self) -> Span {
+        Span {
+            start: self.start as usize,
+            end: self.end as usize,
+        }
+    }
+}
+
 /// An attachment placeholder object found in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Placeholder {
@@ -110,30 +127,28 @@ pub(crate) struct Placeholder {
 pub(crate) struct Index {
     pub root: Span,
     pub kind: Kind,
-    /// Direct children of the root: array elements, or object keys and values alternating
-    /// (key spans include the quotes).
-    pub children: SpanList,
-    /// Every value in text order; entry 0 is the root.
-    pub tape: Vec<Tok>,
+    /// Every value in text order; entry 0 is the root, its direct children (array elements,
+    /// or object keys and values alternating) follow each other by `next`.
+    pub tape: Tape,
 }
 
 impl Index {
     /// The index of a text that could not be scanned (only reachable for payloads built from
-    /// serde_json `RawValue`s nested deeper than [`DEFAULT_MAX_DEPTH`]): no children, no
-    /// placeholders, one opaque tape entry that serde_json reads.
+    /// serde_json `RawValue`s nested deeper than [`DEFAULT_MAX_DEPTH`]): no children, one
+    /// opaque tape entry that serde_json reads.
     pub fn opaque(len: usize) -> Self {
         let end = u32::try_from(len).unwrap_or(u32::MAX);
+        let tok = Tok {
+            start: 0,
+            end,
+            next: 1,
+            aux: 0,
+            kind: TokKind::Opaque,
+        };
         Self {
             root: Span { start: 0, end: len },
             kind: Kind::Null,
-            children: SpanList::new(),
-            tape: vec![Tok {
-                start: 0,
-                end,
-                next: 1,
-                aux: 0,
-                kind: TokKind::Opaque,
-            }],
+            tape: Tape::Inline(1, [tok, Tok::EMPTY, Tok::EMPTY]),
         }
     }
 
@@ -154,70 +169,92 @@ impl Index {
         nums
     }
 
-    /// The tape index of direct child `n` of the root (for an object, keys and values count
-    /// separately, as in `children`).
+    /// The tape indices of the root's direct children, in order.
+    pub fn child_toks(&self) -> impl Iterator<Item = usize> + '_ {
+        let end = self.tape.first().map_or(0, |root| root.next as usize);
+        let mut at = 1;
+        std::iter::from_fn(move || {
+            if at >= end || !matches!(self.kind, Kind::Array | Kind::Object) {
+                return None;
+            }
+            let tok = at;
+            at = self.tape[tok].next as usize;
+            Some(tok)
+        })
+    }
+
+    /// How many direct children the root has (for an object, keys and values count
+    /// separately).
+    pub fn children_len(&self) -> usize {
+        match self.tape.first() {
+            Some(root) if root.kind == TokKind::Array => root.aux as usize,
+            _ => self.child_toks().count(),
+        }
+    }
+
+    /// The tape index of direct child `n` of the root.
     pub fn child_tok(&self, n: usize) -> Option<usize> {
-        if n >= self.children.len() || self.tape.len() < 2 {
-            return None;
-        }
-        let mut i = 1;
-        for _ in 0..n {
-            i = self.tape[i].next as usize;
-        }
-        Some(i)
+        self.child_toks().nth(n)
+    }
+
+    /// The span of direct child `n` of the root.
+    pub fn child(&self, n: usize) -> Option<Span> {
+        self.child_tok(n).map(|tok| self.tape[tok].span())
+    }
+
+    /// The spans of the root's direct children.
+    #[cfg(test)]
+    pub fn children(&self) -> Vec<Span> {
+        self.child_toks().map(|tok| self.tape[tok].span()).collect()
     }
 }
 
-/// A list of spans that stays off the heap while short (events rarely have more than a few
-/// arguments).
+/// The tape of a payload: inline while tiny (the typical `["event","arg"]` has three values,
+/// and needs no allocation then), on the heap otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SpanList {
-    Inline(u8, [Span; SpanList::INLINE]),
-    Heap(Vec<Span>),
+pub(crate) enum Tape {
+    Inline(u8, [Tok; Tape::INLINE]),
+    Heap(Vec<Tok>),
 }
 
-impl SpanList {
-    const INLINE: usize = 4;
+impl Tape {
+    const INLINE: usize = 3;
 
-    pub fn new() -> Self {
-        Self::Inline(0, [Span { start: 0, end: 0 }; Self::INLINE])
-    }
-
-    pub fn push(&mut self, span: Span) {
-        match self {
-            Self::Inline(len, items) if usize::from(*len) < Self::INLINE => {
-                items[usize::from(*len)] = span;
-                *len += 1;
-            }
-            Self::Inline(_, items) => {
-                let mut heap = Vec::with_capacity(Self::INLINE * 4);
-                heap.extend_from_slice(items);
-                heap.push(span);
-                *self = Self::Heap(heap);
-            }
-            Self::Heap(heap) => heap.push(span),
+    /// The tape of a finished scan: `scratch` is copied when it fits inline (and stays with
+    /// the caller, for the next scan), moved otherwise.
+    fn take(scratch: &mut Vec<Tok>) -> Self {
+        if scratch.len() <= Self::INLINE {
+            let mut toks = [Tok::EMPTY; Self::INLINE];
+            toks[..scratch.len()].copy_from_slice(scratch);
+            return Self::Inline(scratch.len() as u8, toks);
         }
+        Self::Heap(std::mem::take(scratch))
     }
 
-    pub fn pop(&mut self) -> Option<Span> {
+    pub fn truncate(&mut self, len: usize) {
         match self {
-            Self::Inline(0, _) => None,
-            Self::Inline(len, items) => {
-                *len -= 1;
-                Some(items[usize::from(*len)])
-            }
-            Self::Heap(heap) => heap.pop(),
+            Self::Inline(n, _) => *n = (*n).min(len as u8),
+            Self::Heap(toks) => toks.truncate(len),
         }
     }
 }
 
-impl std::ops::Deref for SpanList {
-    type Target = [Span];
+impl std::ops::Deref for Tape {
+    type Target = [Tok];
 
-    fn deref(&self) -> &[Span] {
+    fn deref(&self) -> &[Tok] {
         match self {
-            Self::Inline(len, items) => &items[..usize::from(*len)],
-            Self::Heap(heap) => heap,
+            Self::Inline(n, toks) => &toks[..usize::from(*n)],
+            Self::Heap(toks) => toks,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Tape {
+    fn deref_mut(&mut self) -> &mut [Tok] {
+        match self {
+            Self::Inline(n, toks) => &mut toks[..usize::from(*n)],
+            Self::Heap(toks) => toks,
         }
     }
 }
@@ -263,27 +300,36 @@ pub(crate) fn scan(
     attachments: Option<usize>,
     max_depth: usize,
 ) -> Result<Index, ScanError> {
-    scan_with(json, attachments, max_depth, &mut Vec::new())
+    scan_with(
+        json,
+        attachments,
+        max_depth,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
 }
 
-/// [`scan`] with a caller-owned stack, so that a decoder reuses one allocation for all
-/// packets.
+/// [`scan`] with a caller-owned stack and tape, so that a decoder reuses their allocations:
+/// the stack always, the tape while payloads are tiny (a larger tape moves into the index).
 pub(crate) fn scan_with(
     json: &[u8],
     attachments: Option<usize>,
     max_depth: usize,
     stack: &mut Vec<Frame>,
+    tape: &mut Vec<Tok>,
 ) -> Result<Index, ScanError> {
     stack.clear();
+    tape.clear();
     if u32::try_from(json.len()).is_err() {
         return Err(err(0, JsonErrorKind::TooLarge));
     }
+    // Payloads of records hold a value every 6-7 bytes (more for long strings); starting
+    // there saves the reallocations (each one a copy of the tape so far).
+    tape.reserve(json.len() / 6 + 2);
     Scanner {
         b: json,
         pos: 0,
-        // Payloads of records hold a value every 6-7 bytes (more for long strings); starting
-        // there saves the reallocations (each one a copy of the tape so far).
-        tape: Vec::with_capacity(json.len() / 6 + 2),
+        tape,
     }
     .run(attachments, max_depth, stack)
 }
@@ -292,13 +338,13 @@ fn err(offset: usize, kind: JsonErrorKind) -> ScanError {
     ScanError::Json(JsonError { offset, kind })
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 't> {
     b: &'a [u8],
     pos: usize,
-    tape: Vec<Tok>,
+    tape: &'t mut Vec<Tok>,
 }
 
-impl Scanner<'_> {
+impl Scanner<'_, '_> {
     /// Appends a scalar spanning `start..self.pos`.
     #[inline(always)]
     fn push(&mut self, start: usize, kind: TokKind) {
@@ -318,7 +364,6 @@ impl Scanner<'_> {
         max_depth: usize,
         stack: &mut Vec<Frame>,
     ) -> Result<Index, ScanError> {
-        let mut children = SpanList::new();
         let mut placeholders: Vec<Placeholder> = Vec::new();
         self.skip_ws();
         let root_start = self.pos;
@@ -363,9 +408,8 @@ impl Scanner<'_> {
                             num: None,
                         });
                         if !is_array {
-                            let depth = stack.len();
                             let frame = stack.last_mut().expect("just pushed");
-                            self.key(frame, depth == 1, &mut children, attachments.is_some())?;
+                            self.key(frame, attachments.is_some())?;
                         }
                         continue 'value;
                     }
@@ -412,7 +456,6 @@ impl Scanner<'_> {
             let mut vkind = kind;
             loop {
                 let vend = self.pos;
-                let depth = stack.len();
                 let Some(frame) = stack.last_mut() else {
                     self.skip_ws();
                     if self.pos != self.b.len() {
@@ -427,16 +470,9 @@ impl Scanner<'_> {
                             end: vend,
                         },
                         kind: vkind,
-                        children,
-                        tape: self.tape,
+                        tape: Tape::take(self.tape),
                     });
                 };
-                if depth == 1 {
-                    children.push(Span {
-                        start: vstart,
-                        end: vend,
-                    });
-                }
                 if let Some(n) = attachments
                     && !frame.is_array
                 {
@@ -462,7 +498,7 @@ impl Scanner<'_> {
                     (_, b',') => {
                         self.skip_ws();
                         if !frame.is_array {
-                            self.key(frame, depth == 1, &mut children, attachments.is_some())?;
+                            self.key(frame, attachments.is_some())?;
                         }
                         continue 'value;
                     }
@@ -523,13 +559,7 @@ impl Scanner<'_> {
 
     /// An object key (at `self.pos`), the colon, and the whitespace before the value.
     #[inline(always)]
-    fn key(
-        &mut self,
-        frame: &mut Frame,
-        record: bool,
-        children: &mut SpanList,
-        classify: bool,
-    ) -> Result<(), ScanError> {
+    fn key(&mut self, frame: &mut Frame, classify: bool) -> Result<(), ScanError> {
         let start = self.pos;
         match self.b.get(start) {
             Some(b'"') => {}
@@ -547,9 +577,6 @@ impl Scanner<'_> {
             },
         );
         let end = self.pos;
-        if record {
-            children.push(Span { start, end });
-        }
         if classify {
             let key = unescape(&self.b[start + 1..end - 1]);
             frame.key = match &*key {

@@ -224,7 +224,7 @@ impl Payload {
     pub fn len(&self) -> usize {
         let index = self.inner().index();
         if index.kind == Kind::Array {
-            index.children.len()
+            index.children_len()
         } else {
             0
         }
@@ -243,7 +243,7 @@ impl Payload {
         if index.kind != Kind::Array {
             return None;
         }
-        let text = index.children.first()?.of(&inner.json);
+        let text = index.child(0)?.of(&inner.json);
         match text.first()? {
             b'"' => Some(json::unescape(&text[1..text.len() - 1])),
             b'-' | b'0'..=b'9' => std::str::from_utf8(text).ok().map(Cow::Borrowed),
@@ -265,7 +265,7 @@ impl Payload {
         }
         let root = &index.tape[0];
         let (at, left) = match index.child_tok(skip) {
-            Some(at) => (at, index.children.len() - skip),
+            Some(at) => (at, index.children_len() - skip),
             None => (root.next as usize, 0),
         };
         let ctx = inner.ctx(root.end as usize)?;
@@ -304,7 +304,8 @@ impl Payload {
         if index.kind != Kind::Array {
             return None;
         }
-        let text = index.children.last()?.of(&inner.json);
+        let last = index.child_toks().last()?;
+        let text = index.tape[last].span().of(&inner.json);
         let body = text.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
         if body.contains(&b'\\') {
             return None;
@@ -320,23 +321,16 @@ impl Payload {
     pub fn pop_last(&mut self) {
         let Repr::Json(inner) = &mut self.repr;
         let mut index = inner.take_index();
-        let last_tok = index
-            .children
-            .len()
-            .checked_sub(1)
-            .and_then(|n| index.child_tok(n));
-        let last = if index.kind == Kind::Array {
-            index.children.pop()
-        } else {
-            None
-        };
-        if let (Some(_), Some(last_tok)) = (last, last_tok) {
+        let (mut prev, mut last) = (None, None);
+        if index.kind == Kind::Array {
+            for tok in index.child_toks() {
+                (prev, last) = (last, Some(tok));
+            }
+        }
+        if let Some(last) = last {
+            let cut = prev.map_or(index.root.start + 1, |prev| index.tape[prev].end as usize);
             // The last element and everything inside it end the tape.
-            index.tape.truncate(last_tok);
-            let cut = index
-                .children
-                .last()
-                .map_or(index.root.start + 1, |prev| prev.end);
+            index.tape.truncate(last);
             index.root.end = cut + 1;
             let tape_len = index.tape.len() as u32;
             if let Some(root) = index.tape.first_mut() {
