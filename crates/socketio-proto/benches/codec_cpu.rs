@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p socketio-proto --bench codec_cpu --no-run`, then
 //! `perf stat -e task-clock,instructions target/release/deps/codec_cpu-* <op> <case> <n>`
-//! with `<op>` one of `decode`, `decode_typed`, `encode`, `<case>` one of `small`, `10KiB`,
+//! with `<op>` one of `decode`, `decode_typed`, `decode_borrowed` (`&str`, `&[u8]`), `encode`, `<case>` one of `small`, `10KiB`,
 //! `binary_1KiB`. The typed decode reads the arguments as the `bench/` harness does (owned
 //! `String`s, like the JS parser's objects).
 
@@ -24,6 +24,21 @@ struct Record {
     name: String,
     tags: Vec<String>,
     score: f64,
+    active: bool,
+}
+
+/// The same record borrowing its strings from the payload (what `decode_borrowed` reads).
+#[derive(Deserialize)]
+struct BorrowedRecord<'a> {
+    #[allow(dead_code)]
+    id: u32,
+    #[serde(borrow)]
+    name: &'a str,
+    #[serde(borrow)]
+    tags: Vec<&'a str>,
+    #[allow(dead_code)]
+    score: f64,
+    #[allow(dead_code)]
     active: bool,
 }
 
@@ -85,6 +100,20 @@ fn main() {
                     "small" => data.arg::<String>(1).expect("string").len(),
                     "10KiB" => data.arg::<Vec<Record>>(1).expect("records").len(),
                     _ => data.arg::<Bytes>(1).expect("bytes").len(),
+                };
+                black_box(len);
+            }
+            "decode_borrowed" => {
+                let data = decode_one(&mut decoder, black_box(&messages))
+                    .data
+                    .expect("payload");
+                let len = match case {
+                    "small" => data.arg::<&str>(1).expect("string").len(),
+                    "10KiB" => {
+                        let list = data.arg::<Vec<BorrowedRecord<'_>>>(1).expect("records");
+                        list.iter().map(|r| r.name.len() + r.tags.len()).sum()
+                    }
+                    _ => data.arg::<&[u8]>(1).expect("bytes").len(),
                 };
                 black_box(len);
             }
