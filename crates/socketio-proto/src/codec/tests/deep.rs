@@ -80,17 +80,18 @@ fn nesting_that_socket_io_client_delivers_is_accepted() {
 #[test]
 fn the_default_limit_reads_in_a_small_stack() {
     // The default limit, read into `serde_json::Value` (the deepest-recursing common target)
-    // and dropped, on a thread with a quarter of Rust's default 2 MiB stack in an optimized
-    // build. Unoptimized frames are several times larger (about 2.2 KiB a level here, so
-    // 2 MiB is not enough at 1,000 levels): 3 MiB then. `DEEP_STACK=<bytes>` overrides, to
-    // find the bound on another target.
+    // three ways and dropped, on a thread with half of Rust's default 2 MiB stack in an
+    // optimized build (it needs 0.5-0.75 KiB a level there: 512 KiB overflows, 768 KiB
+    // fits). Unoptimized frames are about 2.2 KiB a level, so 2 MiB is not enough at 1,000
+    // levels: 3 MiB then. `DEEP_STACK=<bytes>` overrides, to find the bound on another target
+    // (`cargo test --profile bench` for the optimized one).
     let stack = match std::env::var("DEEP_STACK")
         .ok()
         .and_then(|s| s.parse().ok())
     {
         Some(bytes) => bytes,
         None if cfg!(debug_assertions) => 3 << 20,
-        None => 512 << 10,
+        None => 1 << 20,
     };
     for text in [
         arrays(DEFAULT_MAX_DEPTH),
