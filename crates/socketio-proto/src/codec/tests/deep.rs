@@ -161,3 +161,30 @@ fn local_payloads_follow_the_default_limit() {
         }
     }
 }
+
+#[test]
+fn limit_errors_name_their_limit() {
+    let limits = Limits {
+        max_attachments: 2,
+        max_attachment_bytes: 4,
+        ..Limits::default()
+    };
+    let mut decoder = Decoder::new(limits);
+    let error = decoder
+        .decode(super::text(r#"53-["a",{"_placeholder":true,"num":0}]"#))
+        .unwrap_err();
+    assert_eq!(error, ParseError::TooManyAttachments { count: 3, max: 2 });
+    assert!(error.to_string().contains("max_attachments = 2"), "{error}");
+
+    let header = r#"52-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+    assert_eq!(decoder.decode(super::text(header)), Ok(None));
+    assert_eq!(decoder.decode(super::binary(b"abc")), Ok(None));
+    let error = decoder.decode(super::binary(b"de")).unwrap_err();
+    assert_eq!(error, ParseError::AttachmentsTooLarge { max: 4 });
+    assert!(
+        error.to_string().contains("max_attachment_bytes = 4"),
+        "{error}"
+    );
+    // The half-received packet is gone: the decoder takes a new one.
+    assert!(!decoder.is_reconstructing());
+}
