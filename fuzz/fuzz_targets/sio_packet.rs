@@ -56,6 +56,8 @@ fuzz_target!(|data: &[u8]| {
     let limits = Limits {
         max_attachments: usize::from(config & 7),
         max_attachment_bytes: 16 << ((config >> 3) & 7),
+        // Shallow to deep: 1, 4, 16, 64 levels (the default, 1,000, is sio_deep's).
+        max_depth: 1 << (2 * usize::from(config >> 6)),
     };
     let mut decoder = Decoder::new(limits);
     while let [tag, rest_after_tag @ ..] = rest {

@@ -25,7 +25,7 @@ pub struct ManagerConfig {
     pub randomization_factor: f64,
     /// How long an Engine.IO connection may take to open; `None` waits forever. Default 20 s.
     pub timeout: Option<Duration>,
-    /// Bounds on received binary attachments.
+    /// Bounds on received packets: nesting depth, attachment count and attachment bytes.
     pub limits: Limits,
     /// The packet encoding. Default: the JSON parser.
     pub parser: Arc<dyn Parser>,

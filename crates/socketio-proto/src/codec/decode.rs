@@ -9,15 +9,34 @@ use super::json::{self, Index, Kind, ScanError};
 use super::packet::{Packet, PacketKind};
 use super::payload::Payload;
 
-/// Bounds on what the decoder buffers for one binary packet.
+/// Bounds on what the decoder accepts from the peer: how deep a payload nests, and what it
+/// buffers for one binary packet. Going over one is a [`ParseError`] naming the limit.
+///
+/// ```
+/// use socketio_proto::codec::Limits;
+///
+/// let limits = Limits { max_depth: 64, ..Limits::default() };
+/// # let _ = limits;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The most attachments one packet may announce (the reference's `maxAttachments`,
     /// default 10). More is [`ParseError::TooManyAttachments`].
     pub max_attachments: usize,
-    /// The most attachment bytes buffered for one packet (default 100 MiB). More is
+    /// The most attachment bytes buffered for one packet while it waits for the rest of its
+    /// attachments (default 100 MiB; the reference has no bound of its own). More is
     /// [`ParseError::AttachmentsTooLarge`].
     pub max_attachment_bytes: usize,
+    /// The deepest nesting of arrays and objects in a payload (default
+    /// [`DEFAULT_MAX_DEPTH`](super::DEFAULT_MAX_DEPTH), 1,000; the reference has no bound).
+    /// Deeper is [`ParseError::InvalidPayload`] with
+    /// [`JsonErrorKind::TooDeep`](super::JsonErrorKind::TooDeep).
+    ///
+    /// The decoder's scan needs no stack for depth (it keeps an explicit one, 16 bytes a
+    /// level); reading a payload as typed values does, one serde visitor call per level.
+    /// Raising this far above the default means reading deep payloads on a thread with a
+    /// stack to match (docs/robustness.md gives the measured cost per level).
+    pub max_depth: usize,
 }
 
 impl Default for Limits {
@@ -25,6 +44,7 @@ impl Default for Limits {
         Self {
             max_attachments: 10,
             max_attachment_bytes: 100 * 1024 * 1024,
+            max_depth: super::DEFAULT_MAX_DEPTH,
         }
     }
 }
@@ -60,6 +80,8 @@ pub struct Decoder {
     pending: Option<Pending>,
     /// The JSON scanner's stack, kept between packets.
     stack: Vec<json::Frame>,
+    /// The JSON scanner's tape, kept between packets while they are tiny.
+    tape: Vec<json::Tok>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -78,6 +100,7 @@ impl Decoder {
             limits,
             pending: None,
             stack: Vec::new(),
+            tape: Vec::new(),
         }
     }
 
@@ -208,7 +231,14 @@ impl Decoder {
         };
 
         let json = (i < b.len()).then(|| &b[i..]);
-        let index = check_payload(kind, json, binary.then_some(attachments), &mut self.stack)?;
+        let index = check_payload(
+            kind,
+            json,
+            binary.then_some(attachments),
+            self.limits.max_depth,
+            &mut self.stack,
+            &mut self.tape,
+        )?;
         let Some(index) = index else {
             return Ok(Some(Packet {
                 kind,
@@ -249,7 +279,9 @@ fn check_payload(
     kind: PacketKind,
     json: Option<&[u8]>,
     attachments: Option<usize>,
+    max_depth: usize,
     stack: &mut Vec<json::Frame>,
+    tape: &mut Vec<json::Tok>,
 ) -> Result<Option<Index>, ParseError> {
     let invalid = |reason| Err(ParseError::InvalidPayload(reason));
     let Some(json) = json else {
@@ -261,7 +293,7 @@ fn check_payload(
     if kind == PacketKind::Disconnect {
         return invalid(PayloadReason::Unexpected);
     }
-    let index = match json::scan_with(json, attachments, stack) {
+    let index = match json::scan_with(json, attachments, max_depth, stack, tape) {
         Ok(index) => index,
         Err(ScanError::Json(e)) => return invalid(PayloadReason::Json(e)),
         Err(ScanError::IllegalPlaceholder) => return Err(ParseError::IllegalAttachments),
@@ -275,7 +307,7 @@ fn check_payload(
             invalid(PayloadReason::NotArray)
         }
         PacketKind::Event => {
-            let Some(first) = index.children.first() else {
+            let Some(first) = index.child(0) else {
                 return invalid(PayloadReason::EmptyEvent);
             };
             let name = first.of(json);

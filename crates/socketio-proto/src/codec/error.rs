@@ -24,8 +24,12 @@ pub enum JsonErrorKind {
     TrailingCharacters,
     /// The bytes are not UTF-8.
     InvalidUtf8,
-    /// Arrays and objects nested deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+    /// Arrays and objects nested deeper than the limit: the decoder's
+    /// [`Limits::max_depth`](super::Limits::max_depth), or
+    /// [`DEFAULT_MAX_DEPTH`](super::DEFAULT_MAX_DEPTH) for payloads built locally.
     TooDeep,
+    /// A text of 4 GiB or more (the scanner's index holds 32-bit offsets).
+    TooLarge,
 }
 
 /// A JSON text that is not valid JSON, with the byte offset where that became clear.
@@ -47,7 +51,8 @@ impl fmt::Display for JsonError {
             JsonErrorKind::ControlCharacter => f.write_str("control character in string")?,
             JsonErrorKind::TrailingCharacters => f.write_str("trailing characters")?,
             JsonErrorKind::InvalidUtf8 => f.write_str("invalid UTF-8")?,
-            JsonErrorKind::TooDeep => f.write_str("nested too deeply")?,
+            JsonErrorKind::TooDeep => f.write_str("nested deeper than the max_depth limit")?,
+            JsonErrorKind::TooLarge => f.write_str("text of 4 GiB or more")?,
         }
         write!(f, " at byte {}", self.offset)
     }
@@ -148,10 +153,16 @@ impl fmt::Display for ParseError {
             Self::UnknownPacketType(b) => write!(f, "unknown packet type {:?}", *b as char),
             Self::IllegalAttachments => f.write_str("illegal attachments"),
             Self::TooManyAttachments { count, max } => {
-                write!(f, "too many attachments ({count} > {max})")
+                write!(
+                    f,
+                    "too many attachments: {count} announced, limit max_attachments = {max}"
+                )
             }
             Self::AttachmentsTooLarge { max } => {
-                write!(f, "attachments larger than {max} bytes in total")
+                write!(
+                    f,
+                    "attachments over the limit max_attachment_bytes = {max} bytes in total"
+                )
             }
             Self::InvalidAckId => f.write_str("invalid ack id"),
             Self::InvalidPayload(reason) => write!(f, "invalid payload: {reason}"),
@@ -173,8 +184,8 @@ pub enum EncodeError {
     /// serde_json refused the value (e.g. a map with non-string keys, or a failing
     /// `Serialize` impl); holds its message.
     Serialize(String),
-    /// Arrays and objects nested deeper than [`MAX_DEPTH`](super::MAX_DEPTH) (the peer's
-    /// decoder would reject the packet).
+    /// Arrays and objects nested deeper than [`DEFAULT_MAX_DEPTH`](super::DEFAULT_MAX_DEPTH)
+    /// (a decoder with the default limits would reject the packet).
     TooDeep,
     /// The value holds binary data and also an object that looks like an attachment
     /// placeholder (`{"_placeholder":true,...}`), which the receiver could not tell apart.
@@ -185,7 +196,11 @@ impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Serialize(msg) => write!(f, "cannot serialize payload: {msg}"),
-            Self::TooDeep => f.write_str("payload nested too deeply"),
+            Self::TooDeep => write!(
+                f,
+                "payload nested deeper than {} levels (DEFAULT_MAX_DEPTH)",
+                super::DEFAULT_MAX_DEPTH
+            ),
             Self::PlaceholderConflict => {
                 f.write_str("payload holds binary data and a look-alike placeholder object")
             }

@@ -1,10 +1,17 @@
 //! A validating JSON scanner.
 //!
 //! One pass over the text checks the grammar exactly as serde_json does (RFC 8259, no
-//! extensions) and records what the codec needs without building a tree: the span of the root
-//! value, the spans of its direct children (array elements, or object keys and values) and,
-//! for binary packets, where the attachment placeholders are. It is iterative (no recursion,
-//! so hostile nesting cannot overflow the stack) and bounds nesting at [`MAX_DEPTH`].
+//! extensions) and records everything the codec needs to read the text again without lexing
+//! it: a *tape* of the values in text order (each with its span, its kind, and where the next
+//! sibling starts, so the root's children are a walk along it); for binary packets the
+//! attachment placeholders are marked on it with their attachment index. Typed arguments are
+//! then deserialized from the tape (see `de.rs`): strings are borrowed straight from their
+//! recorded spans, numbers parsed from theirs, skipped values jumped over, so the text is
+//! lexed once per packet whatever the caller reads.
+//!
+//! The scan is iterative (an explicit stack, no recursion, so hostile nesting cannot overflow
+//! the thread's stack) and bounds nesting at the depth it is given
+//! ([`Limits::max_depth`](super::Limits::max_depth)).
 //!
 //! Lone surrogate escapes (`"\ud800"`) and numbers beyond `f64` (`1e400`) are grammatically
 //! valid and accepted, as `JSON.parse` does; deserializing such a value into a Rust `String`
@@ -14,11 +21,16 @@ use std::borrow::Cow;
 
 use super::error::{JsonError, JsonErrorKind};
 
-/// The deepest nesting of arrays and objects accepted in a payload.
+/// The default bound on nesting (arrays and objects inside each other) in a received payload:
+/// [`Limits::max_depth`](super::Limits::max_depth), and the most a payload built with
+/// [`Payload::from_serialize`](super::Payload::from_serialize) or
+/// [`Payload::from_json`](super::Payload::from_json) may hold.
 ///
-/// serde_json refuses to deserialize anything deeper (its recursion limit), so a deeper
-/// payload could never be read; the decoder rejects it up front instead.
-pub const MAX_DEPTH: usize = 127;
+/// The reference client has no bound (V8's `JSON.parse` is iterative), so this is far above
+/// anything an application sends (a few levels) while keeping the stack that typed
+/// deserialization needs small: reading a value 1,000 levels deep into `serde_json::Value`
+/// takes well under 1 MiB of stack in an optimized build (see docs/robustness.md).
+pub const DEFAULT_MAX_DEPTH: usize = 1000;
 
 /// A byte range in a JSON text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +56,65 @@ pub(crate) enum Kind {
     Null,
 }
 
-/// An attachment placeholder object found in the text.
+/// What one tape entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokKind {
+    Null,
+    True,
+    False,
+    /// A number without sign, fraction or exponent.
+    UInt,
+    /// A number with a sign and neither fraction nor exponent.
+    NegInt,
+    /// Any other number.
+    Float,
+    /// A string without escapes: its contents are the text between the quotes.
+    Str,
+    /// A string with escapes.
+    EscStr,
+    Array,
+    Object,
+    /// An attachment placeholder object (only on tapes scanned with attachments); `aux` is
+    /// the attachment index. What is inside it is on the tape but never read.
+    Placeholder,
+    /// Text that could not be scanned (see [`Index::opaque`]); read by serde_json.
+    Opaque,
+}
+
+/// One value on the tape. Offsets are `u32` to keep the tape small (20 bytes an entry); the
+/// scan refuses texts of 4 GiB or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tok {
+    /// The value's span in the text (quotes and brackets included).
+    pub start: u32,
+    pub end: u32,
+    /// The tape index after this value and everything inside it: its next sibling.
+    pub next: u32,
+    /// Arrays: the number of elements. Objects: the number of entries. Placeholders: the
+    /// attachment index.
+    pub aux: u32,
+    pub kind: TokKind,
+}
+
+impl Tok {
+    const EMPTY: Tok = Tok {
+        start: 0,
+        end: 0,
+        next: 0,
+        aux: 0,
+        kind: TokKind::Null,
+    };
+
+    pub fn span(&self) -> Span {
+        Span {
+            start: self.start as usize,
+            end: self.end as usize,
+        }
+    }
+}
+
+/// An attachment placeholder object found during a scan (only to check, at the end, that
+/// every outermost one has a usable `num`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Placeholder {
     /// The whole `{"_placeholder":true,...}` object.
@@ -58,77 +128,143 @@ pub(crate) struct Placeholder {
 pub(crate) struct Index {
     pub root: Span,
     pub kind: Kind,
-    /// Direct children of the root: array elements, or object keys and values alternating
-    /// (key spans include the quotes).
-    pub children: SpanList,
-    /// Placeholders in text order, outermost only (an object nested inside a placeholder is
-    /// replaced along with it, as in the reference). Empty unless scanned with attachments.
-    pub placeholders: Vec<Placeholder>,
+    /// Every value in text order; entry 0 is the root, its direct children (array elements,
+    /// or object keys and values alternating) follow each other by `next`.
+    pub tape: Tape,
 }
 
 impl Index {
     /// The index of a text that could not be scanned (only reachable for payloads built from
-    /// serde_json `RawValue`s nested deeper than [`MAX_DEPTH`]): no children, no placeholders.
+    /// serde_json `RawValue`s nested deeper than [`DEFAULT_MAX_DEPTH`]): no children, one
+    /// opaque tape entry that serde_json reads.
     pub fn opaque(len: usize) -> Self {
+        let end = u32::try_from(len).unwrap_or(u32::MAX);
+        let tok = Tok {
+            start: 0,
+            end,
+            next: 1,
+            aux: 0,
+            kind: TokKind::Opaque,
+        };
         Self {
             root: Span { start: 0, end: len },
             kind: Kind::Null,
-            children: SpanList::new(),
-            placeholders: Vec::new(),
+            tape: Tape::Inline(1, [tok, Tok::EMPTY, Tok::EMPTY]),
+        }
+    }
+
+    /// The attachment numbers of the placeholders in text order, outermost only (an object
+    /// nested inside a placeholder is replaced along with it, as in the reference). Empty
+    /// unless scanned with attachments.
+    pub fn placeholder_nums(&self) -> Vec<u32> {
+        let mut nums = Vec::new();
+        let mut i = 0;
+        while let Some(tok) = self.tape.get(i) {
+            if tok.kind == TokKind::Placeholder {
+                nums.push(tok.aux);
+                i = tok.next as usize;
+            } else {
+                i += 1;
+            }
+        }
+        nums
+    }
+
+    /// The tape indices of the root's direct children, in order.
+    pub fn child_toks(&self) -> impl Iterator<Item = usize> + '_ {
+        let end = self.tape.first().map_or(0, |root| root.next as usize);
+        let mut at = 1;
+        std::iter::from_fn(move || {
+            if at >= end || !matches!(self.kind, Kind::Array | Kind::Object) {
+                return None;
+            }
+            let tok = at;
+            at = self.tape[tok].next as usize;
+            Some(tok)
+        })
+    }
+
+    /// How many direct children the root has (for an object, keys and values count
+    /// separately).
+    pub fn children_len(&self) -> usize {
+        match self.tape.first() {
+            Some(root) if root.kind == TokKind::Array => root.aux as usize,
+            _ => self.child_toks().count(),
+        }
+    }
+
+    /// The tape index of direct child `n` of the root.
+    pub fn child_tok(&self, n: usize) -> Option<usize> {
+        self.child_toks().nth(n)
+    }
+
+    /// The span of direct child `n` of the root.
+    pub fn child(&self, n: usize) -> Option<Span> {
+        self.child_tok(n).map(|tok| self.tape[tok].span())
+    }
+
+    /// The spans of the root's direct children.
+    #[cfg(test)]
+    pub fn children(&self) -> Vec<Span> {
+        self.child_toks().map(|tok| self.tape[tok].span()).collect()
+    }
+}
+
+/// The tape of a payload: inline while tiny (the typical `["event","arg"]` has three values,
+/// and needs no allocation then), on the heap otherwise.
+#[derive(Debug, Clone)]
+pub(crate) enum Tape {
+    Inline(u8, [Tok; Tape::INLINE]),
+    Heap(Vec<Tok>),
+}
+
+impl Tape {
+    const INLINE: usize = 3;
+
+    /// The tape of a finished scan: `scratch` is copied when it fits inline (and stays with
+    /// the caller, for the next scan), moved otherwise.
+    fn take(scratch: &mut Vec<Tok>) -> Self {
+        if scratch.len() <= Self::INLINE {
+            let mut toks = [Tok::EMPTY; Self::INLINE];
+            toks[..scratch.len()].copy_from_slice(scratch);
+            return Self::Inline(scratch.len() as u8, toks);
+        }
+        Self::Heap(std::mem::take(scratch))
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        match self {
+            Self::Inline(n, _) => *n = (*n).min(len as u8),
+            Self::Heap(toks) => toks.truncate(len),
         }
     }
 }
 
-/// A list of spans that stays off the heap while short (events rarely have more than a few
-/// arguments).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SpanList {
-    Inline(u8, [Span; SpanList::INLINE]),
-    Heap(Vec<Span>),
+// By content: an inline tape's unused slots may hold anything after a truncation.
+impl PartialEq for Tape {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
 }
 
-impl SpanList {
-    const INLINE: usize = 4;
+impl Eq for Tape {}
 
-    pub fn new() -> Self {
-        Self::Inline(0, [Span { start: 0, end: 0 }; Self::INLINE])
-    }
+impl std::ops::Deref for Tape {
+    type Target = [Tok];
 
-    pub fn push(&mut self, span: Span) {
+    fn deref(&self) -> &[Tok] {
         match self {
-            Self::Inline(len, items) if usize::from(*len) < Self::INLINE => {
-                items[usize::from(*len)] = span;
-                *len += 1;
-            }
-            Self::Inline(_, items) => {
-                let mut heap = Vec::with_capacity(Self::INLINE * 4);
-                heap.extend_from_slice(items);
-                heap.push(span);
-                *self = Self::Heap(heap);
-            }
-            Self::Heap(heap) => heap.push(span),
-        }
-    }
-
-    pub fn pop(&mut self) -> Option<Span> {
-        match self {
-            Self::Inline(0, _) => None,
-            Self::Inline(len, items) => {
-                *len -= 1;
-                Some(items[usize::from(*len)])
-            }
-            Self::Heap(heap) => heap.pop(),
+            Self::Inline(n, toks) => &toks[..usize::from(*n)],
+            Self::Heap(toks) => toks,
         }
     }
 }
 
-impl std::ops::Deref for SpanList {
-    type Target = [Span];
-
-    fn deref(&self) -> &[Span] {
+impl std::ops::DerefMut for Tape {
+    fn deref_mut(&mut self) -> &mut [Tok] {
         match self {
-            Self::Inline(len, items) => &items[..usize::from(*len)],
-            Self::Heap(heap) => heap,
+            Self::Inline(n, toks) => &mut toks[..usize::from(*n)],
+            Self::Heap(toks) => toks,
         }
     }
 }
@@ -155,8 +291,11 @@ enum KeyClass {
 /// One open array or object during a scan.
 #[derive(Clone, Copy)]
 pub(crate) struct Frame {
-    start: usize,
+    /// Its tape index.
+    tok: u32,
     is_array: bool,
+    /// Children so far (object: entries).
+    count: u32,
     // Placeholder tracking (objects, binary mode only). Duplicate keys: the last one wins,
     // as with `JSON.parse`.
     key: KeyClass,
@@ -164,39 +303,77 @@ pub(crate) struct Frame {
     num: Option<usize>,
 }
 
-/// Scans `json`. With `attachments: Some(n)` placeholders are located and their `num` checked
-/// against `n`.
-pub(crate) fn scan(json: &[u8], attachments: Option<usize>) -> Result<Index, ScanError> {
-    scan_with(json, attachments, &mut Vec::new())
+/// Scans `json` with nesting bounded by `max_depth`. With `attachments: Some(n)` placeholders
+/// are located and their `num` checked against `n`.
+pub(crate) fn scan(
+    json: &[u8],
+    attachments: Option<usize>,
+    max_depth: usize,
+) -> Result<Index, ScanError> {
+    scan_with(
+        json,
+        attachments,
+        max_depth,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
 }
 
-/// [`scan`] with a caller-owned stack, so that a decoder reuses one allocation for all
-/// packets.
+/// [`scan`] with a caller-owned stack and tape, so that a decoder reuses their allocations:
+/// the stack always, the tape while payloads are tiny (a larger tape moves into the index).
 pub(crate) fn scan_with(
     json: &[u8],
     attachments: Option<usize>,
+    max_depth: usize,
     stack: &mut Vec<Frame>,
+    tape: &mut Vec<Tok>,
 ) -> Result<Index, ScanError> {
     stack.clear();
-    Scanner { b: json, pos: 0 }.run(attachments, stack)
+    tape.clear();
+    if u32::try_from(json.len()).is_err() {
+        return Err(err(0, JsonErrorKind::TooLarge));
+    }
+    // Payloads of records hold a value every 6-7 bytes (more for long strings); starting
+    // there saves the reallocations (each one a copy of the tape so far).
+    tape.reserve(json.len() / 6 + 2);
+    Scanner {
+        b: json,
+        pos: 0,
+        tape,
+    }
+    .run(attachments, max_depth, stack)
 }
 
 fn err(offset: usize, kind: JsonErrorKind) -> ScanError {
     ScanError::Json(JsonError { offset, kind })
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 't> {
     b: &'a [u8],
     pos: usize,
+    tape: &'t mut Vec<Tok>,
 }
 
-impl Scanner<'_> {
+impl Scanner<'_, '_> {
+    /// Appends a scalar spanning `start..self.pos`.
+    #[inline(always)]
+    fn push(&mut self, start: usize, kind: TokKind) {
+        let next = self.tape.len() as u32 + 1;
+        self.tape.push(Tok {
+            start: start as u32,
+            end: self.pos as u32,
+            next,
+            aux: 0,
+            kind,
+        });
+    }
+
     fn run(
         mut self,
         attachments: Option<usize>,
+        max_depth: usize,
         stack: &mut Vec<Frame>,
     ) -> Result<Index, ScanError> {
-        let mut children = SpanList::new();
         let mut placeholders: Vec<Placeholder> = Vec::new();
         self.skip_ws();
         let root_start = self.pos;
@@ -206,52 +383,78 @@ impl Scanner<'_> {
             let start = self.pos;
             let kind = match self.peek()? {
                 c @ (b'{' | b'[') => {
-                    if stack.len() >= MAX_DEPTH {
+                    if stack.len() >= max_depth {
                         return Err(err(start, JsonErrorKind::TooDeep));
                     }
                     let is_array = c == b'[';
                     self.pos += 1;
                     self.skip_ws();
-                    stack.push(Frame {
-                        start,
-                        is_array,
-                        key: KeyClass::Other,
-                        placeholder: false,
-                        num: None,
+                    let tok = self.tape.len() as u32;
+                    self.tape.push(Tok {
+                        start: start as u32,
+                        end: 0,
+                        next: 0,
+                        aux: 0,
+                        kind: if is_array {
+                            TokKind::Array
+                        } else {
+                            TokKind::Object
+                        },
                     });
                     let close = if is_array { b']' } else { b'}' };
                     if self.b.get(self.pos) == Some(&close) {
                         self.pos += 1;
-                        stack.pop();
+                        let t = &mut self.tape[tok as usize];
+                        t.end = self.pos as u32;
+                        t.next = tok + 1;
                         if is_array { Kind::Array } else { Kind::Object }
                     } else {
+                        stack.push(Frame {
+                            tok,
+                            is_array,
+                            count: 0,
+                            key: KeyClass::Other,
+                            placeholder: false,
+                            num: None,
+                        });
                         if !is_array {
-                            let depth = stack.len();
                             let frame = stack.last_mut().expect("just pushed");
-                            self.key(frame, depth == 1, &mut children, attachments.is_some())?;
+                            self.key(frame, attachments.is_some())?;
                         }
                         continue 'value;
                     }
                 }
                 b'"' => {
                     self.pos += 1;
-                    self.string()?;
+                    let escaped = self.string()?;
+                    self.push(
+                        start,
+                        if escaped {
+                            TokKind::EscStr
+                        } else {
+                            TokKind::Str
+                        },
+                    );
                     Kind::String
                 }
                 b'-' | b'0'..=b'9' => {
-                    self.number()?;
+                    let kind = self.number()?;
+                    self.push(start, kind);
                     Kind::Number
                 }
                 b't' => {
                     self.literal(b"true")?;
+                    self.push(start, TokKind::True);
                     Kind::Bool
                 }
                 b'f' => {
                     self.literal(b"false")?;
+                    self.push(start, TokKind::False);
                     Kind::Bool
                 }
                 b'n' => {
                     self.literal(b"null")?;
+                    self.push(start, TokKind::Null);
                     Kind::Null
                 }
                 c => return Err(err(start, JsonErrorKind::UnexpectedByte(c))),
@@ -263,7 +466,6 @@ impl Scanner<'_> {
             let mut vkind = kind;
             loop {
                 let vend = self.pos;
-                let depth = stack.len();
                 let Some(frame) = stack.last_mut() else {
                     self.skip_ws();
                     if self.pos != self.b.len() {
@@ -278,16 +480,9 @@ impl Scanner<'_> {
                             end: vend,
                         },
                         kind: vkind,
-                        children,
-                        placeholders,
+                        tape: Tape::take(self.tape),
                     });
                 };
-                if depth == 1 {
-                    children.push(Span {
-                        start: vstart,
-                        end: vend,
-                    });
-                }
                 if let Some(n) = attachments
                     && !frame.is_array
                 {
@@ -303,6 +498,7 @@ impl Scanner<'_> {
                         }
                     }
                 }
+                frame.count += 1;
                 self.skip_ws();
                 let Some(&c) = self.b.get(self.pos) else {
                     return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
@@ -312,20 +508,32 @@ impl Scanner<'_> {
                     (_, b',') => {
                         self.skip_ws();
                         if !frame.is_array {
-                            self.key(frame, depth == 1, &mut children, attachments.is_some())?;
+                            self.key(frame, attachments.is_some())?;
                         }
                         continue 'value;
                     }
                     (true, b']') => {
-                        vstart = frame.start;
+                        let next = self.tape.len() as u32;
+                        let t = &mut self.tape[frame.tok as usize];
+                        t.end = self.pos as u32;
+                        t.next = next;
+                        t.aux = frame.count;
+                        vstart = t.start as usize;
                         vkind = Kind::Array;
                         stack.pop();
                     }
                     (false, b'}') => {
-                        vstart = frame.start;
+                        let next = self.tape.len() as u32;
+                        let t = &mut self.tape[frame.tok as usize];
+                        t.end = self.pos as u32;
+                        t.next = next;
+                        t.aux = frame.count;
+                        vstart = t.start as usize;
                         vkind = Kind::Object;
                         if frame.placeholder {
                             let num = frame.num.unwrap_or(INVALID_NUM);
+                            t.kind = TokKind::Placeholder;
+                            t.aux = u32::try_from(num).unwrap_or(u32::MAX);
                             // Anything inside is replaced together with this object.
                             while placeholders.last().is_some_and(|p| p.span.start > vstart) {
                                 placeholders.pop();
@@ -360,13 +568,8 @@ impl Scanner<'_> {
     }
 
     /// An object key (at `self.pos`), the colon, and the whitespace before the value.
-    fn key(
-        &mut self,
-        frame: &mut Frame,
-        record: bool,
-        children: &mut SpanList,
-        classify: bool,
-    ) -> Result<(), ScanError> {
+    #[inline(always)]
+    fn key(&mut self, frame: &mut Frame, classify: bool) -> Result<(), ScanError> {
         let start = self.pos;
         match self.b.get(start) {
             Some(b'"') => {}
@@ -374,11 +577,16 @@ impl Scanner<'_> {
             None => return Err(err(start, JsonErrorKind::UnexpectedEnd)),
         }
         self.pos += 1;
-        self.string()?;
+        let escaped = self.string()?;
+        self.push(
+            start,
+            if escaped {
+                TokKind::EscStr
+            } else {
+                TokKind::Str
+            },
+        );
         let end = self.pos;
-        if record {
-            children.push(Span { start, end });
-        }
         if classify {
             let key = unescape(&self.b[start + 1..end - 1]);
             frame.key = match &*key {
@@ -397,8 +605,10 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    /// The rest of a string whose opening quote was consumed.
-    fn string(&mut self) -> Result<(), ScanError> {
+    /// The rest of a string whose opening quote was consumed; whether it had escapes.
+    #[inline(always)]
+    fn string(&mut self) -> Result<bool, ScanError> {
+        let mut escaped = false;
         loop {
             // Skip plain bytes eight at a time, stopping exactly at the first special one.
             while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
@@ -415,9 +625,12 @@ impl Scanner<'_> {
             match c {
                 b'"' => {
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(escaped);
                 }
-                b'\\' => self.escape()?,
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
                 0..=0x1f => return Err(err(self.pos, JsonErrorKind::ControlCharacter)),
                 // Only in the last seven bytes of the text.
                 _ => self.pos += 1,
@@ -447,8 +660,10 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    fn number(&mut self) -> Result<(), ScanError> {
+    fn number(&mut self) -> Result<TokKind, ScanError> {
+        let mut kind = TokKind::UInt;
         if self.b.get(self.pos) == Some(&b'-') {
+            kind = TokKind::NegInt;
             self.pos += 1;
         }
         match self.b.get(self.pos) {
@@ -457,6 +672,7 @@ impl Scanner<'_> {
             _ => return Err(err(self.pos, JsonErrorKind::InvalidNumber)),
         }
         if self.b.get(self.pos) == Some(&b'.') {
+            kind = TokKind::Float;
             self.pos += 1;
             if !self.b.get(self.pos).is_some_and(u8::is_ascii_digit) {
                 return Err(err(self.pos, JsonErrorKind::InvalidNumber));
@@ -464,6 +680,7 @@ impl Scanner<'_> {
             self.digits();
         }
         if let Some(b'e' | b'E') = self.b.get(self.pos) {
+            kind = TokKind::Float;
             self.pos += 1;
             if let Some(b'+' | b'-') = self.b.get(self.pos) {
                 self.pos += 1;
@@ -473,7 +690,7 @@ impl Scanner<'_> {
             }
             self.digits();
         }
-        Ok(())
+        Ok(kind)
     }
 
     fn digits(&mut self) {
@@ -530,14 +747,28 @@ pub(crate) fn unescape(raw: &[u8]) -> Cow<'_, str> {
     if !raw.contains(&b'\\') {
         return String::from_utf8_lossy(raw);
     }
+    Cow::Owned(unescape_owned(raw, true).unwrap_or_default())
+}
+
+/// The contents of a string with escapes, unescaped; `None` if it holds a lone surrogate
+/// (which a Rust `String` cannot hold: serde_json refuses it too). Expects scanned input.
+pub(crate) fn unescape_strict(raw: &[u8]) -> Option<String> {
+    unescape_owned(raw, false)
+}
+
+fn unescape_owned(raw: &[u8], lossy: bool) -> Option<String> {
     let mut out: Vec<u8> = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
-        let c = raw[i];
-        if c != b'\\' {
-            out.push(c);
-            i += 1;
-            continue;
+        // Copy the run up to the next backslash at once.
+        let run = raw[i..]
+            .iter()
+            .position(|&c| c == b'\\')
+            .unwrap_or(raw.len() - i);
+        out.extend_from_slice(&raw[i..i + run]);
+        i += run;
+        if i >= raw.len() {
+            break;
         }
         let Some(&e) = raw.get(i + 1) else { break };
         i += 2;
@@ -570,10 +801,19 @@ pub(crate) fn unescape(raw: &[u8]) -> Cow<'_, str> {
         } else {
             char::from_u32(high)
         };
+        let ch = match ch {
+            Some(ch) => ch,
+            None if lossy => '\u{FFFD}',
+            None => return None,
+        };
         let mut buf = [0; 4];
-        out.extend_from_slice(ch.unwrap_or('\u{FFFD}').encode_utf8(&mut buf).as_bytes());
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
     }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    match String::from_utf8(out) {
+        Ok(text) => Some(text),
+        Err(e) if lossy => Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(_) => None,
+    }
 }
 
 fn hex4(raw: &[u8], at: usize) -> Option<u32> {

@@ -29,9 +29,10 @@
 //! Deliberate differences from the reference decoder, all about input it never produces:
 //! a payload is required for EVENT, ACK and CONNECT_ERROR (as its `isPacketValid`); a binary
 //! header needs at least one digit (`5-` is refused); an empty text is an error (not a
-//! CONNECT); only ASCII digits form an ack id; ack ids above `u64::MAX` and nesting deeper
-//! than [`MAX_DEPTH`] are refused; placeholders are checked against the announced count
-//! even when it is 0.
+//! CONNECT); only ASCII digits form an ack id; ack ids above `u64::MAX`, nesting deeper
+//! than [`Limits::max_depth`] (default [`DEFAULT_MAX_DEPTH`], 1,000) and more attachments
+//! or attachment bytes than [`Limits`] allows are refused (each with an error naming the
+//! limit); placeholders are checked against the announced count even when it is 0.
 
 mod de;
 mod decode;
@@ -47,7 +48,7 @@ mod tests;
 pub use decode::{Decoder, Limits};
 pub use encode::encode;
 pub use error::{EncodeError, JsonError, JsonErrorKind, ParseError, PayloadError, PayloadReason};
-pub use json::MAX_DEPTH;
+pub use json::DEFAULT_MAX_DEPTH;
 pub use packet::{Packet, PacketKind};
 pub use payload::Payload;
 

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::de::{Args, Ctx, Missing, Node};
+use super::de::{Args, Ctx, Missing, Node, Seq};
 use super::error::{EncodeError, PayloadError};
 use super::json::{self, Index, Kind, ScanError};
 use super::ser;
@@ -17,7 +17,11 @@ use super::ser;
 ///
 /// The JSON stays text: on decode it is a zero-copy slice of the received message, and typed
 /// values are deserialized straight from it with serde (borrowing `&str`s where possible),
-/// never through `serde_json::Value` unless asked ([`to_value`](Self::to_value)).
+/// never through `serde_json::Value` unless asked ([`to_value`](Self::to_value)). The
+/// decoder's validating scan leaves an index of every value in the text (its *tape*), so
+/// reading typed values does not lex the text a second time. The tape costs 20 bytes a JSON
+/// value (about three times the text for arrays of small records) and lives as long as the
+/// payload; payloads of three values or fewer keep it inline.
 ///
 /// Events and acks carry a JSON array; the array helpers ([`len`](Self::len),
 /// [`event_name`](Self::event_name), [`args`](Self::args), [`arg`](Self::arg),
@@ -63,7 +67,8 @@ impl JsonPayload {
         match &self.index {
             Lazy::Ready(index) => index,
             Lazy::Later(cell) => cell.get_or_init(|| {
-                json::scan(&self.json, None).unwrap_or_else(|_| Index::opaque(self.json.len()))
+                json::scan(&self.json, None, json::DEFAULT_MAX_DEPTH)
+                    .unwrap_or_else(|_| Index::opaque(self.json.len()))
             }),
         }
     }
@@ -73,22 +78,24 @@ impl JsonPayload {
         match std::mem::replace(&mut self.index, Lazy::Later(OnceLock::new())) {
             Lazy::Ready(index) => index,
             Lazy::Later(cell) => cell.into_inner().unwrap_or_else(|| {
-                json::scan(&self.json, None).unwrap_or_else(|_| Index::opaque(self.json.len()))
+                json::scan(&self.json, None, json::DEFAULT_MAX_DEPTH)
+                    .unwrap_or_else(|_| Index::opaque(self.json.len()))
             }),
         }
     }
 
-    fn ctx(&self) -> Ctx<'_> {
+    /// What the deserializer reads, the text checked as UTF-8 up to `end` (every payload is
+    /// UTF-8 from its construction; the check is how safe code gets a `&str` back).
+    fn ctx(&self, end: usize) -> Result<Ctx<'_>, PayloadError> {
         let index = self.index();
-        Ctx {
-            json: &self.json,
+        let json = std::str::from_utf8(&self.json[..end])
+            .map_err(|_| PayloadError::Deserialize("payload is not UTF-8".into()))?;
+        Ok(Ctx {
+            json,
+            tape: &index.tape,
             attachments: &self.attachments,
-            placeholders: if self.attachments.is_empty() {
-                &[]
-            } else {
-                &index.placeholders
-            },
-        }
+            binary: true,
+        })
     }
 }
 
@@ -126,7 +133,7 @@ impl Payload {
     /// The bytes are copied once (serde hands them over as `&[u8]`). A value without binary
     /// costs what `serde_json::to_vec` costs.
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Payload, EncodeError> {
-        let state = ser::State::default();
+        let state = ser::State::new(json::DEFAULT_MAX_DEPTH);
         let mut out = Vec::with_capacity(128);
         if let Err(e) = ser::to_json(value, &mut out, &state) {
             return Err(if state.too_deep.get() {
@@ -148,7 +155,7 @@ impl Payload {
             });
         }
         // The receiver finds placeholders by their shape, so the text must hold exactly ours.
-        let index = match json::scan(&json, Some(attachments.len())) {
+        let index = match json::scan(&json, Some(attachments.len()), json::DEFAULT_MAX_DEPTH) {
             Ok(index) => index,
             Err(ScanError::IllegalPlaceholder) => return Err(EncodeError::PlaceholderConflict),
             Err(ScanError::Json(e)) if e.kind == super::JsonErrorKind::TooDeep => {
@@ -156,12 +163,9 @@ impl Payload {
             }
             Err(ScanError::Json(e)) => return Err(EncodeError::Serialize(e.to_string())),
         };
-        let ours = index.placeholders.len() == attachments.len()
-            && index
-                .placeholders
-                .iter()
-                .enumerate()
-                .all(|(i, p)| p.num == i);
+        let nums = index.placeholder_nums();
+        let ours = nums.len() == attachments.len()
+            && nums.iter().enumerate().all(|(i, &num)| num as usize == i);
         if !ours {
             return Err(EncodeError::PlaceholderConflict);
         }
@@ -169,7 +173,8 @@ impl Payload {
     }
 
     /// A payload from JSON text, validated (RFC 8259 grammar, nesting up to
-    /// [`MAX_DEPTH`](super::MAX_DEPTH)), without attachments. The bytes are kept as they are.
+    /// [`DEFAULT_MAX_DEPTH`](super::DEFAULT_MAX_DEPTH)), without attachments. The bytes are
+    /// kept as they are.
     pub fn from_json(json: Bytes) -> Result<Payload, PayloadError> {
         if let Err(e) = std::str::from_utf8(&json) {
             return Err(PayloadError::InvalidJson(super::JsonError {
@@ -177,7 +182,7 @@ impl Payload {
                 kind: super::JsonErrorKind::InvalidUtf8,
             }));
         }
-        match json::scan(&json, None) {
+        match json::scan(&json, None, json::DEFAULT_MAX_DEPTH) {
             Ok(index) => Ok(Self::from_scanned(json, Vec::new(), index)),
             Err(ScanError::Json(e)) => Err(PayloadError::InvalidJson(e)),
             Err(ScanError::IllegalPlaceholder) => unreachable!("not scanned for placeholders"),
@@ -213,21 +218,15 @@ impl Payload {
     /// placeholders fails; use [`to_value`](Self::to_value) for a dynamic view.
     pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, PayloadError> {
         let inner = self.inner();
-        let ctx = inner.ctx();
-        if ctx.placeholders.is_empty() {
-            return Ok(serde_json::from_slice(&inner.json)?);
-        }
-        Ok(T::deserialize(Node {
-            ctx,
-            span: inner.index().root,
-        })?)
+        let ctx = inner.ctx(inner.json.len())?;
+        Ok(T::deserialize(Node { ctx: &ctx, tok: 0 })?)
     }
 
     /// The number of array elements; 0 if the payload is not an array.
     pub fn len(&self) -> usize {
         let index = self.inner().index();
         if index.kind == Kind::Array {
-            index.children.len()
+            index.children_len()
         } else {
             0
         }
@@ -246,7 +245,7 @@ impl Payload {
         if index.kind != Kind::Array {
             return None;
         }
-        let text = index.children.first()?.of(&inner.json);
+        let text = index.child(0)?.of(&inner.json);
         match text.first()? {
             b'"' => Some(json::unescape(&text[1..text.len() - 1])),
             b'-' | b'0'..=b'9' => std::str::from_utf8(text).ok().map(Cow::Borrowed),
@@ -266,11 +265,19 @@ impl Payload {
         if index.kind != Kind::Array {
             return Err(PayloadError::NotAnArray);
         }
-        let elements = index.children.get(skip..).unwrap_or(&[]);
-        Ok(T::deserialize(Args {
-            ctx: inner.ctx(),
-            elements,
-        })?)
+        let root = &index.tape[0];
+        let (at, left) = match index.child_tok(skip) {
+            Some(at) => (at, index.children_len() - skip),
+            None => (root.next as usize, 0),
+        };
+        let ctx = inner.ctx(root.end as usize)?;
+        let seq = Seq {
+            ctx: &ctx,
+            at,
+            end: root.next as usize,
+            left,
+        };
+        Ok(T::deserialize(Args { seq })?)
     }
 
     /// Deserializes array element `index`. Past the end it reads as absent: `None` for an
@@ -281,10 +288,10 @@ impl Payload {
         if scanned.kind != Kind::Array {
             return Err(PayloadError::NotAnArray);
         }
-        Ok(match scanned.children.get(index) {
-            Some(&span) => T::deserialize(Node {
-                ctx: inner.ctx(),
-                span,
+        Ok(match scanned.child_tok(index) {
+            Some(tok) => T::deserialize(Node {
+                ctx: &inner.ctx(scanned.tape[tok].end as usize)?,
+                tok,
             })?,
             None => T::deserialize(Missing { index })?,
         })
@@ -299,7 +306,8 @@ impl Payload {
         if index.kind != Kind::Array {
             return None;
         }
-        let text = index.children.last()?.of(&inner.json);
+        let last = index.child_toks().last()?;
+        let text = index.tape[last].span().of(&inner.json);
         let body = text.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
         if body.contains(&b'\\') {
             return None;
@@ -315,18 +323,23 @@ impl Payload {
     pub fn pop_last(&mut self) {
         let Repr::Json(inner) = &mut self.repr;
         let mut index = inner.take_index();
-        let last = if index.kind == Kind::Array {
-            index.children.pop()
-        } else {
-            None
-        };
+        let (mut prev, mut last) = (None, None);
+        if index.kind == Kind::Array {
+            for tok in index.child_toks() {
+                (prev, last) = (last, Some(tok));
+            }
+        }
         if let Some(last) = last {
-            let cut = index
-                .children
-                .last()
-                .map_or(index.root.start + 1, |prev| prev.end);
-            index.placeholders.retain(|p| p.span.start < last.start);
+            let cut = prev.map_or(index.root.start + 1, |prev| index.tape[prev].end as usize);
+            // The last element and everything inside it end the tape.
+            index.tape.truncate(last);
             index.root.end = cut + 1;
+            let tape_len = index.tape.len() as u32;
+            if let Some(root) = index.tape.first_mut() {
+                root.end = (cut + 1) as u32;
+                root.next = tape_len;
+                root.aux -= 1;
+            }
             let json = std::mem::take(&mut inner.json);
             inner.json = match json.try_into_mut() {
                 Ok(mut text) => {
@@ -350,7 +363,17 @@ impl Payload {
     /// [`attachments`](Self::attachments). A number beyond `f64` (`1e400`, which the
     /// protocol allows) cannot be represented; the result is then `Value::Null`.
     pub fn to_value(&self) -> serde_json::Value {
-        serde_json::from_slice(self.json()).unwrap_or(serde_json::Value::Null)
+        let inner = self.inner();
+        let Ok(ctx) = inner.ctx(inner.json.len()) else {
+            return serde_json::Value::Null;
+        };
+        // Placeholders read as what they are in the text, not as their bytes.
+        let ctx = Ctx {
+            binary: false,
+            ..ctx
+        };
+        serde_json::Value::deserialize(Node { ctx: &ctx, tok: 0 })
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 

@@ -16,21 +16,30 @@ use serde::ser::{
     SerializeTuple, SerializeTupleStruct, SerializeTupleVariant, Serializer,
 };
 
-use super::json::MAX_DEPTH;
-
 /// What the serialization collects on the side.
-#[derive(Default)]
 pub(crate) struct State {
     pub attachments: RefCell<Vec<Bytes>>,
     depth: Cell<usize>,
+    max_depth: usize,
     pub too_deep: Cell<bool>,
 }
 
 impl State {
+    /// A serialization refusing nesting deeper than `max_depth` (what a decoder with the
+    /// same limit accepts).
+    pub fn new(max_depth: usize) -> Self {
+        Self {
+            attachments: RefCell::default(),
+            depth: Cell::new(0),
+            max_depth,
+            too_deep: Cell::new(false),
+        }
+    }
+
     fn enter<E: ser::Error>(&self, levels: usize) -> Result<(), E> {
         let depth = self.depth.get() + levels;
         self.depth.set(depth);
-        if depth > MAX_DEPTH {
+        if depth > self.max_depth {
             self.too_deep.set(true);
             return Err(E::custom("payload nested too deeply"));
         }

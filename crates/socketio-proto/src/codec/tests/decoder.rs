@@ -97,6 +97,7 @@ fn attachment_bytes_are_bounded_per_packet() {
     let limits = Limits {
         max_attachments: 10,
         max_attachment_bytes: 10,
+        ..Limits::default()
     };
     let mut decoder = Decoder::new(limits);
     assert_eq!(decoder.decode(text(HEADER2)), Ok(None));

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use engineio_proto::Message;
 
 use super::{binary, decode_text, text};
-use crate::codec::{Decoder, JsonErrorKind, Limits, MAX_DEPTH, ParseError, PayloadReason};
+use crate::codec::{DEFAULT_MAX_DEPTH, Decoder, JsonErrorKind, Limits, ParseError, PayloadReason};
 
 fn invalid_payload(s: &str) -> PayloadReason {
     match decode_text(s) {
@@ -208,8 +208,11 @@ fn nesting_is_bounded() {
             "]".repeat(depth - 1)
         )
     };
-    assert!(decode_text(&nested(MAX_DEPTH)).unwrap().is_some());
-    assert_eq!(json_error(&nested(MAX_DEPTH + 1)), JsonErrorKind::TooDeep);
+    assert!(decode_text(&nested(DEFAULT_MAX_DEPTH)).unwrap().is_some());
+    assert_eq!(
+        json_error(&nested(DEFAULT_MAX_DEPTH + 1)),
+        JsonErrorKind::TooDeep
+    );
     // Far deeper input fails the same way, without recursion.
     let deep = format!("2[{}", "[".repeat(1_000_000));
     assert_eq!(json_error(&deep), JsonErrorKind::TooDeep);

@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use serde::de::IgnoredAny;
 
 use super::tree::plain_tree;
+use crate::codec::DEFAULT_MAX_DEPTH;
 use crate::codec::json::{Kind, scan};
 
 /// Fragments that make near-JSON text likely to hit every branch of the grammar.
@@ -51,14 +52,14 @@ proptest! {
 
     #[test]
     fn agrees_with_serde_json_on_near_json(text in soup()) {
-        let ours = scan(text.as_bytes(), None).is_ok();
+        let ours = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).is_ok();
         let theirs = serde_json::from_str::<IgnoredAny>(&text).is_ok();
         prop_assert_eq!(ours, theirs, "{:?}", text);
     }
 
     #[test]
     fn agrees_with_serde_json_on_arbitrary_text(text in any::<String>()) {
-        let ours = scan(text.as_bytes(), None).is_ok();
+        let ours = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).is_ok();
         let theirs = serde_json::from_str::<IgnoredAny>(&text).is_ok();
         prop_assert_eq!(ours, theirs, "{:?}", text);
     }
@@ -70,30 +71,30 @@ proptest! {
         } else {
             serde_json::to_string(&tree).unwrap()
         };
-        let index = scan(text.as_bytes(), None).expect("valid");
+        let index = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).expect("valid");
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         match &value {
             serde_json::Value::Array(items) => {
                 prop_assert_eq!(index.kind, Kind::Array);
-                prop_assert_eq!(index.children.len(), items.len());
-                for (span, item) in index.children.iter().zip(items) {
+                prop_assert_eq!(index.children_len(), items.len());
+                for (span, item) in index.children().iter().zip(items) {
                     let child: serde_json::Value = serde_json::from_slice(span.of(text.as_bytes())).unwrap();
                     prop_assert_eq!(&child, item);
                 }
             }
             serde_json::Value::Object(map) => {
                 prop_assert_eq!(index.kind, Kind::Object);
-                prop_assert_eq!(index.children.len() % 2, 0);
+                prop_assert_eq!(index.children_len() % 2, 0);
                 // Duplicate keys collapse in the map, so compare against the last of each.
                 let mut seen = serde_json::Map::new();
-                for pair in index.children.chunks(2) {
+                for pair in index.children().chunks(2) {
                     let key: String = serde_json::from_slice(pair[0].of(text.as_bytes())).unwrap();
                     let child: serde_json::Value = serde_json::from_slice(pair[1].of(text.as_bytes())).unwrap();
                     seen.insert(key, child);
                 }
                 prop_assert_eq!(&seen, map);
             }
-            _ => prop_assert!(index.children.is_empty()),
+            _ => prop_assert!(index.children().is_empty()),
         }
         prop_assert_eq!(index.root.of(text.as_bytes()), text.trim().as_bytes());
     }
@@ -154,7 +155,7 @@ fn agrees_with_serde_json_on_edge_cases() {
         "\"abcdefghijklmnopqrstuvw",
     ];
     for text in cases {
-        let ours = scan(text.as_bytes(), None).is_ok();
+        let ours = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH).is_ok();
         let theirs = serde_json::from_str::<IgnoredAny>(text).is_ok();
         assert_eq!(ours, theirs, "{text:?}");
     }

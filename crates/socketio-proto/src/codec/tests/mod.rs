@@ -2,6 +2,7 @@
 //! machine, payload access, the JSON scanner against serde_json, and property round trips.
 
 mod decoder;
+mod deep;
 mod golden;
 mod invalid;
 mod json;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json as value;
 
 use super::{binary, decode_all, json, text};
-use crate::codec::{EncodeError, JsonErrorKind, MAX_DEPTH, Payload, PayloadError};
+use crate::codec::{DEFAULT_MAX_DEPTH, EncodeError, JsonErrorKind, Payload, PayloadError};
 
 fn bin(b: &'static [u8]) -> Bytes {
     Bytes::from_static(b)
@@ -314,7 +314,7 @@ fn encode_errors() {
     ));
 
     let mut deep = value!(1);
-    for _ in 0..MAX_DEPTH {
+    for _ in 0..DEFAULT_MAX_DEPTH {
         deep = value!([deep]);
     }
     assert!(Payload::from_serialize(&deep).is_ok());
@@ -334,10 +334,10 @@ fn encode_errors() {
         }
     }
     assert_eq!(
-        Payload::from_serialize(&Nest(MAX_DEPTH)),
+        Payload::from_serialize(&Nest(DEFAULT_MAX_DEPTH)),
         Err(EncodeError::TooDeep)
     );
-    let ok = Payload::from_serialize(&Nest(MAX_DEPTH - 1)).unwrap();
+    let ok = Payload::from_serialize(&Nest(DEFAULT_MAX_DEPTH - 1)).unwrap();
     assert_eq!(ok.attachments().len(), 1);
     let mut messages = Vec::new();
     crate::codec::encode(
