@@ -249,10 +249,10 @@ fn no_proxy_matches(entry: &str, host: &str, port: Option<u16>) -> bool {
         return true;
     }
     let (name, entry_port) = split_entry(entry);
-    if let Some(wanted) = entry_port {
-        if port != Some(wanted) {
-            return false;
-        }
+    if let Some(wanted) = entry_port
+        && port != Some(wanted)
+    {
+        return false;
     }
     if let (Ok(a), Ok(b)) = (name.parse::<IpAddr>(), host.parse::<IpAddr>()) {
         return a == b;

@@ -121,11 +121,11 @@ impl BlockingClient {
                 }
             }
             Transmit::WsClose { transport } => {
-                if self.ws.as_ref().is_some_and(|(id, _)| *id == transport) {
-                    if let Some((_, mut ws)) = self.ws.take() {
-                        let _ = ws.close(None);
-                        let _ = ws.flush();
-                    }
+                if self.ws.as_ref().is_some_and(|(id, _)| *id == transport)
+                    && let Some((_, mut ws)) = self.ws.take()
+                {
+                    let _ = ws.close(None);
+                    let _ = ws.flush();
                 }
             }
             Transmit::HttpGet { .. } | Transmit::HttpPost { .. } => unreachable!("websocket only"),
