@@ -1,14 +1,14 @@
-//! TLS options for the rustls-based adapters: verification on by default (chain and host name), extra CAs, the
-//! bundled Mozilla roots and/or the operating system's trust store, client certificates (PEM, encrypted PKCS#8
-//! PEM with a passphrase, or a PKCS#12 bundle), a restricted cipher list, or a caller-built
-//! `rustls::ClientConfig`.
+//! TLS options for the rustls-based adapters: verification on by default (chain and host
+//! name), extra CAs, the bundled Mozilla roots and/or the operating system's trust store,
+//! client certificates (PEM, encrypted PKCS#8 PEM with a passphrase, or a PKCS#12 bundle), a
+//! restricted cipher list, or a caller-built `rustls::ClientConfig`.
 //!
-//! Three options need an opt-in Cargo feature, off by default because of the crates they pull in (the
-//! adapters re-export each under the same name):
+//! Three options need an opt-in Cargo feature, off by default because of the crates they pull
+//! in (the adapters re-export each under the same name):
 //!
 //! | option | feature | what it adds |
 //! | --- | --- | --- |
-//! | [`TlsOptions::pfx`] | `pfx` | p12-keystore (PKCS#12, with pre-release RustCrypto crates) |
+//! | [`TlsOptions::pfx`] | `pfx` | p12-keystore (PKCS#12; pre-release RustCrypto crates) |
 //! | an encrypted [`TlsOptions::key`] with [`TlsOptions::passphrase`] | `encrypted-keys` | pkcs8 with PBES2 (scrypt, AES, DES) |
 //! | [`Roots::Os`], [`Roots::BundledAndOs`] | `native-roots` | rustls-native-certs |
 //!
