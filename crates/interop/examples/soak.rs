@@ -134,7 +134,7 @@ fn args() -> Args {
 async fn client(index: usize, url: String, seed: u64, until: Instant, tally: Arc<Tally>) -> Socket {
     let mut dice = Dice(seed ^ (index as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
     // Half the clients start on polling and upgrade, half go straight to WebSocket.
-    let transports = if index % 2 == 0 {
+    let transports = if index.is_multiple_of(2) {
         vec![TransportKind::Polling, TransportKind::WebSocket]
     } else {
         vec![TransportKind::WebSocket]

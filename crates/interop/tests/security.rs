@@ -129,7 +129,7 @@ fn server() -> Scripted {
                 body: open_packet(25_000, 20_000).into_bytes(),
             };
         }
-        if gets.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+        if gets.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
             Reply::ok(r#"40{"sid":"scripted-socket"}"#)
         } else {
             Reply::status(400, r#"{"code":1,"message":"Session ID unknown"}"#)

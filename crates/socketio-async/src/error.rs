@@ -10,6 +10,10 @@ pub use socketio_proto::{AckError, ConnectError, DisconnectReason};
 pub enum Error {
     /// An option is invalid: fix the option.
     Config(socketio_proto::ConfigError),
+    /// The TLS options cannot be built (bad PEM, a wrong passphrase, an unknown cipher, an
+    /// option whose Cargo feature is off): fix the option.
+    #[cfg(feature = "rustls")]
+    Tls(crate::tls::TlsError),
     /// An emit the protocol forbids (a reserved event name).
     Emit(socketio_proto::EmitError),
     /// Arguments that could not be serialized, or an ack/event whose arguments do not match
@@ -27,6 +31,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Config(e) => write!(f, "invalid option: {e}"),
+            #[cfg(feature = "rustls")]
+            Self::Tls(e) => write!(f, "TLS options: {e}"),
             Self::Emit(e) => e.fmt(f),
             Self::Payload(e) => write!(f, "payload: {e}"),
             Self::Ack(e) => write!(f, "no ack: {e}"),
@@ -36,7 +42,19 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            #[cfg(feature = "rustls")]
+            Self::Tls(e) => Some(e),
+            Self::Emit(e) => Some(e),
+            Self::Ack(e) => Some(e),
+            Self::AckReply(e) => Some(e),
+            Self::Payload(_) | Self::Closed => None,
+        }
+    }
+}
 
 impl From<socketio_proto::ConfigError> for Error {
     fn from(e: socketio_proto::ConfigError) -> Self {

@@ -21,6 +21,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use base64::Engine as _;
 use url::Url;
 
 /// The largest `CONNECT` response head (status line and headers) accepted from a proxy.
@@ -224,7 +225,10 @@ impl ProxyOptions {
     fn authorization(&self) -> Option<String> {
         self.credentials.as_ref().map(|c| {
             let pair = format!("{}:{}", c.user, c.password);
-            format!("Basic {}", base64(pair.as_bytes()))
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
         })
     }
 }
@@ -245,10 +249,10 @@ fn no_proxy_matches(entry: &str, host: &str, port: Option<u16>) -> bool {
         return true;
     }
     let (name, entry_port) = split_entry(entry);
-    if let Some(wanted) = entry_port {
-        if port != Some(wanted) {
-            return false;
-        }
+    if let Some(wanted) = entry_port
+        && port != Some(wanted)
+    {
+        return false;
     }
     if let (Ok(a), Ok(b)) = (name.parse::<IpAddr>(), host.parse::<IpAddr>()) {
         return a == b;
@@ -355,21 +359,23 @@ impl ConnectHandshake {
             };
         }
         self.head.extend_from_slice(data);
-        let Some(end) = head_end(&self.head) else {
+        // Only the first MAX_RESPONSE_HEAD bytes may hold the head: a head that does not end
+        // within them is too large, however much more arrives.
+        let window = &self.head[..self.head.len().min(MAX_RESPONSE_HEAD)];
+        let Some(head) = parse_head(window)? else {
             return if self.head.len() > MAX_RESPONSE_HEAD {
                 Err(ProxyError::ResponseTooLarge)
             } else {
                 Ok(Progress::NeedMore)
             };
         };
-        if end > MAX_RESPONSE_HEAD {
-            return Err(ProxyError::ResponseTooLarge);
+        if !(200..300).contains(&head.status) {
+            return Err(ProxyError::Refused {
+                status: head.status,
+                reason: head.reason,
+            });
         }
-        let (status, reason) = parse_status_line(&self.head[..end])?;
-        if !(200..300).contains(&status) {
-            return Err(ProxyError::Refused { status, reason });
-        }
-        if self.head.len() > end {
+        if self.head.len() > head.len {
             return Err(ProxyError::UnexpectedData);
         }
         self.established = true;
@@ -386,49 +392,54 @@ impl ConnectHandshake {
     }
 }
 
-/// Where the head ends (just past the blank line), if it has.
-fn head_end(data: &[u8]) -> Option<usize> {
-    let crlf = data
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4);
-    let lf = data.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+/// A complete response head: its length (up to and including the blank line), status and
+/// printable reason.
+struct Head {
+    len: usize,
+    status: u16,
+    reason: String,
 }
 
-/// `HTTP/1.x SSS reason` → status and printable reason.
-fn parse_status_line(head: &[u8]) -> Result<(u16, String), ProxyError> {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let line = String::from_utf8_lossy(line);
-    let mut parts = line.splitn(3, ' ');
-    let version = parts.next().unwrap_or("");
-    if !version.starts_with("HTTP/1.") {
-        return Err(ProxyError::MalformedResponse(
-            "the status line is not HTTP/1.x".into(),
-        ));
-    }
-    let code = parts.next().unwrap_or("");
-    let status = match code.parse::<u16>() {
-        Ok(s) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => s,
-        _ => {
-            return Err(ProxyError::MalformedResponse(
-                "the status code is not three digits".into(),
-            ));
+/// Parses the response head in `data` with httparse; `None` while it is incomplete.
+fn parse_head(data: &[u8]) -> Result<Option<Head>, ProxyError> {
+    // A proxy's answer to CONNECT has a few headers; the rare long one is parsed again with
+    // room for as many header lines as MAX_RESPONSE_HEAD can hold (each takes 3 bytes or more).
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    match parse_head_with(data, &mut headers) {
+        Err(httparse::Error::TooManyHeaders) => {
+            let mut headers = vec![httparse::EMPTY_HEADER; MAX_RESPONSE_HEAD / 3 + 1];
+            parse_head_with(data, &mut headers)
         }
+        other => other,
+    }
+    .map_err(|e| ProxyError::MalformedResponse(e.to_string()))
+}
+
+fn parse_head_with<'a>(
+    data: &'a [u8],
+    headers: &mut [httparse::Header<'a>],
+) -> Result<Option<Head>, httparse::Error> {
+    let mut response = httparse::Response::new(headers);
+    let httparse::Status::Complete(len) = response.parse(data)? else {
+        return Ok(None);
     };
-    let reason: String = parts
-        .next()
+    // Complete implies both; a missing one would be a parser bug, reported as malformed.
+    let (Some(status), Some(1 | 0)) = (response.code, response.version) else {
+        return Err(httparse::Error::Version);
+    };
+    let reason = response
+        .reason
         .unwrap_or("")
         .trim()
         .chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .take(128)
         .collect();
-    Ok((status, reason))
+    Ok(Some(Head {
+        len,
+        status,
+        reason,
+    }))
 }
 
 /// Why a proxy could not be configured or would not open a tunnel.
@@ -486,46 +497,11 @@ impl fmt::Display for ProxyError {
 
 impl std::error::Error for ProxyError {}
 
-/// `%XX` decoding (invalid escapes stay as they are), lossy UTF-8.
+/// `%XX` decoding of URL userinfo (invalid escapes stay as they are), lossy UTF-8.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -536,20 +512,18 @@ mod tests {
         Url::parse(s).unwrap()
     }
 
+    fn base64(data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+
     #[test]
-    fn base64_vectors() {
-        // RFC 4648 §10.
-        for (input, output) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), output);
-        }
+    fn percent_decoding_of_credentials() {
+        assert_eq!(percent_decode("us%40er"), "us@er");
+        assert_eq!(percent_decode("caf%C3%A9"), "café");
+        // Invalid escapes stay as they are; invalid UTF-8 is replaced, not an error.
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
     }
 
     #[test]
@@ -642,6 +616,14 @@ mod tests {
         assert_eq!(h.feed(b"x"), Err(ProxyError::UnexpectedData));
         let mut h = handshake();
         assert_eq!(h.feed(b"HTTP/1.0 200\n\n"), Ok(Progress::Established));
+        // Many short headers (more than the first parse has room for) are fine.
+        let mut h = handshake();
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..200 {
+            head.extend_from_slice(format!("X-{i}: {i}\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"\r\n");
+        assert_eq!(h.feed(&head), Ok(Progress::Established));
     }
 
     #[test]
@@ -671,6 +653,17 @@ mod tests {
         assert!(matches!(
             h.feed(b"HTTP/1.1 2000 OK\r\n\r\n"),
             Err(ProxyError::MalformedResponse(_))
+        ));
+        let mut h = handshake();
+        assert!(matches!(
+            h.feed(b"HTTP/2 200\r\n\r\n"),
+            Err(ProxyError::MalformedResponse(_))
+        ));
+        // A control character in the reason is not echoed into messages.
+        let mut h = handshake();
+        assert!(matches!(
+            h.feed(b"HTTP/1.1 403 No\x1b[31m\r\n\r\n"),
+            Err(ProxyError::Refused { status: 403, .. }) | Err(ProxyError::MalformedResponse(_))
         ));
         let mut h = handshake();
         assert_eq!(

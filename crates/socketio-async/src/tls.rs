@@ -1,42 +1,124 @@
-//! TLS options for the rustls-based adapters: verification on by default (chain and host name), extra CAs, client
-//! certificates (PEM, encrypted PKCS#8 PEM with a passphrase, or a PKCS#12 bundle), a restricted cipher list,
-//! or a caller-built `rustls::ClientConfig`.
+//! TLS options for the rustls-based adapters: verification on by default (chain and host
+//! name), extra CAs, the bundled Mozilla roots and/or the operating system's trust store,
+//! client certificates (PEM, encrypted PKCS#8 PEM with a passphrase, or a PKCS#12 bundle), a
+//! restricted cipher list, or a caller-built `rustls::ClientConfig`.
+//!
+//! Three options need an opt-in Cargo feature, off by default because of the crates they pull
+//! in (the adapters re-export each under the same name):
+//!
+//! | option | feature | what it adds |
+//! | --- | --- | --- |
+//! | [`TlsOptions::pfx`] | `pfx` | p12-keystore (PKCS#12; pre-release RustCrypto crates) |
+//! | an encrypted [`TlsOptions::key`] with [`TlsOptions::passphrase`] | `encrypted-keys` | pkcs8 with PBES2 (scrypt, AES, DES) |
+//! | [`Roots::Os`], [`Roots::BundledAndOs`] | `native-roots` | rustls-native-certs |
+//!
+//! Using one of them without its feature is [`TlsError::FeatureDisabled`], naming the feature.
 
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "pfx")]
 use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+#[cfg(feature = "encrypted-keys")]
 use pkcs8::{EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef, SecretDocument};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::ring::cipher_suite;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+#[cfg(any(feature = "pfx", feature = "encrypted-keys"))]
+use rustls::pki_types::PrivatePkcs8KeyDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme, SupportedCipherSuite,
     SupportedProtocolVersion,
 };
+
+/// Which trust anchors verify the server's certificate, besides [`TlsOptions::ca`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Roots {
+    /// The Mozilla roots bundled in the binary (webpki-roots). The default: the same on every
+    /// machine, nothing read from disk, works in minimal containers without a CA bundle.
+    #[default]
+    Bundled,
+    /// The operating system's trust store, read when the options are built (rustls-native-certs:
+    /// the CA bundle files on Linux and BSD, the keychain on macOS, the system store on Windows).
+    /// For CAs that an administrator installed on the machine, such as a company's. Needs the
+    /// `native-roots` feature.
+    Os,
+    /// Both of the above. Needs the `native-roots` feature.
+    BundledAndOs,
+}
+
+/// Why [`TlsOptions::build`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// An option was set whose support is behind a Cargo feature this build does not have.
+    FeatureDisabled {
+        /// The option, e.g. `pfx`.
+        option: &'static str,
+        /// The feature of socketio-async (re-exported by socketio-tokio and
+        /// socketio-async-std under the same name) that supports it, e.g. `pfx`.
+        feature: &'static str,
+    },
+    /// An option's value is unusable: bad PEM, a wrong passphrase, an unknown cipher, options
+    /// that do not go together, an unreadable OS trust store.
+    Invalid(String),
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FeatureDisabled { option, feature } => write!(
+                f,
+                "the TLS option {option} needs the `{feature}` feature: enable it on \
+                 socketio-tokio, socketio-async-std or socketio-async in Cargo.toml \
+                 (features = [\"{feature}\"])"
+            ),
+            Self::Invalid(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+impl From<String> for TlsError {
+    fn from(why: String) -> Self {
+        Self::Invalid(why)
+    }
+}
+
+impl From<&str> for TlsError {
+    fn from(why: &str) -> Self {
+        Self::Invalid(why.to_owned())
+    }
+}
 
 /// TLS options (socket.io-client's `ca`, `cert`, `key`, `pfx`, `passphrase`, `ciphers`,
 /// `rejectUnauthorized`).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct TlsOptions {
-    /// Extra trusted CA certificates, PEM (added to the Mozilla roots).
+    /// Extra trusted CA certificates, PEM (added to the [`roots`](Self::roots)).
     pub ca: Vec<Vec<u8>>,
+    /// The trust anchors besides `ca`: the bundled Mozilla roots (the default) and/or the
+    /// operating system's store.
+    pub roots: Roots,
     /// A client certificate chain, PEM, with `key`. Not together with `pfx`.
     pub cert: Option<Vec<u8>>,
     /// The client certificate's private key, PEM: PKCS#8 (`PRIVATE KEY`), SEC1 (`EC PRIVATE
     /// KEY`) or PKCS#1 (`RSA PRIVATE KEY`), or encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2
     /// as made by `openssl pkcs8 -topk8 -v2 aes-256-cbc` or `openssl genpkey -aes-256-cbc`)
-    /// decrypted with `passphrase`. Legacy OpenSSL-encrypted PEM (`Proc-Type: 4,ENCRYPTED`)
-    /// is refused: convert it with `openssl pkcs8 -topk8`.
+    /// decrypted with `passphrase` (needs the `encrypted-keys` feature). Legacy
+    /// OpenSSL-encrypted PEM (`Proc-Type: 4,ENCRYPTED`) is refused: convert it with
+    /// `openssl pkcs8 -topk8`.
     pub key: Option<Vec<u8>>,
     /// A PKCS#12 bundle (DER, as made by `openssl pkcs12 -export`) holding the client
     /// certificate, its chain and its private key, decrypted with `passphrase` (none means the
     /// empty password). Instead of `cert` and `key`; giving both is an error. PBES2 (AES,
     /// PBKDF2: openssl 3's default) and the legacy 3DES/RC2 schemes are read; the MAC is
     /// checked. CA certificates in the bundle are sent with the client certificate, not
-    /// trusted for the server (use `ca` for that).
+    /// trusted for the server (use `ca` for that). Needs the `pfx` feature.
     pub pfx: Option<Vec<u8>>,
     /// The passphrase of an encrypted `key` or of `pfx`. Ignored for an unencrypted key; never
     /// shown by `Debug`.
@@ -76,6 +158,7 @@ impl Default for TlsOptions {
     fn default() -> Self {
         Self {
             ca: Vec::new(),
+            roots: Roots::Bundled,
             cert: None,
             key: None,
             pfx: None,
@@ -91,6 +174,7 @@ impl fmt::Debug for TlsOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsOptions")
             .field("ca", &self.ca.len())
+            .field("roots", &self.roots)
             .field("cert", &self.cert.is_some())
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
             .field("pfx", &self.pfx.as_ref().map(|_| "<redacted>"))
@@ -110,9 +194,10 @@ impl TlsOptions {
     /// `https`/`wss` never fail for lack of a process-wide provider.
     ///
     /// Fails on invalid PEM, a wrong passphrase, an unreadable `pfx`, `pfx` together with
-    /// `cert`/`key`, `cert` without `key` (or the reverse), and an unknown or empty `ciphers`.
-    /// With `client_config` the other fields are not looked at.
-    pub fn build(&self) -> Result<Arc<ClientConfig>, String> {
+    /// `cert`/`key`, `cert` without `key` (or the reverse), an unknown or empty `ciphers`, an
+    /// OS trust store with no usable certificate, and an option whose Cargo feature is off
+    /// ([`TlsError::FeatureDisabled`]). With `client_config` the other fields are not looked at.
+    pub fn build(&self) -> Result<Arc<ClientConfig>, TlsError> {
         if let Some(config) = &self.client_config {
             return Ok(config.clone());
         }
@@ -127,7 +212,12 @@ impl TlsOptions {
             .map_err(|e| e.to_string())?;
         let builder = if self.reject_unauthorized {
             let mut roots = RootCertStore::empty();
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            if matches!(self.roots, Roots::Bundled | Roots::BundledAndOs) {
+                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            }
+            if matches!(self.roots, Roots::Os | Roots::BundledAndOs) {
+                add_os_roots(&mut roots)?;
+            }
             for pem in &self.ca {
                 for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
                     let cert = cert.map_err(|e| format!("invalid CA PEM: {e}"))?;
@@ -152,7 +242,7 @@ impl TlsOptions {
     }
 
     /// The client certificate chain and key, from `cert`/`key` or from `pfx`.
-    fn client_identity(&self) -> Result<Option<ClientIdentity>, String> {
+    fn client_identity(&self) -> Result<Option<ClientIdentity>, TlsError> {
         let passphrase = self.passphrase.as_deref();
         match (&self.pfx, &self.cert, &self.key) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -178,7 +268,7 @@ impl TlsOptions {
 type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
 /// The private key in `pem`, decrypted with `passphrase` if it is encrypted PKCS#8.
-fn private_key(pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, String> {
+fn private_key(pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
     if let Some(key) = rustls_pemfile::private_key(&mut &pem[..])
         .map_err(|e| format!("invalid private key PEM: {e}"))?
     {
@@ -186,23 +276,7 @@ fn private_key(pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'st
     }
     let text = std::str::from_utf8(pem).map_err(|_| "the key PEM is not text")?;
     if let Some(block) = pem_block(text, "ENCRYPTED PRIVATE KEY") {
-        let passphrase = passphrase.ok_or("the private key is encrypted: passphrase is needed")?;
-        let (_, document) = SecretDocument::from_pem(block)
-            .map_err(|e| format!("invalid encrypted private key PEM: {e}"))?;
-        let info = EncryptedPrivateKeyInfoRef::try_from(document.as_bytes())
-            .map_err(|e| format!("invalid encrypted private key: {e}"))?;
-        let wrong = "cannot decrypt the private key: wrong passphrase";
-        let plain = info.decrypt(passphrase.as_bytes()).map_err(|e| match e {
-            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
-                ..
-            }) => format!(
-                "unsupported private key encryption ({e}): PBES2 with PBKDF2 or scrypt and AES-CBC is read"
-            ),
-            _ => wrong.to_owned(),
-        })?;
-        // A wrong passphrase that happens to unpad cleanly still yields no key.
-        PrivateKeyInfoRef::try_from(plain.as_bytes()).map_err(|_| wrong)?;
-        return Ok(PrivatePkcs8KeyDer::from(plain.as_bytes().to_vec()).into());
+        return decrypt_key(block, passphrase);
     }
     if text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(
@@ -212,6 +286,63 @@ fn private_key(pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'st
         );
     }
     Err("no private key in the key PEM".into())
+}
+
+/// Decrypts an `ENCRYPTED PRIVATE KEY` PEM block (PBES2).
+#[cfg(feature = "encrypted-keys")]
+fn decrypt_key(block: &str, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let passphrase = passphrase.ok_or("the private key is encrypted: passphrase is needed")?;
+    let (_, document) = SecretDocument::from_pem(block)
+        .map_err(|e| format!("invalid encrypted private key PEM: {e}"))?;
+    let info = EncryptedPrivateKeyInfoRef::try_from(document.as_bytes())
+        .map_err(|e| format!("invalid encrypted private key: {e}"))?;
+    let wrong = "cannot decrypt the private key: wrong passphrase";
+    let plain = info.decrypt(passphrase.as_bytes()).map_err(|e| match e {
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. }) => {
+            format!(
+                "unsupported private key encryption ({e}): PBES2 with PBKDF2 or scrypt and AES-CBC is read"
+            )
+        }
+        _ => wrong.to_owned(),
+    })?;
+    // A wrong passphrase that happens to unpad cleanly still yields no key.
+    PrivateKeyInfoRef::try_from(plain.as_bytes()).map_err(|_| wrong)?;
+    Ok(PrivatePkcs8KeyDer::from(plain.as_bytes().to_vec()).into())
+}
+
+/// Without the `encrypted-keys` feature an encrypted key is refused, naming the feature.
+#[cfg(not(feature = "encrypted-keys"))]
+fn decrypt_key(_: &str, _: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
+    Err(TlsError::FeatureDisabled {
+        option: "key (an ENCRYPTED PRIVATE KEY with passphrase)",
+        feature: "encrypted-keys",
+    })
+}
+
+/// Adds the operating system's trust anchors. Certificates the store holds that rustls cannot
+/// use are skipped (stores often carry a few); a store with none usable is an error, since
+/// every connection would then fail verification.
+#[cfg(feature = "native-roots")]
+fn add_os_roots(roots: &mut RootCertStore) -> Result<(), TlsError> {
+    let loaded = rustls_native_certs::load_native_certs();
+    let (added, _skipped) = roots.add_parsable_certificates(loaded.certs);
+    if added == 0 {
+        let why = match loaded.errors.first() {
+            Some(e) => format!("cannot read the OS trust store: {e}"),
+            None => "the OS trust store holds no usable certificate".to_owned(),
+        };
+        return Err(TlsError::Invalid(why));
+    }
+    Ok(())
+}
+
+/// Without the `native-roots` feature the OS store is refused, naming the feature.
+#[cfg(not(feature = "native-roots"))]
+fn add_os_roots(_: &mut RootCertStore) -> Result<(), TlsError> {
+    Err(TlsError::FeatureDisabled {
+        option: "roots (the OS trust store)",
+        feature: "native-roots",
+    })
 }
 
 /// The first PEM block labelled `label` in `text`, markers included.
@@ -224,7 +355,8 @@ fn pem_block<'a>(text: &'a str, label: &str) -> Option<&'a str> {
 }
 
 /// The certificate chain and key of a PKCS#12 bundle.
-fn pfx_identity(pfx: &[u8], passphrase: &str) -> Result<ClientIdentity, String> {
+#[cfg(feature = "pfx")]
+fn pfx_identity(pfx: &[u8], passphrase: &str) -> Result<ClientIdentity, TlsError> {
     let store = KeyStore::from_pkcs12(pfx, passphrase, Pkcs12ImportPolicy::Strict).map_err(
         |e| match e {
             p12_keystore::error::Error::MacError(_) => {
@@ -243,6 +375,15 @@ fn pfx_identity(pfx: &[u8], passphrase: &str) -> Result<ClientIdentity, String> 
         .collect();
     let key = PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec());
     Ok((certs, key.into()))
+}
+
+/// Without the `pfx` feature a bundle is refused, naming the feature.
+#[cfg(not(feature = "pfx"))]
+fn pfx_identity(_: &[u8], _: &str) -> Result<ClientIdentity, TlsError> {
+    Err(TlsError::FeatureDisabled {
+        option: "pfx",
+        feature: "pfx",
+    })
 }
 
 /// The cipher suites of the ring provider by OpenSSL name, IANA name and rustls name.
@@ -459,7 +600,8 @@ mod tests {
             ciphers: Some("RC4-MD5".into()),
             ..TlsOptions::default()
         };
-        assert!(tls.build().expect_err("unknown").contains("RC4-MD5"));
+        let error = tls.build().expect_err("unknown").to_string();
+        assert!(error.contains("RC4-MD5"), "{error}");
     }
 
     #[test]
@@ -487,9 +629,80 @@ mod tests {
             key: Some(Vec::new()),
             ..TlsOptions::default()
         };
-        let error = tls.build().expect_err("both");
+        let error = tls.build().expect_err("both").to_string();
         assert!(error.contains("pfx and cert/key"), "{error}");
         tls.key = None;
-        assert!(tls.build().expect_err("junk").contains("pfx"));
+        assert!(tls.build().expect_err("junk").to_string().contains("pfx"));
+    }
+
+    #[test]
+    fn options_behind_a_disabled_feature_name_it() {
+        let pfx = TlsOptions {
+            pfx: Some(vec![0x30]),
+            ..TlsOptions::default()
+        };
+        let encrypted = TlsOptions {
+            cert: Some(b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n".to_vec()),
+            key: Some(
+                b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMA==\n-----END ENCRYPTED PRIVATE KEY-----\n"
+                    .to_vec(),
+            ),
+            passphrase: Some("secret".into()),
+            ..TlsOptions::default()
+        };
+        let os = TlsOptions {
+            roots: Roots::Os,
+            ..TlsOptions::default()
+        };
+        for (tls, feature, enabled) in [
+            (pfx, "pfx", cfg!(feature = "pfx")),
+            (
+                encrypted,
+                "encrypted-keys",
+                cfg!(feature = "encrypted-keys"),
+            ),
+            (os, "native-roots", cfg!(feature = "native-roots")),
+        ] {
+            let result = tls.build();
+            if enabled {
+                // With the feature the junk values fail for what they are, not for the feature.
+                if let Err(error) = result {
+                    assert!(
+                        !matches!(error, TlsError::FeatureDisabled { .. }),
+                        "{error}"
+                    );
+                }
+            } else {
+                let error = result.expect_err(feature);
+                assert!(
+                    matches!(error, TlsError::FeatureDisabled { feature: f, .. } if f == feature),
+                    "{error:?}"
+                );
+                let text = error.to_string();
+                assert!(text.contains(&format!("`{feature}` feature")), "{text}");
+            }
+        }
+    }
+
+    /// Cheap where the machine has a CA bundle (every CI image with ca-certificates): the OS
+    /// store loads, alone and beside the bundled roots.
+    #[cfg(feature = "native-roots")]
+    #[test]
+    fn the_os_trust_store_loads() {
+        let mut store = RootCertStore::empty();
+        match add_os_roots(&mut store) {
+            Ok(()) => assert!(!store.is_empty()),
+            // A machine without a CA bundle says so rather than verifying nothing.
+            Err(error) => assert!(error.to_string().contains("OS trust store"), "{error}"),
+        }
+        for roots in [Roots::Os, Roots::BundledAndOs] {
+            let tls = TlsOptions {
+                roots,
+                ..TlsOptions::default()
+            };
+            if !store.is_empty() {
+                tls.build().expect("the OS store builds");
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Message, WebSocket};
 use url::Url;
 
-use crate::error::{Error, TlsConfigError};
+use crate::error::Error;
 use crate::http::{Exchange, Step, request_bytes};
 use crate::net::{Connector, Stream};
 
@@ -140,10 +140,7 @@ impl Builder {
             Some(auth) => Some(socketio_proto::codec::Payload::from_serialize(auth)?),
             None => None,
         };
-        let tls = self
-            .tls
-            .build()
-            .map_err(|e| Error::Tls(TlsConfigError(e)))?;
+        let tls = self.tls.build().map_err(Error::Tls)?;
         let rng = Box::new(rand_core::UnwrapErr(rand_core::OsRng));
         let now = Instant::now();
         let mut manager = Manager::new(config, now, rng)?;

@@ -14,7 +14,7 @@ pub enum Error {
     Config(ConfigError),
     /// The TLS options cannot be built (bad PEM, wrong passphrase, unknown cipher...): fix
     /// the option.
-    Tls(TlsConfigError),
+    Tls(socketio_async::tls::TlsError),
     /// The namespace could not connect: the server refused it, or the connection could not
     /// be opened. Boxed: it is by far the largest variant, and every result carries its size.
     Connect(Box<ConnectError>),
@@ -34,25 +34,6 @@ pub enum Error {
     /// The operating system refused the readiness poller or its waker.
     Io(Arc<std::io::Error>),
 }
-
-/// Why the TLS options could not be built, as `TlsOptions::build` says it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsConfigError(pub(crate) String);
-
-impl TlsConfigError {
-    /// The explanation.
-    pub fn message(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TlsConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TlsConfigError {}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

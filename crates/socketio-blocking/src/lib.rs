@@ -48,8 +48,9 @@ mod net;
 
 pub use client::{Client, Event, Events, IO_THREAD_NAME, Message};
 pub use connection::{Builder, Connection, Notifier};
-pub use error::{Error, TlsConfigError};
+pub use error::Error;
 pub use socketio_async::proxy::ProxyOptions;
+pub use socketio_async::tls::TlsError;
 pub use socketio_async::tls::TlsOptions;
 pub use socketio_async::{ArgsVec, EmitArgs, Options, TransportKind};
 pub use socketio_proto::codec::Payload;

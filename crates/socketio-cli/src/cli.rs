@@ -34,7 +34,7 @@ JSON MODE (--json), for scripts
       {"type":"disconnect","reason":"transport close"}
       {"type":"connect_error","message":"not authorized","data":{"reason":"bad token"}}
       {"type":"reconnect_attempt","attempt":1}  {"type":"reconnect","attempts":1}
-      {"type":"reconnect_error","message":...}  {"type":"reconnect_failed"}
+      {"type":"reconnect_error","attempt":1,"message":...}  {"type":"reconnect_failed"}
       {"type":"upgrade","transport":"websocket"}
       {"type":"error","message":"..."}                   (a line sio could not use)
   Binary data, in both modes and at any depth: {"$binary":"<base64>"}, e.g.
@@ -55,12 +55,12 @@ EXAMPLES
   echo '{"event":"echo","args":[1],"ack":true}' | sio --json http://localhost:3000
 
 EXIT STATUS
-  0  success
+  0  success: every event sent, every ack asked for received
   1  other failure (an ack lost to a disconnection, an I/O error)
   2  bad arguments or options (also bad --ca, --auth, URL)
   3  could not connect: connect_error (the namespace refused, e.g. bad auth; the server is
      unreachable and reconnection is off or gave up), or `sio emit` did not connect in time
-  4  ack timeout (`sio emit --ack`)
+  4  ack timeout (`sio emit --ack`, or an --ack line that got no ack in --ack-timeout)
   5  disconnected: the server ended the session, or the connection was lost with
      --no-reconnect"#;
 
@@ -158,7 +158,7 @@ pub enum Transport {
 /// The options both modes share.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
-    /// One JSON object per line, in and out (see JSON MODE below).
+    /// One JSON object per line, in and out (the formats: JSON MODE in `sio --help`).
     #[arg(long)]
     pub json: bool,
 

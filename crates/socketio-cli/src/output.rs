@@ -53,8 +53,16 @@ pub enum Report<'a> {
         /// Why.
         message: String,
     },
-    /// The connection's lifecycle.
+    /// The connection's lifecycle (a failed reconnection attempt is [`Report::ReconnectError`]).
     Manager(&'a ManagerEvent),
+    /// Reconnection attempt `attempt` failed; more may follow (the give-up is
+    /// `ManagerEvent::ReconnectFailed`).
+    ReconnectError {
+        /// The attempt's number (1 for the first).
+        attempt: u32,
+        /// Why it failed.
+        message: &'a str,
+    },
     /// A problem sio reports without stopping (a bad input line, a refused emit).
     Error(String),
 }
@@ -146,11 +154,16 @@ impl Printer {
             Report::Manager(event) => match event {
                 ManagerEvent::ReconnectAttempt(n) => news(&format!("reconnecting (attempt {n})")),
                 ManagerEvent::Reconnect(n) => news(&format!("reconnected after {n} attempt(s)")),
-                ManagerEvent::ReconnectError(e) => news(&format!("reconnection failed: {e}")),
-                ManagerEvent::ReconnectFailed => news("reconnection gave up"),
+                ManagerEvent::ReconnectError(e) => news(&format!("reconnect attempt failed: {e}")),
+                ManagerEvent::ReconnectFailed => news("reconnection failed: giving up"),
                 ManagerEvent::Upgrade(t) => news(&format!("upgraded to {t}")),
                 _ => {}
             },
+            // Said after each attempt while sio keeps trying: not "reconnection failed", which
+            // is for the final give-up.
+            Report::ReconnectError { attempt, message } => {
+                news(&format!("reconnect attempt {attempt} failed: {message}"))
+            }
             Report::Error(message) => news(message),
         }
     }
@@ -236,6 +249,10 @@ fn json_line(report: &Report<'_>) -> Option<String> {
             ManagerEvent::Upgrade(t) => object("upgrade", &[("transport", json(t.as_str()))]),
             _ => return None,
         },
+        Report::ReconnectError { attempt, message } => object(
+            "reconnect_error",
+            &[("attempt", json(attempt)), ("message", json(message))],
+        ),
         Report::Error(message) => object("error", &[("message", json(message))]),
     })
 }

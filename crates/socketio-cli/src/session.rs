@@ -5,7 +5,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde_json::Value;
-use socketio_tokio::{AckSender, ArgsVec, ConnectError, DisconnectReason, ManagerEvent, Message};
+use socketio_tokio::{
+    AckError, AckSender, ArgsVec, ConnectError, DisconnectReason, ManagerEvent, Message,
+};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
@@ -43,6 +45,8 @@ pub async fn run(url: &str, common: &Common, keep_open: bool) -> i32 {
         pending: HashMap::new(),
         replies: HashMap::new(),
         next_reply: 0,
+        attempt: 0,
+        ack_failed: None,
     };
     loop {
         let received = match session.finish_at() {
@@ -50,7 +54,8 @@ pub async fn run(url: &str, common: &Common, keep_open: bool) -> i32 {
                 received = connection.rx.recv() => received,
                 () = tokio::time::sleep_until(at) => {
                     connect::close(connection).await;
-                    return code::OK;
+                    // Everything asked for is done; an ack that failed says so in the status.
+                    return session.ack_failed.unwrap_or(code::OK);
                 }
             },
             None => connection.rx.recv().await,
@@ -85,6 +90,10 @@ struct Session {
     /// The server's ack requests, by the number shown to the user.
     replies: HashMap<u64, AckSender>,
     next_reply: u64,
+    /// The reconnection attempt under way (0 before the first).
+    attempt: u32,
+    /// The exit status owed to the first ack that failed, if one did.
+    ack_failed: Option<i32>,
 }
 
 impl Session {
@@ -132,6 +141,17 @@ impl Session {
                 }
             }
             Happening::Manager(event) => {
+                match &event {
+                    ManagerEvent::ReconnectAttempt(n) => self.attempt = *n,
+                    ManagerEvent::ReconnectError(error) => {
+                        self.printer.report(&Report::ReconnectError {
+                            attempt: self.attempt,
+                            message: &error.to_string(),
+                        });
+                        return None;
+                    }
+                    _ => {}
+                }
                 self.printer.report(&Report::Manager(&event));
                 if event == ManagerEvent::ReconnectFailed {
                     return Some(code::CONNECT);
@@ -160,11 +180,18 @@ impl Session {
                                 args: &args,
                             });
                         }
-                        Err(e) => self.printer.report(&Report::AckError {
-                            id: &id,
-                            event: &event,
-                            message: ack_failure(&e),
-                        }),
+                        Err(e) => {
+                            self.printer.report(&Report::AckError {
+                                id: &id,
+                                event: &event,
+                                message: ack_failure(&e),
+                            });
+                            let status = match e {
+                                socketio_tokio::Error::Ack(AckError::Timeout) => code::ACK_TIMEOUT,
+                                _ => code::FAILURE,
+                            };
+                            self.ack_failed.get_or_insert(status);
+                        }
                     }
                 }
             }

@@ -296,6 +296,52 @@ fn ack_timeout_has_its_own_status() {
 }
 
 #[test]
+fn a_failed_ack_in_a_session_fails_the_exit_status() {
+    // `ignore` is never acked; the echo is, and still printed.
+    let (sio, status) = run(
+        &["--ack-timeout", "0.3", &url("/")],
+        "echo 1 --ack\nignore --ack\n",
+    );
+    assert_eq!(status, ACK_TIMEOUT, "{:?}", sio.stderr);
+    assert!(
+        sio.stdout.contains(&"ack(echo) 1".to_owned()),
+        "{:?}",
+        sio.stdout
+    );
+    assert!(
+        sio.stderr
+            .iter()
+            .any(|l| l.contains("no ack for ignore: operation has timed out")),
+        "{:?}",
+        sio.stderr
+    );
+    // In JSON mode too.
+    let (sio, status) = run(
+        &["--json", "--ack-timeout", "0.3", &url("/")],
+        "{\"event\":\"ignore\",\"ack\":true}\n",
+    );
+    assert_eq!(status, ACK_TIMEOUT, "{:?}", sio.stdout);
+}
+
+#[test]
+fn plain_mode_counts_failed_reconnection_attempts_without_giving_up() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut sio = Sio::spawn(&["--timeout", "1", &format!("http://127.0.0.1:{port}")]);
+    sio.err_line("the refused first attempt", |l| l.contains("connect_error"));
+    sio.err_line("attempt 1", |l| l.contains("reconnect attempt 1 failed"));
+    sio.err_line("attempt 2", |l| l.contains("reconnect attempt 2 failed"));
+    // Still trying: nothing says it gave up.
+    assert!(
+        !sio.stderr.iter().any(|l| l.contains("reconnection failed")),
+        "{:?}",
+        sio.stderr
+    );
+}
+
+#[test]
 fn connection_options_reach_the_server() {
     let mut sio = Sio::spawn(&[
         "--json",
@@ -400,6 +446,9 @@ fn help_explains_flags_line_format_and_statuses() {
             "emit --help lacks {needle:?}:\n{help}"
         );
     }
+    // `sio emit --help` has no JSON MODE section: it must not point "below" to one.
+    assert!(!help.contains("JSON MODE below"), "{help}");
+    assert!(help.contains("JSON MODE in `sio --help`"), "{help}");
 }
 
 #[test]

@@ -25,6 +25,11 @@
 //! let socket = manager.socket("/")?;
 //! # Ok(()) }
 //! ```
+//!
+//! Cargo features, off by default for the crates they pull in: `pfx` ([`TlsOptions::pfx`]),
+//! `encrypted-keys` (an encrypted [`TlsOptions::key`] with a passphrase) and `native-roots`
+//! (the OS trust store, [`socketio_async::tls::Roots`]). An option used without its feature is
+//! refused with [`socketio_async::tls::TlsError::FeatureDisabled`], which names the feature.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

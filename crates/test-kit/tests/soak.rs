@@ -244,7 +244,11 @@ fn virtual_hours_of_traffic_and_trouble_leave_nothing_behind() {
             // A minute in 20 steps of 3 s: emits both ways.
             for _ in 0..20 {
                 let kind = rng.below(1_000);
-                let nsp = if kind % 2 == 0 { RELIABLE } else { CHAT };
+                let nsp = if kind.is_multiple_of(2) {
+                    RELIABLE
+                } else {
+                    CHAT
+                };
                 sim.with_client(|c, now| c.app.emit(&mut c.manager, now, nsp, kind / 2));
                 if rng.chance(0.5) {
                     news += 1;

@@ -118,15 +118,15 @@ fn serve(
             .eq_ignore_ascii_case("proxy-authorization")
             .then(|| value.trim().to_owned())
     });
-    if let Some(required) = required_auth {
-        if auth.as_deref() != Some(required) {
-            client.write_all(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
-                  Proxy-Authenticate: Basic realm=\"test\"\r\n\
-                  Content-Length: 13\r\nConnection: close\r\n\r\naccess denied",
-            )?;
-            return client.shutdown(Shutdown::Write);
-        }
+    if let Some(required) = required_auth
+        && auth.as_deref() != Some(required)
+    {
+        client.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+              Proxy-Authenticate: Basic realm=\"test\"\r\n\
+              Content-Length: 13\r\nConnection: close\r\n\r\naccess denied",
+        )?;
+        return client.shutdown(Shutdown::Write);
     }
     let upstream = match TcpStream::connect(target) {
         Ok(upstream) => upstream,

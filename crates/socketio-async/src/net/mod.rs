@@ -94,9 +94,7 @@ impl<N: Net> NetRuntime<N> {
 
     /// A runtime with these TLS options.
     pub fn with_tls(net: N, tls: &TlsOptions) -> Result<Self, crate::Error> {
-        let tls = tls
-            .build()
-            .map_err(|e| crate::Error::Payload(format!("TLS options: {e}")))?;
+        let tls = tls.build().map_err(crate::Error::Tls)?;
         Ok(Self::with_config(net, tls))
     }
 

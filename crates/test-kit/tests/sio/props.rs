@@ -223,7 +223,7 @@ impl Recorder {
     /// What a handler emits: to `nsp`, an ack asked every other time.
     fn react(&mut self, manager: &mut Manager, now: Instant, nsp: &str) {
         if self.reacts {
-            let ack = self.sent.len() % 2 == 0;
+            let ack = self.sent.len().is_multiple_of(2);
             self.emit(manager, now, nsp_name(nsp), ack, false);
         }
     }

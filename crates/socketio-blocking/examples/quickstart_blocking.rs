@@ -1,9 +1,9 @@
 //! Quickstart: connect, emit, call (emit with an ack), binary, a second namespace, receiving
 //! on one thread while emitting from another. No async runtime anywhere.
 //!
-//! `cargo run -p socketio-blocking --example quickstart` starts the bundled Node.js socket.io
+//! `cargo run -p socketio-blocking --example quickstart_blocking` starts the bundled Node.js socket.io
 //! server (crates/test-kit/node: the real socket.io 4.8, needs node and npm) and talks to it.
-//! `cargo run -p socketio-blocking --example quickstart -- --url http://host:3000` talks to
+//! `cargo run -p socketio-blocking --example quickstart_blocking -- --url http://host:3000` talks to
 //! your server instead (it should ack "echo" with its arguments, like the bundled one).
 
 use std::time::Duration;

@@ -1,0 +1,1 @@
+../../../socketio-tokio/examples/demo_server/mod.rs
