@@ -189,6 +189,8 @@ impl Options {
         randomization_factor: f64);
     setter!(/// Sets `timeout`.
         timeout: Option<Duration>);
+    setter!(/// Sets `protocol` (the Engine.IO revision).
+        protocol: crate::EngineProtocol);
     setter!(/// Sets `upgrade`.
         upgrade: bool);
     setter!(/// Sets `with_credentials`.

@@ -749,16 +749,26 @@ impl Manager {
             Some(Ok(Refusal::Text(text))) => text,
             _ => String::new(),
         };
-        let extra = data.as_ref().and_then(|d| {
-            #[derive(serde::Deserialize)]
-            struct WithData<'a> {
-                #[serde(borrow)]
-                data: Option<&'a serde_json::value::RawValue>,
-            }
-            let raw = d.deserialize::<WithData<'_>>().ok()?.data?;
-            crate::codec::Payload::from_json(bytes::Bytes::copy_from_slice(raw.get().as_bytes()))
+        let legacy_object =
+            self.legacy.is_some() && data.as_ref().is_some_and(|d| d.json().starts_with(b"{"));
+        let extra = if legacy_object {
+            // The 2.x ERROR carries the middleware's `err.data` itself (a 4.x server with
+            // `allowEIO3` sends it so too), not `{message, data}`.
+            data.clone()
+        } else {
+            data.as_ref().and_then(|d| {
+                #[derive(serde::Deserialize)]
+                struct WithData<'a> {
+                    #[serde(borrow)]
+                    data: Option<&'a serde_json::value::RawValue>,
+                }
+                let raw = d.deserialize::<WithData<'_>>().ok()?.data?;
+                crate::codec::Payload::from_json(bytes::Bytes::copy_from_slice(
+                    raw.get().as_bytes(),
+                ))
                 .ok()
-        });
+            })
+        };
         let socket = &mut self.sockets[index];
         socket.active = false;
         socket.connect_sent = false;
