@@ -5,18 +5,19 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::config::{Config, ConfigError, TransportKind};
+use crate::config::{Config, ConfigError, EngineProtocol, TransportKind};
 use crate::cookie::CookieJar;
 use crate::error::{
-    CloseReason, IoError, IoErrorKind, PollRequest, ProtocolViolation, SendError, ServerError,
-    TransportError,
+    CloseReason, DecodeError, IoError, IoErrorKind, PollRequest, ProtocolViolation, SendError,
+    ServerError, ServerProtocol, TransportError,
 };
 use crate::handshake::Handshake;
 use crate::input::{HttpResponse, TransportEvent};
 use crate::output::{Event, Output, Transmit, TransportId, WsFrame};
-use crate::packet::{Message, Packet, decode_payload, encode_payload};
+use crate::packet::{Message, Packet, PayloadDecoder, decode_payload, encode_payload};
 use crate::request::{Header, build_headers, build_url, cache_buster};
 use crate::timer::{Timer, Timers};
+use crate::v3::{self, Framing};
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ struct Probe {
     stage: ProbeStage,
 }
 
-/// A sans-IO Engine.IO v4 client session.
+/// A sans-IO Engine.IO client session (v4, or v3 with [`Config::protocol`]).
 ///
 /// Feed it what happens ([`Client::handle_transport`] for every IO report,
 /// [`Client::handle_timeout`] for time) and give it commands ([`Client::send`],
@@ -107,6 +108,12 @@ pub struct Client {
     rng_state: u64,
     next_id: u64,
     jar: CookieJar,
+    /// The revision this session speaks: the configured one, or while detecting,
+    /// [`EngineProtocol::Detect`] until the server's first answer tells.
+    protocol: EngineProtocol,
+    /// Detection read a WebSocket handshake without `maxPayload` as v3: a server ping proves
+    /// it v4 after all (see [`EngineProtocol`]).
+    tentative_v3: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -125,6 +132,7 @@ impl std::fmt::Debug for Client {
             .field("output", &self.output.len())
             .field("timers", &self.timers)
             .field("jar", &self.jar)
+            .field("protocol", &self.protocol)
             .finish_non_exhaustive()
     }
 }
@@ -172,10 +180,13 @@ impl Client {
             rng_state: rng.next_u64(),
             next_id: 0,
             jar: CookieJar::default(),
+            protocol: EngineProtocol::V4,
+            tentative_v3: false,
         };
+        client.protocol = client.config.protocol;
         // Every request goes to the configured host and path: the jar refuses cookies meant
         // for another domain, path or (`Secure`) scheme.
-        let path = build_url(&client.config, first, None, String::new)
+        let path = build_url(&client.config, first, None, "4", String::new)
             .path()
             .to_owned();
         client.jar = CookieJar::for_server(&client.config.url, &path);
@@ -198,6 +209,13 @@ impl Client {
     /// The session id, once the session is open.
     pub fn sid(&self) -> Option<&str> {
         self.handshake.as_ref().map(|h| h.sid.as_str())
+    }
+
+    /// The Engine.IO revision the session speaks: the configured one, or with
+    /// [`EngineProtocol::Detect`], `Detect` until the server's first answer tells, then
+    /// [`EngineProtocol::V3`] or [`EngineProtocol::V4`].
+    pub fn protocol(&self) -> EngineProtocol {
+        self.protocol
     }
 
     /// The transport the session uses now.
@@ -254,8 +272,8 @@ impl Client {
         self.timers.next()
     }
 
-    /// Fires what is due at `now`: the heartbeat deadline and the upgrade probe timeout.
-    /// Harmless when early or repeated.
+    /// Fires what is due at `now`: the heartbeat deadline, the upgrade probe timeout, and
+    /// (Engine.IO 3) the client's heartbeat ping. Harmless when early or repeated.
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.enter(now);
         if self.state == State::Closed {
@@ -264,6 +282,19 @@ impl Client {
         if self.timers.take_due(Timer::Probe, now) {
             self.probe_failed("probe timeout");
         }
+        if self.state != State::Closed && self.timers.take_due(Timer::Ping, now) {
+            self.send_heartbeat(now);
+        }
+    }
+
+    /// Engine.IO 3: the client pings every pingInterval and the server must answer within
+    /// pingTimeout (the reference's `setPing` then `onHeartbeat(pingTimeout)`).
+    fn send_heartbeat(&mut self, now: Instant) {
+        self.write_buffer.push_back(Packet::Ping { probe: false });
+        let timeout = self.handshake.as_ref().map(|h| h.ping_timeout);
+        self.timers
+            .set(Timer::Heartbeat, timeout.and_then(|t| now.checked_add(t)));
+        self.flush();
     }
 
     // ----- commands -----
@@ -358,7 +389,15 @@ impl Client {
         }
         match request {
             PollRequest::Get => {
-                for packet in decode_payload(response.body) {
+                if self.state == State::Opening && !self.check_framing(&response.body) {
+                    return;
+                }
+                let packets = if self.protocol == EngineProtocol::V3 {
+                    Payload::V3(v3::decode_payload(response.body))
+                } else {
+                    Payload::V4(decode_payload(response.body))
+                };
+                for packet in packets {
                     match packet {
                         Ok(packet) => self.on_packet(now, packet),
                         Err(e) => {
@@ -409,9 +448,11 @@ impl Client {
         if self.state == State::Closed {
             return;
         }
-        let packet = match frame {
-            WsFrame::Text(data) => Packet::decode_text(data),
-            WsFrame::Binary(data) => Ok(Packet::decode_binary(data)),
+        let packet = match (frame, self.protocol == EngineProtocol::V3) {
+            (WsFrame::Text(data), false) => Packet::decode_text(data),
+            (WsFrame::Binary(data), false) => Ok(Packet::decode_binary(data)),
+            (WsFrame::Text(data), true) => v3::decode_text(data),
+            (WsFrame::Binary(data), true) => v3::decode_binary(data),
         };
         if self.is_active_ws(transport) {
             match packet {
@@ -461,6 +502,38 @@ impl Client {
             self.finish(CloseReason::PingTimeout);
         }
         now
+    }
+
+    /// Checks what the handshake response is written in against the revision asked for; with
+    /// detection, the answer decides. False (and the session fails) when they disagree.
+    fn check_framing(&mut self, body: &[u8]) -> bool {
+        let answered = match v3::sniff_polling(body) {
+            Framing::V4 => EngineProtocol::V4,
+            Framing::V3 => EngineProtocol::V3,
+            // An explicit v4 client keeps the v4 decoder's own, more precise diagnosis.
+            Framing::Unknown(_) if self.protocol == EngineProtocol::V4 => return true,
+            Framing::Unknown(head) => {
+                self.protocol_violation(ProtocolViolation::WrongProtocol {
+                    requested: self.config.protocol,
+                    answered: ServerProtocol::Unrecognized(head),
+                });
+                return false;
+            }
+        };
+        if self.protocol == EngineProtocol::Detect {
+            self.protocol = answered;
+        } else if self.protocol != answered {
+            let answered = match answered {
+                EngineProtocol::V3 => ServerProtocol::EngineIo3,
+                _ => ServerProtocol::EngineIo4,
+            };
+            self.protocol_violation(ProtocolViolation::WrongProtocol {
+                requested: self.protocol,
+                answered,
+            });
+            return false;
+        }
+        true
     }
 
     fn is_active(&self, id: TransportId) -> bool {
@@ -518,7 +591,8 @@ impl Client {
     fn url(&mut self, kind: TransportKind) -> url::Url {
         let random = self.next_random();
         let sid = self.handshake.as_ref().map(|h| h.sid.as_str());
-        build_url(&self.config, kind, sid, || cache_buster(random))
+        let eio = self.protocol.eio();
+        build_url(&self.config, kind, sid, eio, || cache_buster(random))
     }
 
     fn headers(&mut self, post: bool) -> Vec<Header> {
@@ -581,11 +655,33 @@ impl Client {
                 _ => self.protocol_violation(ProtocolViolation::ExpectedOpen),
             };
         }
+        if self.protocol == EngineProtocol::V3 {
+            // The reference's v3 `onHeartbeat()`: any packet proves the server alive.
+            self.arm_heartbeat(now);
+        }
         match packet {
             Packet::Open(_) => self.protocol_violation(ProtocolViolation::UnexpectedOpen),
             Packet::Close => self.finish(CloseReason::TransportClose {
                 description: "transport closed by the server".into(),
             }),
+            Packet::Ping { probe: false } if self.protocol == EngineProtocol::V3 => {
+                // A v3 server never pings. After a WebSocket detection that could only guess
+                // v3, a ping proves the server v4: switch before our first ping goes out.
+                if self.tentative_v3 {
+                    self.tentative_v3 = false;
+                    self.protocol = EngineProtocol::V4;
+                    self.timers.set(Timer::Ping, None);
+                    self.on_packet(now, Packet::Ping { probe: false });
+                }
+            }
+            Packet::Pong { probe: false } if self.protocol == EngineProtocol::V3 => {
+                // The answer to our heartbeat: the next one goes out a pingInterval from now.
+                self.tentative_v3 = false;
+                let interval = self.handshake.as_ref().map(|h| h.ping_interval);
+                self.timers
+                    .set(Timer::Ping, interval.and_then(|i| now.checked_add(i)));
+                self.event(Event::Ping);
+            }
             Packet::Ping { probe: false } => {
                 self.arm_heartbeat(now);
                 self.write_buffer.push_back(Packet::Pong { probe: false });
@@ -605,6 +701,16 @@ impl Client {
             Ok(h) => h,
             Err(e) => return self.protocol_violation(e),
         };
+        if self.protocol == EngineProtocol::Detect {
+            // Only a WebSocket handshake gets here undecided (polling decided on the body's
+            // framing): v4 servers since engine.io 6.2 announce maxPayload, v3 never does.
+            if handshake.max_payload > 0 {
+                self.protocol = EngineProtocol::V4;
+            } else {
+                self.protocol = EngineProtocol::V3;
+                self.tentative_v3 = true;
+            }
+        }
         self.state = State::Open;
         let kind = match self.transport.as_mut() {
             Some(t) => {
@@ -615,6 +721,10 @@ impl Client {
         };
         self.handshake = Some(handshake.clone());
         self.arm_heartbeat(now);
+        if self.protocol == EngineProtocol::V3 {
+            let first_ping = now.checked_add(handshake.ping_interval);
+            self.timers.set(Timer::Ping, first_ping);
+        }
         self.event(Event::RememberUpgrade(kind == TransportKind::WebSocket));
         self.event(Event::Open(handshake));
         self.flush();
@@ -781,7 +891,12 @@ impl Client {
             }
             let max_payload = self.handshake.as_ref().map_or(0, |h| h.max_payload);
             let count = writable_count(&self.write_buffer, max_payload);
-            let body = encode_payload(self.write_buffer.iter().take(count));
+            let batch = self.write_buffer.iter().take(count);
+            let body = if self.protocol == EngineProtocol::V3 {
+                v3::encode_payload(batch)
+            } else {
+                encode_payload(batch)
+            };
             self.write_buffer.drain(..count);
             if let Some(t) = self.transport.as_mut() {
                 t.post_in_flight = true;
@@ -795,11 +910,17 @@ impl Client {
                 body,
             });
         } else {
+            let v3 = self.protocol == EngineProtocol::V3;
             while let Some(packet) = self.write_buffer.pop_front() {
                 let frame = match packet {
                     Packet::Message(Message::Binary(data)) if !self.config.force_base64 => {
-                        WsFrame::Binary(data)
+                        if v3 {
+                            WsFrame::Binary(v3::binary_frame(&data))
+                        } else {
+                            WsFrame::Binary(data)
+                        }
                     }
+                    other if v3 => WsFrame::Text(v3::to_text(&other)),
                     other => WsFrame::Text(other.to_text()),
                 };
                 self.transmit(Transmit::WsSend {
@@ -870,11 +991,16 @@ impl Client {
             let id = t.id;
             let url = self.url(TransportKind::Polling);
             let headers = self.headers(true);
+            let body = if self.protocol == EngineProtocol::V3 {
+                v3::encode_payload([&Packet::Close])
+            } else {
+                Packet::Close.to_text()
+            };
             self.transmit(Transmit::HttpPost {
                 transport: id,
                 url,
                 headers,
-                body: Packet::Close.to_text(),
+                body,
             });
         }
         self.drop_transport();
@@ -892,6 +1018,23 @@ impl Client {
         self.state = State::Closed;
         self.close_reason = Some(reason.clone());
         self.event(Event::Close(reason));
+    }
+}
+
+/// The packets of a polling response, in the session's revision.
+enum Payload {
+    V3(std::vec::IntoIter<Result<Packet, DecodeError>>),
+    V4(PayloadDecoder),
+}
+
+impl Iterator for Payload {
+    type Item = Result<Packet, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::V3(it) => it.next(),
+            Self::V4(it) => it.next(),
+        }
     }
 }
 

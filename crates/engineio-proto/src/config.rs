@@ -39,6 +39,64 @@ impl fmt::Display for TransportKind {
     }
 }
 
+/// Which Engine.IO protocol revision a client speaks.
+///
+/// [`EngineProtocol::Detect`] asks in v4 (`EIO=4`) and speaks v3 when the answer is v3:
+///
+/// - Over polling the first response decides, unambiguously: a v4 handshake body starts with
+///   `0{`; a server that speaks only v3 (socket.io 2.x ignores `EIO`) answers with a v3
+///   payload, `<length>:0{...}` (or a binary payload starting with byte 0 or 1). Anything else
+///   is refused with [`crate::ProtocolViolation::WrongProtocol`].
+/// - Over WebSocket both revisions send the same `0{...}` frame. v4 servers since socket.io
+///   4.5 (engine.io 6.2) include `maxPayload`, which v3 never sends: with it the session is v4.
+///   Without it the session starts as v3 and switches to v4 if the server sends a heartbeat
+///   `2` (a v3 server never pings; a v4 server pings after `pingInterval`, counted from
+///   before the client received the handshake, so before the client's first v3 ping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EngineProtocol {
+    /// Engine.IO 3 (`EIO=3`): socket.io 2.x, or 3.x/4.x servers with `allowEIO3: true`.
+    V3,
+    /// Engine.IO 4 (`EIO=4`): socket.io 3.x and later. The default.
+    #[default]
+    V4,
+    /// Ask for v4 and speak v3 when the server answers in v3 (see above).
+    Detect,
+}
+
+impl EngineProtocol {
+    /// The `EIO` query value sent: `3`, or `4` for v4 and detection.
+    pub const fn eio(self) -> &'static str {
+        match self {
+            Self::V3 => "3",
+            Self::V4 | Self::Detect => "4",
+        }
+    }
+}
+
+impl fmt::Display for EngineProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::V3 => "Engine.IO 3",
+            Self::V4 => "Engine.IO 4",
+            Self::Detect => "Engine.IO 3 or 4",
+        })
+    }
+}
+
+impl std::str::FromStr for EngineProtocol {
+    type Err = ConfigError;
+
+    /// `3`, `4` or `detect` (also `auto`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "3" | "v3" | "eio3" => Ok(Self::V3),
+            "4" | "v4" | "eio4" => Ok(Self::V4),
+            "detect" | "auto" => Ok(Self::Detect),
+            _ => Err(ConfigError::InvalidProtocolVersion(s.to_owned())),
+        }
+    }
+}
+
 /// Options of an Engine.IO client session. Start from [`Config::new`] and set fields.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -78,6 +136,9 @@ pub struct Config {
     /// has no client timer; the server gives up after its `upgradeTimeout` (10 s), so this
     /// defaults to the same.
     pub probe_timeout: Duration,
+    /// The Engine.IO revision to speak: 3, 4 (the default) or detected. See
+    /// [`EngineProtocol`].
+    pub protocol: EngineProtocol,
 }
 
 impl fmt::Debug for Config {
@@ -103,6 +164,7 @@ impl fmt::Debug for Config {
             .field("with_credentials", &self.with_credentials)
             .field("protocols", &self.protocols)
             .field("probe_timeout", &self.probe_timeout)
+            .field("protocol", &self.protocol)
             .finish()
     }
 }
@@ -129,6 +191,7 @@ impl Config {
             with_credentials: false,
             protocols: Vec::new(),
             probe_timeout: Duration::from_secs(10),
+            protocol: EngineProtocol::V4,
         })
     }
 
@@ -216,6 +279,8 @@ pub enum ConfigError {
     EmptyTimestampParam,
     /// A WebSocket sub-protocol that is not a token.
     InvalidProtocol(String),
+    /// An Engine.IO protocol revision that is not `3`, `4` or `detect`.
+    InvalidProtocolVersion(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -238,6 +303,9 @@ impl fmt::Display for ConfigError {
             Self::EmptyTimestampParam => f.write_str("`timestamp_param` must not be empty"),
             Self::InvalidProtocol(p) => {
                 write!(f, "the WebSocket sub-protocol {p:?} is not a valid token")
+            }
+            Self::InvalidProtocolVersion(p) => {
+                write!(f, "the Engine.IO protocol {p:?} is not 3, 4 or detect")
             }
         }
     }

@@ -18,6 +18,9 @@ pub enum DecodeError {
     InvalidUtf8,
     /// A packet that carries data it must not (e.g. `2hello`).
     UnexpectedData,
+    /// An Engine.IO 3 payload whose record length is missing, malformed, or does not end on a
+    /// record boundary.
+    InvalidLength,
 }
 
 impl fmt::Display for DecodeError {
@@ -28,6 +31,7 @@ impl fmt::Display for DecodeError {
             Self::InvalidBase64 => f.write_str("invalid base64 in a binary Engine.IO packet"),
             Self::InvalidUtf8 => f.write_str("Engine.IO text that is not UTF-8"),
             Self::UnexpectedData => f.write_str("Engine.IO packet with unexpected data"),
+            Self::InvalidLength => f.write_str("invalid record length in an Engine.IO 3 payload"),
         }
     }
 }
@@ -188,6 +192,41 @@ pub enum ProtocolViolation {
     ExpectedOpen,
     /// An `open` packet arrived on a session that is already open.
     UnexpectedOpen,
+    /// The server answered the handshake in another Engine.IO revision than the one asked
+    /// for, or in none this client knows.
+    WrongProtocol {
+        /// What the client was configured to speak.
+        requested: crate::EngineProtocol,
+        /// What the server's answer was written in.
+        answered: ServerProtocol,
+    },
+}
+
+/// What a server's handshake answer was written in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerProtocol {
+    /// Engine.IO 3: socket.io 2.x (or a later server with `allowEIO3`).
+    EngineIo3,
+    /// Engine.IO 4: socket.io 3.x and later.
+    EngineIo4,
+    /// Neither: the first bytes of the answer, printable and shortened.
+    Unrecognized(String),
+}
+
+impl fmt::Display for ServerProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EngineIo3 => f.write_str("Engine.IO 3 (socket.io 2.x)"),
+            Self::EngineIo4 => f.write_str("Engine.IO 4 (socket.io 3.x or later)"),
+            Self::Unrecognized(head) => {
+                write!(
+                    f,
+                    "no Engine.IO revision this client knows (it began {head:?})"
+                )
+            }
+        }
+    }
 }
 
 impl std::error::Error for ProtocolViolation {
@@ -206,6 +245,24 @@ impl fmt::Display for ProtocolViolation {
             Self::InvalidHandshake(why) => write!(f, "invalid handshake: {why}"),
             Self::ExpectedOpen => f.write_str("the server's first packet was not a handshake"),
             Self::UnexpectedOpen => f.write_str("a second handshake on an open session"),
+            Self::WrongProtocol {
+                requested,
+                answered,
+            } => {
+                write!(
+                    f,
+                    "the client speaks {requested} but the server answered in {answered}"
+                )?;
+                match (requested, answered) {
+                    (crate::EngineProtocol::V4, ServerProtocol::EngineIo3) => {
+                        f.write_str(": set the protocol option to 3 (or detect)")
+                    }
+                    (crate::EngineProtocol::V3, ServerProtocol::EngineIo4) => {
+                        f.write_str(": set the protocol option to 4 (or detect)")
+                    }
+                    _ => Ok(()),
+                }
+            }
         }
     }
 }

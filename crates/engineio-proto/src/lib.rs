@@ -1,4 +1,5 @@
-//! A sans-IO Engine.IO v4 client: the handshake, HTTP long-polling, the WebSocket transport,
+//! A sans-IO Engine.IO client (protocol 4, and 3 for socket.io 2.x servers, chosen or detected
+//! with [`Config::protocol`]; the v3 codec is in [`v3`]): the handshake, HTTP long-polling, the WebSocket transport,
 //! the upgrade from one to the other, the heartbeat and the close, as a pure state machine.
 //!
 //! It does no IO, reads no clock and starts no task: time comes in as `now: Instant`,
@@ -74,13 +75,16 @@ pub mod packet;
 pub mod redact;
 mod request;
 mod timer;
+pub mod v3;
 
 pub use client::{Client, State};
-pub use config::{Config, ConfigError, TransportKind, check_header, parse_server_url};
+pub use config::{
+    Config, ConfigError, EngineProtocol, TransportKind, check_header, parse_server_url,
+};
 pub use cookie::CookieJar;
 pub use error::{
     CloseReason, DecodeError, IoError, IoErrorKind, PollRequest, ProtocolViolation, SendError,
-    ServerError, TransportError,
+    ServerError, ServerProtocol, TransportError,
 };
 pub use handshake::Handshake;
 pub use input::{HttpResponse, TransportEvent};
@@ -92,5 +96,6 @@ pub use request::Header;
 /// version of [`rand_core::RngCore`].
 pub use rand_core;
 
-/// The Engine.IO protocol revision this crate speaks (`EIO=4`).
+/// The Engine.IO protocol revision this crate speaks by default (`EIO=4`); it speaks 3 as
+/// well, see [`EngineProtocol`].
 pub const PROTOCOL: u8 = 4;

@@ -147,7 +147,8 @@ pub enum Event {
     Open(Handshake),
     /// A message from the server.
     Message(Message),
-    /// The server pinged (the pong is already queued).
+    /// A heartbeat: the server pinged (v4; the pong is already queued), or the server answered
+    /// the client's ping (v3).
     Ping,
     /// A probe succeeded; the client is pausing polling to switch to this transport.
     Upgrading(TransportKind),

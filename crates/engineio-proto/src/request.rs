@@ -15,6 +15,7 @@ pub(crate) fn build_url(
     config: &Config,
     kind: TransportKind,
     sid: Option<&str>,
+    eio: &str,
     cache_buster: impl FnOnce() -> String,
 ) -> Url {
     let mut url = config.url.clone();
@@ -34,7 +35,7 @@ pub(crate) fn build_url(
         for (k, v) in &config.query {
             q.append_pair(k, v);
         }
-        q.append_pair("EIO", "4");
+        q.append_pair("EIO", eio);
         q.append_pair("transport", kind.as_str());
         let stamp = match kind {
             TransportKind::Polling => config.timestamp_requests != Some(false),

@@ -9,9 +9,11 @@ pub(crate) enum Timer {
     Heartbeat = 0,
     /// An upgrade probe that did not finish in time.
     Probe = 1,
+    /// Engine.IO 3: the client's next heartbeat `2` (the client pings, the server answers).
+    Ping = 2,
 }
 
-const COUNT: usize = 2;
+const COUNT: usize = 3;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Timers([Option<Instant>; COUNT]);

@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 pub use args::{Args, ArgsVec, EmitArgs};
 /// What is wrong with an Engine.IO option or the URL (inside [`ConfigError::Engine`]).
 pub use engineio_proto::ConfigError as EngineConfigError;
-pub use engineio_proto::TransportKind;
+pub use engineio_proto::{EngineProtocol, TransportKind};
 pub use error::{AckError, ConnectError, DisconnectReason, Error};
 pub use events::{AckSender, ManagerEvent, Message, SocketEvent};
 pub use manager::{Manager, ReconnectContext};

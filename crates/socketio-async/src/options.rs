@@ -44,6 +44,10 @@ pub struct Options {
     pub timestamp_param: String,
     /// Send binary as base64 text. Default `false`.
     pub force_base64: bool,
+    /// The Engine.IO revision: `V4` (the default), `V3` for socket.io 2.x servers, or
+    /// `Detect` to speak whichever the server answers in (see
+    /// [`engineio_proto::EngineProtocol`]). With v3, `auth` cannot be sent: use `query`.
+    pub protocol: crate::EngineProtocol,
     /// Headers on every HTTP request and the WebSocket handshake.
     pub extra_headers: Vec<(String, String)>,
     /// Keep and send back cookies (sticky sessions). Default `false`.
@@ -104,6 +108,7 @@ impl Default for Options {
             timestamp_requests: None,
             timestamp_param: "t".into(),
             force_base64: false,
+            protocol: crate::EngineProtocol::V4,
             extra_headers: Vec::new(),
             with_credentials: false,
             protocols: Vec::new(),
@@ -137,6 +142,7 @@ impl fmt::Debug for Options {
             .field("query", &names(&self.query))
             .field("transports", &self.transports)
             .field("upgrade", &self.upgrade)
+            .field("protocol", &self.protocol)
             .field("extra_headers", &names(&self.extra_headers))
             .field("with_credentials", &self.with_credentials)
             .field("max_websocket_message", &self.max_websocket_message)
@@ -183,6 +189,8 @@ impl Options {
         randomization_factor: f64);
     setter!(/// Sets `timeout`.
         timeout: Option<Duration>);
+    setter!(/// Sets `protocol` (the Engine.IO revision).
+        protocol: crate::EngineProtocol);
     setter!(/// Sets `upgrade`.
         upgrade: bool);
     setter!(/// Sets `with_credentials`.
@@ -251,6 +259,7 @@ impl Options {
         engine.timestamp_requests = self.timestamp_requests;
         engine.timestamp_param = self.timestamp_param.clone();
         engine.force_base64 = self.force_base64;
+        engine.protocol = self.protocol;
         engine.extra_headers = self.extra_headers.clone();
         engine.with_credentials = self.with_credentials;
         engine.protocols = self.protocols.clone();

@@ -173,6 +173,12 @@ pub struct Common {
     )]
     pub transports: Vec<Transport>,
 
+    /// The Engine.IO protocol: 4 (socket.io 3.x and later), 3 (socket.io 2.x),
+    /// or detect (ask in 4, speak 3 if the server answers in 3) [default: 4].
+    /// With 3, --auth cannot be sent: use --query.
+    #[arg(long, value_name = "3|4|detect", verbatim_doc_comment, value_parser = parse_protocol)]
+    pub protocol: Option<socketio_tokio::EngineProtocol>,
+
     /// The CONNECT payload, a JSON object, e.g. '{"token":"secret"}'
     /// (the server sees it as `socket.handshake.auth`).
     #[arg(long, value_name = "JSON", verbatim_doc_comment)]
@@ -219,6 +225,10 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{text:?} is not a number of seconds"))
 }
 
+fn parse_protocol(text: &str) -> Result<socketio_tokio::EngineProtocol, String> {
+    text.parse().map_err(|e| format!("{e}"))
+}
+
 fn parse_query(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
@@ -256,6 +266,14 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_protocol_flag_parses() {
+        use socketio_tokio::EngineProtocol;
+        assert_eq!(parse_protocol("3"), Ok(EngineProtocol::V3));
+        assert_eq!(parse_protocol("detect"), Ok(EngineProtocol::Detect));
+        assert!(parse_protocol("5").is_err());
     }
 
     #[test]

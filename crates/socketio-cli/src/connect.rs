@@ -51,6 +51,9 @@ pub fn options(common: &Common, reconnection: bool) -> Result<(Options, TlsOptio
             Transport::Websocket => TransportKind::WebSocket,
         }));
     }
+    if let Some(protocol) = common.protocol {
+        options.protocol = protocol;
+    }
     if let Some(auth) = &common.auth {
         let value: serde_json::Value =
             serde_json::from_str(auth).map_err(|e| format!("--auth is not JSON: {e}"))?;

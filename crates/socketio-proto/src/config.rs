@@ -138,6 +138,9 @@ pub enum ConfigError {
     InvalidNamespace(String),
     /// `auth` that is not a JSON object, or that holds binary.
     InvalidAuth,
+    /// `auth` with the engine protocol set to 3: the socket.io 2.x protocol has no CONNECT
+    /// payload; use the query.
+    AuthUnsupported,
 }
 
 impl From<engineio_proto::ConfigError> for ConfigError {
@@ -164,6 +167,9 @@ impl fmt::Display for ConfigError {
             Self::ZeroAckTimeout => f.write_str("an ack timeout of zero can never succeed"),
             Self::InvalidNamespace(n) => write!(f, "the namespace {n:?} must start with '/'"),
             Self::InvalidAuth => f.write_str("auth must be a JSON object without binary data"),
+            Self::AuthUnsupported => f.write_str(
+                "auth cannot be sent with protocol 3 (socket.io 2.x has no CONNECT payload): use the query",
+            ),
         }
     }
 }

@@ -123,7 +123,11 @@ impl Manager {
         options: EmitOptions,
     ) -> Result<Emitted, EmitError> {
         let name = payload.event_name().ok_or(EmitError::NotAnEvent)?;
-        if RESERVED_EVENTS.contains(&name.as_ref()) {
+        let legacy = self.legacy.is_some()
+            || self.config.engine.protocol == engineio_proto::EngineProtocol::V3;
+        if RESERVED_EVENTS.contains(&name.as_ref())
+            || (legacy && crate::legacy::RESERVED_EVENTS_V4.contains(&name.as_ref()))
+        {
             return Err(EmitError::ReservedEvent(name.into_owned()));
         }
         let retries = self.sockets[index].config.retries.unwrap_or(0);

@@ -84,9 +84,15 @@ pub enum ConnectError {
     /// protocol error, in [`ManagerError`]; [`ConnectError::message`] is the reference's short
     /// message and [`std::error::Error::source`] the cause.
     Engine(ManagerError),
-    /// The CONNECT reply carried no `sid`: the server speaks Socket.IO v2, which this client
-    /// does not.
+    /// The CONNECT reply carried no `sid` over Engine.IO 4: a Socket.IO v5 server always
+    /// sends one. A socket.io 2.x server answers so, but only over Engine.IO 3, where the
+    /// client derives the id itself: set the engine protocol to 3 or detect.
     IncompatibleServer,
+    /// The namespace has `auth`, but the server speaks the Socket.IO protocol of socket.io
+    /// 2.x (over Engine.IO 3), which has no CONNECT payload: put the credentials in the query
+    /// instead (the server reads it as `socket.handshake.query`, or as `auth` for a 3.x/4.x
+    /// server with `allowEIO3`). The socket is now inactive.
+    AuthUnsupported,
 }
 
 impl fmt::Display for ConnectError {
@@ -95,7 +101,10 @@ impl fmt::Display for ConnectError {
             Self::Refused { message, .. } => write!(f, "the server refused the namespace: {message}"),
             Self::Engine(e) => f.write_str(e.short_message()),
             Self::IncompatibleServer => f.write_str(
-                "the server answered CONNECT without a sid: it seems to be a Socket.IO v2 server, which this v5 client cannot talk to",
+                "the server answered CONNECT without a sid over Engine.IO 4: if it is a socket.io 2.x server, set the protocol option to 3 or detect",
+            ),
+            Self::AuthUnsupported => f.write_str(
+                "the server speaks the socket.io 2.x protocol, which cannot carry auth: send the credentials in the query instead",
             ),
         }
     }
@@ -110,6 +119,7 @@ impl ConnectError {
             Self::Refused { message, .. } => message,
             Self::Engine(e) => e.short_message(),
             Self::IncompatibleServer => "incompatible server",
+            Self::AuthUnsupported => "auth unsupported",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! A sans-IO Socket.IO v5 client: socket.io-client's Manager and Sockets as a pure state
-//! machine that owns an [`engineio_proto::Client`].
+//! machine that owns an [`engineio_proto::Client`]. Over Engine.IO 3 it speaks the older
+//! revision 4 of socket.io 2.x instead (see [`RESERVED_EVENTS_V4`] and docs/architecture.md).
 //!
 //! It multiplexes namespaces over one Engine.IO connection, sends CONNECT with `auth`, keeps
 //! emits made before a namespace connects and sends them once, in order, after its CONNECT
@@ -81,6 +82,7 @@ mod config;
 mod emit;
 mod event;
 mod footprint;
+mod legacy;
 mod manager;
 mod socket;
 mod timer;
@@ -91,6 +93,7 @@ pub use config::{ConfigError, ManagerConfig, SocketConfig};
 pub use emit::{AckReplyError, EmitError, EmitOptions, EmitStatus, Emitted};
 pub use event::{AckError, ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
 pub use footprint::Footprint;
+pub use legacy::RESERVED_EVENTS_V4;
 pub use manager::{Manager, ReadyState};
 pub use view::{SocketMut, SocketRef};
 

@@ -5,14 +5,15 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use engineio_proto::{
-    Client as Engine, CloseReason, Event as EngineEvent, Message, Output as EngineOutput, Transmit,
-    TransportEvent, TransportId,
+    Client as Engine, CloseReason, EngineProtocol, Event as EngineEvent, Message,
+    Output as EngineOutput, Transmit, TransportEvent, TransportId,
 };
 
 use crate::backoff::{Backoff, unit_f64};
 use crate::codec::{Packet, PacketDecoder, PacketKind};
 use crate::config::{ConfigError, ManagerConfig, SocketConfig};
 use crate::event::{ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
+use crate::legacy::{Legacy, Root};
 use crate::socket::Socket;
 use crate::timer::{Timer, Timers};
 
@@ -80,6 +81,8 @@ pub struct Manager {
     encode_buf: Vec<Message>,
     /// Inside [`Manager::pump`].
     pumping: bool,
+    /// The open connection speaks the socket.io 2.x protocol (its engine speaks Engine.IO 3).
+    pub(crate) legacy: Option<Legacy>,
 }
 
 impl Manager {
@@ -120,6 +123,7 @@ impl Manager {
             last_now: now,
             encode_buf: Vec::new(),
             pumping: false,
+            legacy: None,
         })
     }
 
@@ -279,6 +283,7 @@ impl Manager {
             return;
         }
         self.generation += 1;
+        self.legacy = None;
         let client = match Engine::new(
             self.config.engine.clone(),
             now,
@@ -471,6 +476,14 @@ impl Manager {
     }
 
     fn on_open(&mut self, now: Instant) {
+        self.legacy = self
+            .engine
+            .as_ref()
+            .filter(|e| e.client.protocol() == EngineProtocol::V3)
+            .map(|e| Legacy {
+                root: Root::Awaiting,
+                engine_sid: e.client.sid().unwrap_or_default().to_owned(),
+            });
         self.ready = ReadyState::Open;
         self.timers.set(Timer::Connect, None);
         self.event(Event::Open);
@@ -533,6 +546,7 @@ impl Manager {
     /// The connection closed after it had opened.
     fn on_close(&mut self, now: Instant, reason: DisconnectReason, description: Option<String>) {
         self.engine = None;
+        self.legacy = None;
         self.backoff.reset();
         self.ready = ReadyState::Closed;
         self.timers.set(Timer::Connect, None);
@@ -597,6 +611,15 @@ impl Manager {
     }
 
     fn on_packet(&mut self, now: Instant, packet: Packet) {
+        if let Some(legacy) = self.legacy.as_mut()
+            && legacy.root == Root::Awaiting
+            && packet.kind == PacketKind::Connect
+            && packet.nsp == "/"
+        {
+            // socket.io 2.x connects `/` unasked; no socket of `/` wants it yet.
+            legacy.root = Root::Arrived;
+            return;
+        }
         if matches!(packet.kind, PacketKind::Connect | PacketKind::ConnectError)
             && let Some(left) = self
                 .sockets
@@ -646,7 +669,7 @@ impl Manager {
         }
     }
 
-    fn on_connect_reply(&mut self, now: Instant, index: usize, packet: Packet) {
+    pub(crate) fn on_connect_reply(&mut self, now: Instant, index: usize, packet: Packet) {
         #[derive(serde::Deserialize)]
         struct Reply {
             sid: Option<String>,
@@ -656,17 +679,24 @@ impl Manager {
             .data
             .as_ref()
             .and_then(|d| d.deserialize::<Reply>().ok());
-        let Some(Reply {
-            sid: Some(sid),
-            pid,
-        }) = reply
-        else {
-            let nsp = self.sockets[index].nsp.clone();
-            self.event(Event::ConnectError {
-                nsp,
-                error: ConnectError::IncompatibleServer,
-            });
-            return;
+        let (sid, pid) = match (reply, &self.legacy) {
+            (
+                Some(Reply {
+                    sid: Some(sid),
+                    pid,
+                }),
+                _,
+            ) => (sid, pid),
+            // socket.io 2.x sends no sid: the id is derived, as socket.io-client 2.x did.
+            (_, Some(legacy)) => (legacy.socket_id(&self.sockets[index].nsp), None),
+            (_, None) => {
+                let nsp = self.sockets[index].nsp.clone();
+                self.event(Event::ConnectError {
+                    nsp,
+                    error: ConnectError::IncompatibleServer,
+                });
+                return;
+            }
         };
         if self.sockets[index].connected {
             return;
@@ -715,16 +745,26 @@ impl Manager {
             Some(Ok(Refusal::Text(text))) => text,
             _ => String::new(),
         };
-        let extra = data.as_ref().and_then(|d| {
-            #[derive(serde::Deserialize)]
-            struct WithData<'a> {
-                #[serde(borrow)]
-                data: Option<&'a serde_json::value::RawValue>,
-            }
-            let raw = d.deserialize::<WithData<'_>>().ok()?.data?;
-            crate::codec::Payload::from_json(bytes::Bytes::copy_from_slice(raw.get().as_bytes()))
+        let legacy_object =
+            self.legacy.is_some() && data.as_ref().is_some_and(|d| d.json().starts_with(b"{"));
+        let extra = if legacy_object {
+            // The 2.x ERROR carries the middleware's `err.data` itself (a 4.x server with
+            // `allowEIO3` sends it so too), not `{message, data}`.
+            data.clone()
+        } else {
+            data.as_ref().and_then(|d| {
+                #[derive(serde::Deserialize)]
+                struct WithData<'a> {
+                    #[serde(borrow)]
+                    data: Option<&'a serde_json::value::RawValue>,
+                }
+                let raw = d.deserialize::<WithData<'_>>().ok()?.data?;
+                crate::codec::Payload::from_json(bytes::Bytes::copy_from_slice(
+                    raw.get().as_bytes(),
+                ))
                 .ok()
-        });
+            })
+        };
         let socket = &mut self.sockets[index];
         socket.active = false;
         socket.connect_sent = false;

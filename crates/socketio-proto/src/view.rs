@@ -2,6 +2,8 @@
 
 use std::time::Instant;
 
+use engineio_proto::EngineProtocol;
+
 use crate::codec::Payload;
 use crate::config::ConfigError;
 use crate::emit::{AckReplyError, EmitError, EmitOptions, Emitted};
@@ -141,8 +143,12 @@ impl<'a> SocketMut<'a> {
     }
 
     /// Sets the CONNECT payload, used from the next CONNECT on; `None` sends none. Must be a
-    /// JSON object without binary.
+    /// JSON object without binary. Refused with [`ConfigError::AuthUnsupported`] when the
+    /// engine protocol is set to 3 (socket.io 2.x has no CONNECT payload; use the query).
     pub fn set_auth(&mut self, auth: Option<Payload>) -> Result<(), ConfigError> {
+        if auth.is_some() && self.manager.config.engine.protocol == EngineProtocol::V3 {
+            return Err(ConfigError::AuthUnsupported);
+        }
         if let Some(a) = &auth
             && (a.has_binary() || !a.json().starts_with(b"{"))
         {
@@ -167,6 +173,9 @@ impl Manager {
         let socket = &mut self.sockets[index];
         if socket.connect_sent || socket.connected {
             return;
+        }
+        if self.legacy.is_some() {
+            return self.connect_namespace_legacy(now, index);
         }
         socket.connect_sent = true;
         let packet = crate::codec::Packet::connect(&socket.nsp, socket.connect_payload());

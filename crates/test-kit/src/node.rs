@@ -1,5 +1,6 @@
-//! The real Node.js socket.io server (`node/server.js`, socket.io 4.8 locked by
-//! `node/package-lock.json`), started by the tests themselves on 127.0.0.1 with a free port
+//! The real Node.js socket.io servers, started by the tests themselves: socket.io 4.8
+//! (`node/server.js`, locked by `node/package-lock.json`) and socket.io 2.5, which speaks only
+//! Engine.IO 3 (`node2/server.js`, locked by `node2/package-lock.json`). Each is started on 127.0.0.1 with a free port
 //! and stopped when dropped. Its stdin is a pipe we hold: if the test process dies, the server
 //! sees end-of-file and exits, so nothing is left running.
 
@@ -17,6 +18,7 @@ pub struct NodeServer {
     /// The port it listens on, on 127.0.0.1.
     pub port: u16,
     env: Vec<(String, String)>,
+    dir: PathBuf,
 }
 
 /// Where the server script and its `package.json` live.
@@ -24,14 +26,24 @@ pub fn node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("node")
 }
 
-/// Installs the locked npm dependencies once per process (`npm ci`), unless present.
+/// Where the socket.io 2.x server script and its `package.json` live.
+pub fn node2_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("node2")
+}
+
+/// Installs the locked npm dependencies of the 4.8 server once per process (`npm ci`), unless
+/// present.
 pub fn ensure_installed() {
-    static INSTALLED: Mutex<bool> = Mutex::new(false);
+    install(node_dir());
+}
+
+/// Installs the locked npm dependencies of `dir` once per process (`npm ci`), unless present.
+fn install(dir: PathBuf) {
+    static INSTALLED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     let mut done = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
-    if *done {
+    if done.contains(&dir) {
         return;
     }
-    let dir = node_dir();
     if !dir.join("node_modules/socket.io/package.json").exists() {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
@@ -40,25 +52,36 @@ pub fn ensure_installed() {
             .unwrap_or_else(|e| panic!("npm is needed for the interop tests: {e}"));
         assert!(status.success(), "npm ci failed in {}", dir.display());
     }
-    *done = true;
+    done.push(dir);
 }
 
 impl NodeServer {
-    /// Starts the server with these environment settings (see `node/server.js`).
+    /// Starts the socket.io 4.8 server with these environment settings (see
+    /// `node/server.js`).
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Self::spawn(env, 0)
+        Self::spawn(node_dir(), owned(env), 0)
     }
 
-    fn spawn(env: Vec<(String, String)>, port: u16) -> Self {
-        ensure_installed();
+    /// Starts the socket.io 4.8 server accepting Engine.IO 3 clients too (`allowEIO3`), with
+    /// these environment settings.
+    pub fn start_allow_eio3(env: &[(&str, &str)]) -> Self {
+        let mut env = owned(env);
+        env.push(("SERVER_OPTIONS".into(), r#"{"allowEIO3":true}"#.into()));
+        Self::spawn(node_dir(), env, 0)
+    }
+
+    /// Starts the socket.io 2.5 server (Engine.IO 3 only) with these environment settings
+    /// (see `node2/server.js`: PING_INTERVAL, PING_TIMEOUT, TRANSPORTS).
+    pub fn start_v2(env: &[(&str, &str)]) -> Self {
+        Self::spawn(node2_dir(), owned(env), 0)
+    }
+
+    fn spawn(dir: PathBuf, env: Vec<(String, String)>, port: u16) -> Self {
+        install(dir.clone());
         let mut command = Command::new("node");
         command
             .arg("server.js")
-            .current_dir(node_dir())
+            .current_dir(&dir)
             .env("PORT", port.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -90,6 +113,7 @@ impl NodeServer {
             _stdin: stdin,
             port,
             env,
+            dir,
         }
     }
 
@@ -144,8 +168,15 @@ impl NodeServer {
             assert!(Instant::now() < deadline, "port {port} stays busy");
             std::thread::sleep(Duration::from_millis(20));
         }
-        *self = Self::spawn(std::mem::take(&mut self.env), port);
+        let dir = self.dir.clone();
+        *self = Self::spawn(dir, std::mem::take(&mut self.env), port);
     }
+}
+
+fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 impl Drop for NodeServer {

@@ -11,6 +11,7 @@ mod codec;
 mod codec_props;
 mod config;
 mod cookies;
+mod eio3;
 mod heartbeat;
 mod polling;
 mod requests;
