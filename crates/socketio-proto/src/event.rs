@@ -132,6 +132,9 @@ pub enum ManagerError {
     Timeout,
     /// The engine closed while opening.
     Engine(CloseReason),
+    /// The layer above refused the opening at the gate ([`crate::Manager::fail_open`]), e.g.
+    /// a token refresh failed; it has the details.
+    Prepare,
 }
 
 impl fmt::Display for ManagerError {
@@ -139,6 +142,7 @@ impl fmt::Display for ManagerError {
         match self {
             Self::Timeout => f.write_str("timeout"),
             Self::Engine(reason) => reason.fmt(f),
+            Self::Prepare => f.write_str("the connection could not be prepared"),
         }
     }
 }
@@ -150,6 +154,13 @@ impl std::error::Error for ManagerError {}
 #[non_exhaustive]
 pub enum Event {
     // ----- manager -----
+    /// A connection is about to open and waits at the gate (only with
+    /// [`crate::Manager::set_open_gate`]): change the engine options or auths, then call
+    /// [`crate::Manager::proceed_open`] or [`crate::Manager::fail_open`].
+    Prepare {
+        /// 0 for a connection, n for the n-th reconnection attempt.
+        attempt: u32,
+    },
     /// The Engine.IO connection opened.
     Open,
     /// The Engine.IO connection closed.
