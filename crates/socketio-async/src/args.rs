@@ -136,7 +136,7 @@ impl EmitArgs for Args {
     fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
         let values = self
             .values()
-            .map_err(|e| <S::Error as serde::ser::Error>::custom(e))?;
+            .map_err(<S::Error as serde::ser::Error>::custom)?;
         values.iter().try_for_each(|v| seq.serialize_element(v))
     }
 }

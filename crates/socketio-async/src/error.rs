@@ -22,8 +22,9 @@ pub enum Error {
     /// The client's background task is gone (the manager was dropped).
     Closed,
     /// Connecting failed: the namespace was refused, or the connection could not open.
-    /// Reconnection (when on) keeps trying behind it.
-    Connect(ConnectError),
+    /// Reconnection (when on) keeps trying behind it. Boxed: it is the largest variant,
+    /// and every `Result` of this crate would carry its size.
+    Connect(Box<ConnectError>),
     /// Connecting took longer than the `timeout` option.
     ConnectTimeout,
     /// No async runtime to run the client on (e.g. `socketio_tokio::io` called outside a

@@ -146,7 +146,9 @@ impl SocketShared {
                 status(&mut s);
                 let outcome = match &event {
                     SocketEvent::Connect { .. } => Some(Ok(())),
-                    SocketEvent::ConnectError(e) => Some(Err(crate::Error::Connect(e.clone()))),
+                    SocketEvent::ConnectError(e) => {
+                        Some(Err(crate::Error::Connect(Box::new(e.clone()))))
+                    }
                     _ => None,
                 };
                 if let Some(outcome) = outcome {
@@ -273,9 +275,9 @@ impl ManagerShared {
                         status.open = false;
                         None
                     }
-                    ManagerEvent::Error(e) => Some(Err(crate::Error::Connect(
+                    ManagerEvent::Error(e) => Some(Err(crate::Error::Connect(Box::new(
                         crate::ConnectError::Engine(e.clone()),
-                    ))),
+                    )))),
                     _ => None,
                 };
                 if let Some(outcome) = outcome {

@@ -4,8 +4,6 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), socketio_tokio::Error> {
-//! use socketio_tokio::{io, Options};
-//!
 //! use socketio_tokio::Options;
 //!
 //! // Listeners first, then connect: nothing the server sends on connection is missed.
