@@ -22,8 +22,8 @@ use serde_json::Value;
 use socketio_async::proxy::ProxyOptions;
 use socketio_async::tls::TlsOptions;
 use socketio_async::{
-    ConnectError, DisconnectReason, Error, ManagerEvent, Options, Runtime, Socket, SocketEvent,
-    TransportKind,
+    ConnectError, DisconnectReason, Error, ManagerEvent, Options, Runtime, Socket, SocketBuilder,
+    SocketEvent, TransportKind,
 };
 
 pub use socketio_test_kit::node::NodeServer;
@@ -120,6 +120,11 @@ impl Rt {
             proxy: Some(proxy),
             ..self.clone()
         }
+    }
+
+    /// A [`SocketBuilder`] on this runtime.
+    pub fn builder(&self, url: &str, options: Options) -> Result<SocketBuilder, Error> {
+        SocketBuilder::new(url, options, self.runtime.clone())
     }
 
     /// `io()` on this runtime.

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::{Value, json};
 use socketio_async::{
-    AckError, ConfigError, ConnectError, EngineConfigError, Error, ManagerEvent, Options, Socket,
-    SocketEvent, TransportKind,
+    AckError, ConfigError, ConnectAttempt, ConnectError, EngineConfigError, Error, ManagerEvent,
+    Options, Socket, SocketEvent, TransportKind,
 };
 use socketio_interop::{MuteServer, NodeServer, Rt, on_every_runtime, options, query_param};
 
@@ -685,26 +685,34 @@ async fn auto_connect_false_waits_for_connect(rt: Rt) {
 
 async fn auth_and_the_reconnect_hook(rt: Rt) {
     let server = NodeServer::start(&[]);
-    let socket = rt
-        .io(
+    let attempts = Arc::new(Mutex::new(Vec::new()));
+    let log = attempts.clone();
+    let builder = rt
+        .builder(
             &server.url(),
             fresh()
                 .auth(json!({"token": "t0"}))
                 .query("v", "0")
-                .reconnection_delay(Duration::from_millis(50)),
+                .reconnection_delay(Duration::from_millis(50))
+                .before_connect(move |mut attempt: ConnectAttempt| {
+                    let log = log.clone();
+                    async move {
+                        let n = attempt.attempt;
+                        log.lock().unwrap().push(n);
+                        if n > 0 {
+                            attempt
+                                .auth
+                                .insert("/".into(), json!({"token": format!("t{n}")}));
+                            attempt.query.retain(|(k, _)| k != "v");
+                            attempt.query.push(("v".into(), n.to_string()));
+                        }
+                        Ok(attempt)
+                    }
+                }),
         )
         .expect("io");
-    let attempts = Arc::new(Mutex::new(Vec::new()));
-    let log = attempts.clone();
-    socket.io().on_reconnect_attempt(move |n, ctx| {
-        log.lock().unwrap().push(n);
-        ctx.set_auth("/", json!({"token": format!("t{n}")}))
-            .expect("auth");
-        let query = ctx.query_mut();
-        query.retain(|(k, _)| k != "v");
-        query.push(("v".into(), n.to_string()));
-    });
-    let mut events = socket.events();
+    let mut events = builder.events();
+    let socket = builder.build();
     let first = rt.welcome(&mut events).await;
     assert_eq!(
         (&first["auth"], &first["query"]["v"]),
@@ -718,7 +726,7 @@ async fn auth_and_the_reconnect_hook(rt: Rt) {
         (&json!({"token": "t1"}), &json!("1")),
         "{second}"
     );
-    assert_eq!(*attempts.lock().unwrap(), [1]);
+    assert_eq!(*attempts.lock().unwrap(), [0, 1]);
     // Socket::set_auth changes the next CONNECT too.
     socket.set_auth(json!({"token": "manual"})).expect("auth");
     socket.disconnect();

@@ -11,9 +11,13 @@
 //! # async fn demo() -> Result<(), socketio_async_std::Error> {
 //! use socketio_async_std::{io, Options};
 //!
-//! let socket = io("http://localhost:3000", Options::default())?;
-//! socket.on("news", |msg| println!("{:?}", msg.args.to_values()));
-//! let (reply,): (String,) = socket.emit_with_ack("echo", ("hello",)).await?;
+//! let socket = socketio_async_std::builder("http://localhost:3000", Options::default())?
+//!     .on("news", |msg| println!("{:?}", msg.args.values()))
+//!     .connect()
+//!     .await?;
+//! socket.emit("hello", "world")?;
+//! let (reply,): (String,) = socket.emit_with_ack("echo", "hello").await?;
+//! # let _ = io;
 //! # Ok(()) }
 //! ```
 //!
@@ -172,4 +176,9 @@ pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
 /// Like [`io`], with TLS options.
 pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
     socketio_async::io(url, options, AsyncStdRuntime::with_tls(tls)?.shared())
+}
+
+/// A socket to register listeners on before it connects (see [`SocketBuilder`]).
+pub fn builder(url: &str, options: Options) -> Result<SocketBuilder, Error> {
+    SocketBuilder::new(url, options, AsyncStdRuntime::new()?.shared())
 }

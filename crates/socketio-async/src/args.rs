@@ -6,9 +6,23 @@ use serde::ser::{Serialize, SerializeSeq, Serializer};
 use socketio_proto::codec::Payload;
 
 use crate::error::Error;
+use crate::value::Value;
 
-/// Arguments of an emit or an ack: `()`, a tuple of serializable values (binary as
-/// `bytes::Bytes`, anywhere inside), or [`ArgsVec`] for a dynamic count.
+/// Arguments of an emit or an ack.
+///
+/// - one argument: a string, number, `bool`, `serde_json::Value`, `bytes::Bytes` or
+///   [`Value`], as is: `socket.emit("hello", "world")`; any other serializable value wrapped
+///   in [`One`]: `socket.emit("move", One(point))`;
+/// - several: a tuple, `("world", 42)` (binary as `bytes::Bytes`, anywhere inside), `()` for
+///   none;
+/// - a count known at run time: [`ArgsVec`], a `Vec<Value>`, or received [`Args`] (emitted
+///   again as they came).
+///
+/// Why not every `Serialize` type as one argument: a tuple is `Serialize` too, so
+/// `("world", 42)` would then be ambiguous (one array argument, or two arguments?). Tuples
+/// stay argument lists, as socket.io's `emit(event, ...args)`; the common single types are
+/// listed above, and [`One`] says "one argument" for the rest, including a tuple or `Vec`
+/// meant as one array argument.
 pub trait EmitArgs {
     /// How many arguments.
     fn count(&self) -> usize;
@@ -47,6 +61,85 @@ tuple_args!(A 0, B 1, C 2, D 3, E 4; 5);
 tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5; 6);
 tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6; 7);
 tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7; 8);
+
+/// One argument of any serializable type: `socket.emit("move", One(Point { x: 1, y: 2 }))`.
+/// See [`EmitArgs`] for why single values of other types need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct One<T>(pub T);
+
+impl<T: Serialize> EmitArgs for One<T> {
+    fn count(&self) -> usize {
+        1
+    }
+    fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
+        seq.serialize_element(&self.0)
+    }
+}
+
+macro_rules! single_args {
+    ($($t:ty),*) => {$(
+        impl EmitArgs for $t {
+            fn count(&self) -> usize {
+                1
+            }
+            fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
+                seq.serialize_element(self)
+            }
+        }
+    )*};
+}
+
+single_args!(
+    str,
+    String,
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    serde_json::Value,
+    bytes::Bytes,
+    Value
+);
+
+/// A reference emits what it points to: `&String`, `&Value`, `&Args`...
+impl<T: EmitArgs + ?Sized> EmitArgs for &T {
+    fn count(&self) -> usize {
+        (**self).count()
+    }
+    fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
+        (**self).serialize_each(seq)
+    }
+}
+
+/// Each value is one argument (what [`Args::values`] returns, emitted back).
+impl EmitArgs for Vec<Value> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
+        self.iter().try_for_each(|v| seq.serialize_element(v))
+    }
+}
+
+/// Received arguments emitted (or acked) again as they came, binary included.
+impl EmitArgs for Args {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error> {
+        let values = self
+            .values()
+            .map_err(<S::Error as serde::ser::Error>::custom)?;
+        values.iter().try_for_each(|v| seq.serialize_element(v))
+    }
+}
 
 /// A dynamic number of arguments of one type.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +237,16 @@ impl Args {
         &self.payload
     }
 
-    /// The arguments as JSON values (binary attachments shown as placeholders).
+    /// Every argument as a [`Value`], binary parts included: the dynamic view of any
+    /// message, which emits back unchanged.
+    pub fn values(&self) -> Result<Vec<Value>, Error> {
+        self.payload
+            .args::<Vec<Value>>(self.skip)
+            .map_err(|e| Error::Payload(e.to_string()))
+    }
+
+    /// The arguments as JSON values, for printing: binary attachments show as their
+    /// placeholders (see [`Args::values`] for the bytes).
     pub fn to_values(&self) -> Vec<serde_json::Value> {
         match self.payload.to_value() {
             serde_json::Value::Array(items) => items.into_iter().skip(self.skip).collect(),

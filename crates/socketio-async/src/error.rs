@@ -25,6 +25,19 @@ pub enum Error {
     AckReply(socketio_proto::AckReplyError),
     /// The client's background task is gone (the manager was dropped).
     Closed,
+    /// Connecting failed: the namespace was refused, or the connection could not open.
+    /// Reconnection (when on) keeps trying behind it. Boxed: it is the largest variant,
+    /// and every `Result` of this crate would carry its size.
+    Connect(Box<ConnectError>),
+    /// Connecting took longer than the `timeout` option.
+    ConnectTimeout,
+    /// No async runtime to run the client on (e.g. `socketio_tokio::io` called outside a
+    /// tokio runtime).
+    NoRuntime,
+}
+
+pub(crate) fn payload_error(e: impl fmt::Display) -> Error {
+    Error::Payload(e.to_string())
 }
 
 impl fmt::Display for Error {
@@ -38,6 +51,9 @@ impl fmt::Display for Error {
             Self::Ack(e) => write!(f, "no ack: {e}"),
             Self::AckReply(e) => e.fmt(f),
             Self::Closed => f.write_str("the client has shut down: create a new one"),
+            Self::Connect(e) => e.fmt(f),
+            Self::ConnectTimeout => f.write_str("connecting timed out"),
+            Self::NoRuntime => f.write_str("no async runtime: call this from within one"),
         }
     }
 }
@@ -51,7 +67,8 @@ impl std::error::Error for Error {
             Self::Emit(e) => Some(e),
             Self::Ack(e) => Some(e),
             Self::AckReply(e) => Some(e),
-            Self::Payload(_) | Self::Closed => None,
+            Self::Connect(e) => Some(e.as_ref()),
+            Self::Payload(_) | Self::Closed | Self::ConnectTimeout | Self::NoRuntime => None,
         }
     }
 }

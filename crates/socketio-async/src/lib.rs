@@ -9,19 +9,41 @@
 //! # use std::sync::Arc;
 //! # fn runtime() -> Arc<dyn socketio_async::Runtime> { unimplemented!() }
 //! # async fn demo() -> Result<(), socketio_async::Error> {
-//! use socketio_async::{io, Options};
+//! use socketio_async::{Options, SocketBuilder, Value};
 //!
-//! let socket = io("http://localhost:3000/chat", Options::default(), runtime())?;
-//! socket.on("message", |msg| println!("{}: {:?}", msg.event, msg.args.to_values()));
-//! socket.emit("hello", ("world", 42))?;
-//! let (echoed,): (String,) = socket.emit_with_ack("echo", ("ping",)).await?;
+//! // Listeners are in place before the first byte is read; `connect()` waits for the
+//! // namespace's CONNECT (or fails with the connect error).
+//! let socket = SocketBuilder::new("http://localhost:3000/chat", Options::default(), runtime())?
+//!     .on("message", |msg| println!("{}: {:?}", msg.event, msg.args.values()))
+//!     .connect()
+//!     .await?;
+//! socket.emit("hello", "world")?; // one argument
+//! socket.emit("hello", ("world", 42))?; // several: a tuple
+//! let (echoed,): (String,) = socket.emit_with_ack("echo", "ping").await?;
+//! // Any arguments, binary included, as values that emit back unchanged.
+//! let back: Vec<Value> = socket.emit_with_ack("echo", ("a", bytes::Bytes::from_static(b"b"))).await?;
+//! socket.emit("again", back)?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`io`] is socket.io-client's `io()`: it connects at once, so listeners added after it
+//! may miss the first events (the connection runs on its own task); await
+//! [`Socket::connect`] for the outcome.
+//!
+//! # Where handlers run
+//!
+//! Synchronous listeners ([`Socket::on`], [`Socket::on_any`], [`Manager::on`], lifecycle
+//! listeners) run on the connection's task, one after another in the order events arrive:
+//! keep them short and never block in them, or the connection stalls. Async listeners
+//! ([`Socket::on_async`]) run on a task of the runtime, one listener's futures one at a
+//! time in arrival order. Streams ([`Socket::events`], [`Manager::events`]) are unbounded
+//! and read on your task.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod args;
+mod builder;
 mod driver;
 mod error;
 mod events;
@@ -29,6 +51,7 @@ mod manager;
 #[cfg(feature = "net")]
 pub mod net;
 mod options;
+mod prepare;
 pub mod proxy;
 mod rng;
 pub mod runtime;
@@ -36,23 +59,27 @@ mod shared;
 mod socket;
 #[cfg(feature = "rustls")]
 pub mod tls;
+mod value;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-pub use args::{Args, ArgsVec, EmitArgs};
+pub use args::{Args, ArgsVec, EmitArgs, One};
+pub use builder::SocketBuilder;
 /// What is wrong with an Engine.IO option or the URL (inside [`ConfigError::Engine`]).
 pub use engineio_proto::ConfigError as EngineConfigError;
 pub use engineio_proto::{EngineProtocol, TransportKind};
 pub use error::{AckError, ConnectError, DisconnectReason, Error};
 pub use events::{AckSender, ManagerEvent, Message, SocketEvent};
-pub use manager::{Manager, ReconnectContext};
+pub use manager::Manager;
 pub use options::{DEFAULT_MAX_MESSAGE, Options};
+pub use prepare::{BeforeConnect, BoxError, ConnectAttempt};
 pub use runtime::Runtime;
 pub use shared::ListenerId;
-pub use socket::{Emitter, Socket};
+pub use socket::{Connecting, Emitter, Socket};
 pub use socketio_proto::ConfigError;
 pub use socketio_proto::codec::Payload;
+pub use value::Value;
 
 use manager::ManagerInner;
 

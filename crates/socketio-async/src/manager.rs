@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use futures_channel::mpsc::{UnboundedSender, unbounded};
+use engineio_proto::TransportKind;
+use futures_channel::mpsc::UnboundedSender;
 use futures_util::Stream;
 use socketio_proto::codec::Payload;
 use url::Url;
@@ -15,43 +16,12 @@ use crate::runtime::Runtime;
 use crate::shared::{ListenerId, ManagerShared, SocketShared, lock};
 use crate::socket::Socket;
 
-/// What a reconnect hook may change before the attempt opens its connection.
-pub struct ReconnectContext<'a> {
-    pub(crate) manager: &'a mut socketio_proto::Manager,
-}
-
-impl std::fmt::Debug for ReconnectContext<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReconnectContext").finish_non_exhaustive()
-    }
-}
-
-impl ReconnectContext<'_> {
-    /// Replaces the auth payload of the socket for `nsp` (a JSON object).
-    pub fn set_auth(&mut self, nsp: &str, auth: serde_json::Value) -> Result<(), Error> {
-        let payload = Payload::from_serialize(&auth).map_err(|e| Error::Payload(e.to_string()))?;
-        if let Some(mut socket) = self.manager.socket_mut(nsp) {
-            socket.set_auth(Some(payload))?;
-        }
-        Ok(())
-    }
-
-    /// The query parameters of the next handshake, to change.
-    pub fn query_mut(&mut self) -> &mut Vec<(String, String)> {
-        &mut self.manager.engine_config_mut().query
-    }
-
-    /// The extra headers of the next connection, to change.
-    pub fn extra_headers_mut(&mut self) -> &mut Vec<(String, String)> {
-        &mut self.manager.engine_config_mut().extra_headers
-    }
-}
-
 pub(crate) struct ManagerInner {
     pub(crate) tx: UnboundedSender<Command>,
     pub(crate) shared: Arc<ManagerShared>,
     pub(crate) options: Options,
     pub(crate) url: Url,
+    pub(crate) runtime: Arc<dyn Runtime>,
 }
 
 impl Drop for ManagerInner {
@@ -108,7 +78,14 @@ impl Manager {
             max_ws_message: options.max_websocket_message,
             max_http_body: options.max_polling_body,
         };
-        let (driver, tx) = Driver::new(manager, runtime.clone(), shared.clone(), server, limits);
+        let (driver, tx) = Driver::new(
+            manager,
+            runtime.clone(),
+            shared.clone(),
+            server,
+            limits,
+            options.before_connect.clone(),
+        );
         // One span per connection; the URL without its query, user or password, which may
         // hold tokens.
         let mut shown = url.clone();
@@ -129,6 +106,7 @@ impl Manager {
                 shared,
                 options,
                 url,
+                runtime,
             }),
         })
     }
@@ -152,9 +130,10 @@ impl Manager {
             None => {
                 let config = options.socket_config()?;
                 let auth = match &options.auth {
-                    Some(a) => Some(
+                    Some(a) => Some((
                         Payload::from_serialize(a).map_err(|e| Error::Payload(e.to_string()))?,
-                    ),
+                        a.clone(),
+                    )),
                     None => None,
                 };
                 let shared = Arc::new(SocketShared::new(nsp.to_owned()));
@@ -174,9 +153,47 @@ impl Manager {
         Ok(socket)
     }
 
-    /// Opens the connection if it is not open or opening.
-    pub fn open(&self) {
-        let _ = self.send(Command::Open);
+    /// Opens the connection if it is not open or opening (socket.io-client's
+    /// `manager.open(callback)`). The connection starts opening when this is called; await
+    /// the result to learn whether it opened, or drop it:
+    ///
+    /// ```no_run
+    /// # async fn demo(manager: socketio_async::Manager) -> Result<(), socketio_async::Error> {
+    /// manager.open().await?; // the Engine.IO connection is open
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Resolves at once when open; otherwise with the next opening's outcome, or
+    /// [`Error::ConnectTimeout`] after the `timeout` option.
+    pub fn open(&self) -> crate::socket::Connecting {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        {
+            let status = lock(&self.inner.shared.status);
+            if status.open {
+                return crate::socket::Connecting::ready(Ok(()));
+            }
+            lock(&self.inner.shared.waiters).push(tx);
+        }
+        if let Err(e) = self.send(Command::Open) {
+            return crate::socket::Connecting::ready(Err(e));
+        }
+        crate::socket::Connecting::waiting(rx, self)
+    }
+
+    /// The Engine.IO session id (socket.io-client's `socket.io.engine.id`), while there is a
+    /// session.
+    pub fn engine_id(&self) -> Option<String> {
+        lock(&self.inner.shared.status).engine_id.clone()
+    }
+
+    /// The transport in use (`socket.io.engine.transport.name`), while there is a session.
+    pub fn transport(&self) -> Option<TransportKind> {
+        lock(&self.inner.shared.status).transport
+    }
+
+    /// Whether the Engine.IO connection is open.
+    pub fn is_open(&self) -> bool {
+        lock(&self.inner.shared.status).open
     }
 
     /// Closes the connection and stops reconnecting (socket.io-client's
@@ -194,31 +211,17 @@ impl Manager {
         id
     }
 
-    /// Runs `hook` when a reconnection attempt starts, before it connects: the place to
-    /// refresh a token in `auth` or `query`.
-    pub fn on_reconnect_attempt(
-        &self,
-        hook: impl Fn(u32, &mut ReconnectContext<'_>) + Send + Sync + 'static,
-    ) -> ListenerId {
-        let id = self.inner.shared.listener_id();
-        lock(&self.inner.shared.listeners)
-            .reconnect_hooks
-            .push((id, Arc::new(hook)));
-        id
-    }
-
-    /// Removes a listener or hook.
+    /// Removes a listener.
     pub fn off(&self, id: ListenerId) {
-        let mut l = lock(&self.inner.shared.listeners);
-        l.events.retain(|(i, _)| *i != id);
-        l.reconnect_hooks.retain(|(i, _)| *i != id);
+        lock(&self.inner.shared.listeners)
+            .events
+            .retain(|(i, _)| *i != id);
     }
 
-    /// Manager events as a stream, from now on.
+    /// Manager events as a stream, starting with the current state: `Open` first when the
+    /// connection is open now, then every event from now on.
     pub fn events(&self) -> impl Stream<Item = ManagerEvent> + Send + Unpin + use<> {
-        let (tx, rx) = unbounded();
-        lock(&self.inner.shared.listeners).streams.push(tx);
-        rx
+        self.inner.shared.subscribe()
     }
 
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {

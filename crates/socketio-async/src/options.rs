@@ -9,6 +9,7 @@ use socketio_proto::codec::{JsonParser, Parser};
 use socketio_proto::{ManagerConfig, SocketConfig};
 
 use crate::error::Error;
+use crate::prepare::{BeforeConnect, ConnectAttempt};
 
 /// Options for [`crate::io`] and [`crate::Manager`]: the engine's, the manager's and the
 /// socket's in one struct, as in socket.io-client. Start from [`Options::default`].
@@ -86,6 +87,11 @@ pub struct Options {
     pub ack_timeout: Option<Duration>,
     /// Resend unacknowledged emits this many times (needs `ack_timeout`).
     pub retries: Option<u32>,
+
+    // ----- this client -----
+    /// An async hook run before every connection and reconnection attempt, which may change
+    /// auth, query, headers, transports and the server (see [`BeforeConnect`]). Default none.
+    pub before_connect: Option<BeforeConnect>,
 }
 
 /// 100 MiB: the largest message the `ws` library (under socket.io-client on Node) accepts by
@@ -124,6 +130,7 @@ impl Default for Options {
             auth: None,
             ack_timeout: None,
             retries: None,
+            before_connect: None,
         }
     }
 }
@@ -156,6 +163,7 @@ impl fmt::Debug for Options {
             .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
             .field("ack_timeout", &self.ack_timeout)
             .field("retries", &self.retries)
+            .field("before_connect", &self.before_connect.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -209,6 +217,28 @@ impl Options {
     /// Sets the transports, in the order they are tried.
     pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {
         self.transports = transports.into_iter().collect();
+        self
+    }
+
+    /// Runs `hook` before every connection and reconnection attempt; it may change what the
+    /// attempt uses ([`ConnectAttempt`]), e.g. refresh a token:
+    ///
+    /// ```
+    /// use socketio_async::{ConnectAttempt, Options};
+    ///
+    /// # async fn fetch_token() -> Result<String, std::io::Error> { Ok("t".into()) }
+    /// let options = Options::default().before_connect(|mut attempt: ConnectAttempt| async move {
+    ///     let token = fetch_token().await?;
+    ///     attempt.auth.insert("/".into(), serde_json::json!({ "token": token }));
+    ///     Ok(attempt)
+    /// });
+    /// ```
+    pub fn before_connect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(ConnectAttempt) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<ConnectAttempt, crate::BoxError>> + Send + 'static,
+    {
+        self.before_connect = Some(BeforeConnect::new(hook));
         self
     }
 

@@ -17,8 +17,8 @@ pub(crate) type MessageFn = Arc<dyn Fn(Message) + Send + Sync>;
 pub(crate) type SocketEventFn = Arc<dyn Fn(&SocketEvent) + Send + Sync>;
 pub(crate) type OutgoingFn = Arc<dyn Fn(&str, &Payload) + Send + Sync>;
 pub(crate) type ManagerEventFn = Arc<dyn Fn(&ManagerEvent) + Send + Sync>;
-/// Runs before a reconnection attempt opens; may change auth and query.
-pub(crate) type ReconnectHookFn = Arc<dyn Fn(u32, &mut crate::ReconnectContext<'_>) + Send + Sync>;
+/// Told the outcome of one `connect()` (or `Manager::open()`).
+pub(crate) type ConnectWaiter = futures_channel::oneshot::Sender<Result<(), crate::Error>>;
 
 /// Locks, recovering from a listener that panicked while the lock was held elsewhere.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -55,6 +55,10 @@ pub(crate) struct SocketShared {
     pub(crate) nsp: String,
     pub(crate) status: Mutex<SocketStatus>,
     pub(crate) listeners: Mutex<SocketListeners>,
+    /// The `connect()` futures waiting for the next CONNECT or connect error. Registered
+    /// under the status lock and taken under it by the driver, so a waiter never misses the
+    /// event that the status it checked did not show yet.
+    pub(crate) waiters: Mutex<Vec<ConnectWaiter>>,
 }
 
 impl SocketShared {
@@ -63,7 +67,30 @@ impl SocketShared {
             nsp,
             status: Mutex::new(SocketStatus::default()),
             listeners: Mutex::new(SocketListeners::default()),
+            waiters: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A stream of this socket's events that starts with the current state: a `Connect`
+    /// first when connected. Made under the listeners lock, which the driver holds from
+    /// publishing a status to handing its event to the streams: the stream sees each change
+    /// once, either as that first item or as the event.
+    pub(crate) fn subscribe(&self) -> futures_channel::mpsc::UnboundedReceiver<SocketEvent> {
+        let (tx, rx) = futures_channel::mpsc::unbounded();
+        let mut l = lock(&self.listeners);
+        {
+            let status = lock(&self.status);
+            if status.connected
+                && let Some(id) = status.id.clone()
+            {
+                let _ = tx.unbounded_send(SocketEvent::Connect {
+                    id,
+                    recovered: status.recovered,
+                });
+            }
+        }
+        l.streams.push(tx);
+        rx
     }
 
     /// Delivers a message: catch-all listeners first, then the event's own, then streams.
@@ -104,17 +131,38 @@ impl SocketShared {
         }
     }
 
-    /// Delivers a lifecycle event to lifecycle listeners and streams.
-    pub(crate) fn deliver_lifecycle(&self, event: SocketEvent) {
-        let callbacks: Vec<SocketEventFn> = lock(&self.listeners)
-            .lifecycle
-            .iter()
-            .map(|(_, c)| c.clone())
-            .collect();
+    /// Publishes the status a lifecycle event brings (`status`), settles the `connect()`
+    /// futures it answers, then delivers it to streams and lifecycle listeners. Listeners
+    /// run outside every lock: they may add or remove listeners.
+    pub(crate) fn deliver_lifecycle(
+        &self,
+        status: impl FnOnce(&mut SocketStatus),
+        event: SocketEvent,
+    ) {
+        let callbacks: Vec<SocketEventFn> = {
+            let mut l = lock(&self.listeners);
+            {
+                let mut s = lock(&self.status);
+                status(&mut s);
+                let outcome = match &event {
+                    SocketEvent::Connect { .. } => Some(Ok(())),
+                    SocketEvent::ConnectError(e) => {
+                        Some(Err(crate::Error::Connect(Box::new(e.clone()))))
+                    }
+                    _ => None,
+                };
+                if let Some(outcome) = outcome {
+                    for waiter in lock(&self.waiters).drain(..) {
+                        let _ = waiter.send(outcome.clone());
+                    }
+                }
+            }
+            send_streams(&mut l.streams, &event);
+            l.lifecycle.iter().map(|(_, c)| c.clone()).collect()
+        };
         for callback in callbacks {
             callback(&event);
         }
-        self.deliver_stream(event);
     }
 
     pub(crate) fn deliver_outgoing(&self, payload: &Payload) {
@@ -154,17 +202,36 @@ impl SocketShared {
     }
 }
 
+/// Sends a clone of `event` to every stream, forgetting those whose receiver is gone.
+fn send_streams<E: Clone>(streams: &mut Vec<UnboundedSender<E>>, event: &E) {
+    streams.retain(|s| s.unbounded_send(event.clone()).is_ok());
+}
+
 #[derive(Default)]
 pub(crate) struct ManagerListeners {
     pub(crate) events: Vec<(ListenerId, ManagerEventFn)>,
     pub(crate) streams: Vec<UnboundedSender<ManagerEvent>>,
-    pub(crate) reconnect_hooks: Vec<(ListenerId, ReconnectHookFn)>,
+}
+
+/// The connection as the driver last published it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ManagerStatus {
+    /// The engine is open.
+    pub(crate) open: bool,
+    /// The Engine.IO session id, while there is a session.
+    pub(crate) engine_id: Option<String>,
+    /// The transport in use, while there is a session.
+    pub(crate) transport: Option<engineio_proto::TransportKind>,
 }
 
 #[derive(Default)]
 pub(crate) struct ManagerShared {
     pub(crate) sockets: Mutex<HashMap<String, Arc<SocketShared>>>,
     pub(crate) listeners: Mutex<ManagerListeners>,
+    pub(crate) status: Mutex<ManagerStatus>,
+    /// The `Manager::open()` futures waiting for the next open or failure (same locking as
+    /// [`SocketShared::waiters`]).
+    pub(crate) waiters: Mutex<Vec<ConnectWaiter>>,
     pub(crate) next_listener: std::sync::atomic::AtomicU64,
 }
 
@@ -180,17 +247,50 @@ impl ManagerShared {
         lock(&self.sockets).get(nsp).cloned()
     }
 
+    /// A stream of manager events that starts with the current state: `Open` first when
+    /// open (see [`SocketShared::subscribe`] for the locking).
+    pub(crate) fn subscribe(&self) -> futures_channel::mpsc::UnboundedReceiver<ManagerEvent> {
+        let (tx, rx) = futures_channel::mpsc::unbounded();
+        let mut l = lock(&self.listeners);
+        if lock(&self.status).open {
+            let _ = tx.unbounded_send(ManagerEvent::Open);
+        }
+        l.streams.push(tx);
+        rx
+    }
+
+    /// Publishes what `event` changes, settles the `open()` futures it answers, then
+    /// delivers it to streams and listeners (listeners outside every lock).
     pub(crate) fn deliver(&self, event: ManagerEvent) {
-        let callbacks: Vec<ManagerEventFn> = lock(&self.listeners)
-            .events
-            .iter()
-            .map(|(_, c)| c.clone())
-            .collect();
+        let callbacks: Vec<ManagerEventFn> = {
+            let mut l = lock(&self.listeners);
+            {
+                let mut status = lock(&self.status);
+                let outcome = match &event {
+                    ManagerEvent::Open => {
+                        status.open = true;
+                        Some(Ok(()))
+                    }
+                    ManagerEvent::Close(_) => {
+                        status.open = false;
+                        None
+                    }
+                    ManagerEvent::Error(e) => Some(Err(crate::Error::Connect(Box::new(
+                        crate::ConnectError::Engine(e.clone()),
+                    )))),
+                    _ => None,
+                };
+                if let Some(outcome) = outcome {
+                    for waiter in lock(&self.waiters).drain(..) {
+                        let _ = waiter.send(outcome.clone());
+                    }
+                }
+            }
+            send_streams(&mut l.streams, &event);
+            l.events.iter().map(|(_, c)| c.clone()).collect()
+        };
         for callback in callbacks {
             callback(&event);
         }
-        let mut l = lock(&self.listeners);
-        l.streams
-            .retain(|s| s.unbounded_send(event.clone()).is_ok());
     }
 }

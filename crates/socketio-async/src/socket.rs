@@ -71,24 +71,43 @@ impl Socket {
     }
 
     /// Why the last attempt to connect failed, until the next successful connection.
-    ///
-    /// The client runs on its own task, so a stream made with [`Socket::events`] after
-    /// [`crate::io`] may come too late for the first attempt's outcome; check
-    /// [`Socket::connected`] and this after subscribing (or create the socket with
-    /// `auto_connect(false)`, subscribe, then [`Socket::connect`]).
     pub fn connect_error(&self) -> Option<ConnectError> {
         lock(&self.shared.status).connect_error.clone()
     }
 
-    /// Connects (opening the manager's connection if needed). Returns at once; listen for
-    /// [`SocketEvent::Connect`].
-    pub fn connect(&self) -> &Self {
-        // Shown as active right away, as in the reference.
-        lock(&self.shared.status).active = true;
-        let _ = self.manager.send(Command::Connect {
+    /// Connects (opening the manager's connection if needed) and returns the outcome to
+    /// await: `Ok` on the namespace's CONNECT, [`Error::Connect`] with the first connect
+    /// error, [`Error::ConnectTimeout`] after the `timeout` option. Already connected, it
+    /// resolves at once.
+    ///
+    /// The connection starts when this is called, awaited or not, and reconnection (when
+    /// on) goes on behind a failed outcome, as socket.io-client's `socket.connect()`.
+    ///
+    /// ```no_run
+    /// # async fn demo(socket: socketio_async::Socket) -> Result<(), socketio_async::Error> {
+    /// socket.connect().await?;
+    /// socket.emit("hello", "world")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect(&self) -> Connecting {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        {
+            let mut status = lock(&self.shared.status);
+            // Shown as active right away, as in the reference.
+            status.active = true;
+            if status.connected {
+                return Connecting::ready(Ok(()));
+            }
+            // Under the status lock: the driver publishes `connected` and settles the
+            // waiters under it too, so this waiter is either settled or sees `connected`.
+            lock(&self.shared.waiters).push(tx);
+        }
+        if let Err(e) = self.manager.send(Command::Connect {
             nsp: self.shared.nsp.clone(),
-        });
-        self
+        }) {
+            return Connecting::ready(Err(e));
+        }
+        Connecting::waiting(rx, &self.manager)
     }
 
     /// Disconnects ("io client disconnect"); the connection closes if no other namespace uses
@@ -109,12 +128,14 @@ impl Socket {
         let payload = Payload::from_serialize(&auth).map_err(|e| Error::Payload(e.to_string()))?;
         self.manager.send(Command::SetAuth {
             nsp: self.shared.nsp.clone(),
-            auth: Some(Box::new(payload)),
+            auth: Some(Box::new((payload, auth))),
         })
     }
 
-    /// Emits `event` with `args` (a tuple; binary as `bytes::Bytes`). Before the namespace is
-    /// connected the emit waits and is sent once it is.
+    /// Emits `event` with `args`: one value (`"world"`, `42`, a `serde_json::Value`,
+    /// `bytes::Bytes`, a [`crate::Value`], or [`crate::One`]`(anything serializable)`), a
+    /// tuple for several (`("world", 42)`), `()` for none; see [`EmitArgs`]. Before the
+    /// namespace is connected the emit waits and is sent once it is.
     pub fn emit<A: EmitArgs>(&self, event: &str, args: A) -> Result<(), Error> {
         self.emitter().emit(event, args)
     }
@@ -147,23 +168,93 @@ impl Socket {
 
     /// Calls `f` for each `event` from the server. Take the ack responder from the message
     /// with [`Message::take_ack`] when the server asked for one.
+    ///
+    /// `f` runs on the connection's task, in the order events arrive, before the next one
+    /// is read: keep it short and never block in it (hand long work to a task, or use
+    /// [`Socket::on_async`]). Registered after [`crate::io`] started the connection, a
+    /// listener may miss what came first: register listeners before connecting (see
+    /// [`crate::SocketBuilder`]).
     pub fn on(&self, event: &str, f: impl Fn(Message) + Send + Sync + 'static) -> ListenerId {
-        self.add_message_listener(Some(event), false, Arc::new(f))
+        self.add_message_listener(Some(event), false, false, Arc::new(f))
     }
 
     /// Like [`Socket::on`], once.
     pub fn once(&self, event: &str, f: impl Fn(Message) + Send + Sync + 'static) -> ListenerId {
-        self.add_message_listener(Some(event), true, Arc::new(f))
+        self.add_message_listener(Some(event), true, false, Arc::new(f))
+    }
+
+    /// Calls the async `f` for each `event`, on a task of the runtime: for handlers that
+    /// await (a database, an HTTP call) without holding up the connection.
+    ///
+    /// Order: one listener's futures run one at a time, in the order the events arrived
+    /// (each starts when the previous one finished); different listeners run concurrently.
+    /// Events wait for their turn in an unbounded queue. Removing the listener ([`Socket::off`])
+    /// lets the queued ones finish, then its task ends.
+    ///
+    /// ```no_run
+    /// # fn demo(socket: socketio_async::Socket) {
+    /// socket.on_async("order", |mut msg| async move {
+    ///     let (id,): (u64,) = msg.args.parse().unwrap_or_default();
+    ///     // ... await something ...
+    ///     if let Some(ack) = msg.take_ack() {
+    ///         let _ = ack.send(id);
+    ///     }
+    /// });
+    /// # }
+    /// ```
+    pub fn on_async<F, Fut>(&self, event: &str, f: F) -> ListenerId
+    where
+        F: Fn(Message) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let (tx, mut rx) = unbounded::<Message>();
+        self.manager.inner.runtime.spawn(Box::pin(async move {
+            use futures_util::StreamExt;
+            while let Some(message) = rx.next().await {
+                f(message).await;
+            }
+        }));
+        self.add_message_listener(
+            Some(event),
+            false,
+            false,
+            Arc::new(move |message| {
+                let _ = tx.unbounded_send(message);
+            }),
+        )
     }
 
     /// Calls `f` for every event from the server, before the event's own listeners
-    /// (socket.io-client's `onAny`).
+    /// (socket.io-client's `onAny`), on the connection's task like [`Socket::on`].
     pub fn on_any(&self, f: impl Fn(Message) + Send + Sync + 'static) -> ListenerId {
-        self.add_message_listener(None, false, Arc::new(f))
+        self.add_message_listener(None, false, false, Arc::new(f))
+    }
+
+    /// Like [`Socket::on_any`], called before the catch-all listeners already there
+    /// (`prependAny`).
+    pub fn prepend_any(&self, f: impl Fn(Message) + Send + Sync + 'static) -> ListenerId {
+        self.add_message_listener(None, false, true, Arc::new(f))
+    }
+
+    /// Removes every catch-all listener (`offAny()`; remove one with [`Socket::off`]).
+    pub fn off_any(&self) {
+        lock(&self.shared.listeners)
+            .messages
+            .retain(|m| m.event.is_some());
+    }
+
+    /// The catch-all listeners, in the order they are called (`listenersAny`).
+    pub fn listeners_any(&self) -> Vec<ListenerId> {
+        lock(&self.shared.listeners)
+            .messages
+            .iter()
+            .filter(|m| m.event.is_none())
+            .map(|m| m.id)
+            .collect()
     }
 
     /// Calls `f(event, payload)` for every event written to the server, when it is written
-    /// (`onAnyOutgoing`).
+    /// (`onAnyOutgoing`), on the connection's task.
     pub fn on_any_outgoing(
         &self,
         f: impl Fn(&str, &Payload) + Send + Sync + 'static,
@@ -173,6 +264,33 @@ impl Socket {
             .outgoing
             .push((id, Arc::new(f)));
         id
+    }
+
+    /// Like [`Socket::on_any_outgoing`], called before those already there
+    /// (`prependAnyOutgoing`).
+    pub fn prepend_any_outgoing(
+        &self,
+        f: impl Fn(&str, &Payload) + Send + Sync + 'static,
+    ) -> ListenerId {
+        let id = self.manager.inner.shared.listener_id();
+        lock(&self.shared.listeners)
+            .outgoing
+            .insert(0, (id, Arc::new(f)));
+        id
+    }
+
+    /// Removes every outgoing listener (`offAnyOutgoing()`; one with [`Socket::off`]).
+    pub fn off_any_outgoing(&self) {
+        lock(&self.shared.listeners).outgoing.clear();
+    }
+
+    /// The outgoing listeners, in the order they are called (`listenersAnyOutgoing`).
+    pub fn listeners_any_outgoing(&self) -> Vec<ListenerId> {
+        lock(&self.shared.listeners)
+            .outgoing
+            .iter()
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Calls `f(recovered)` on every connection to the namespace.
@@ -220,15 +338,22 @@ impl Socket {
         &self,
         event: Option<&str>,
         once: bool,
+        prepend: bool,
         callback: crate::shared::MessageFn,
     ) -> ListenerId {
         let id = self.manager.inner.shared.listener_id();
-        lock(&self.shared.listeners).messages.push(MessageListener {
+        let listener = MessageListener {
             id,
             event: event.map(str::to_owned),
             once,
             callback,
-        });
+        };
+        let mut l = lock(&self.shared.listeners);
+        if prepend {
+            l.messages.insert(0, listener);
+        } else {
+            l.messages.push(listener);
+        }
         id
     }
 
@@ -247,13 +372,96 @@ impl Socket {
             .retain(|m| m.event.as_deref() != Some(event));
     }
 
-    /// Everything that happens to this socket from now on, as a stream: an alternative to
-    /// callbacks. Events from before the call are not replayed: see [`Socket::connected`]
-    /// and [`Socket::connect_error`] for the state so far.
+    /// Everything that happens to this socket, as a stream (an alternative to callbacks),
+    /// starting with the current state: a [`SocketEvent::Connect`] first when connected
+    /// now, then every event from now on. Messages from before the call are not replayed:
+    /// make the stream before connecting to see them all (see [`crate::SocketBuilder`]).
     pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + use<> {
-        let (tx, rx) = unbounded();
-        lock(&self.shared.listeners).streams.push(tx);
-        rx
+        self.shared.subscribe()
+    }
+}
+
+/// The outcome of [`Socket::connect`] or [`Manager::open`], to await (or drop: the
+/// connection goes on either way).
+pub struct Connecting {
+    state: ConnectingState,
+}
+
+enum ConnectingState {
+    Ready(Option<Result<(), Error>>),
+    Waiting {
+        rx: futures_channel::oneshot::Receiver<Result<(), Error>>,
+        runtime: Arc<dyn crate::Runtime>,
+        timeout: Option<Duration>,
+        /// Armed on the first poll, so that `connect()` may be called where the runtime's
+        /// timers are not reachable (a plain thread); the wait is measured from there.
+        timer: Option<crate::runtime::BoxFuture<'static, ()>>,
+    },
+}
+
+impl std::fmt::Debug for Connecting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connecting").finish_non_exhaustive()
+    }
+}
+
+impl Connecting {
+    pub(crate) fn ready(result: Result<(), Error>) -> Self {
+        Self {
+            state: ConnectingState::Ready(Some(result)),
+        }
+    }
+
+    pub(crate) fn waiting(
+        rx: futures_channel::oneshot::Receiver<Result<(), Error>>,
+        manager: &Manager,
+    ) -> Self {
+        Self {
+            state: ConnectingState::Waiting {
+                rx,
+                runtime: manager.inner.runtime.clone(),
+                timeout: manager.inner.options.timeout,
+                timer: None,
+            },
+        }
+    }
+}
+
+impl Future for Connecting {
+    type Output = Result<(), Error>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        match &mut self.state {
+            ConnectingState::Ready(result) => {
+                Poll::Ready(result.take().unwrap_or(Err(Error::Closed)))
+            }
+            ConnectingState::Waiting {
+                rx,
+                runtime,
+                timeout,
+                timer,
+            } => {
+                if let Poll::Ready(result) = std::pin::Pin::new(rx).poll(cx) {
+                    return Poll::Ready(result.unwrap_or(Err(Error::Closed)));
+                }
+                if timer.is_none()
+                    && let Some(timeout) = timeout
+                    && let Some(at) = runtime.now().checked_add(*timeout)
+                {
+                    *timer = Some(runtime.sleep_until(at));
+                }
+                if let Some(sleep) = timer
+                    && sleep.as_mut().poll(cx).is_ready()
+                {
+                    return Poll::Ready(Err(Error::ConnectTimeout));
+                }
+                Poll::Pending
+            }
+        }
     }
 }
 

@@ -111,7 +111,7 @@ fn parse_args(text: &str) -> Result<Vec<Arg>, String> {
         let start = stream.byte_offset();
         match stream.next() {
             None => return Ok(args),
-            Some(Ok(value)) => args.push(Arg::from_json(value)?),
+            Some(Ok(value)) => args.push(crate::binary::from_json(value)?),
             Some(Err(e)) => {
                 let bad = text[start..].trim_start();
                 let word = bad.split_whitespace().next().unwrap_or(bad);
@@ -129,7 +129,7 @@ pub fn parse_arg(text: &str) -> Result<Arg, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         format!("argument {text:?} is not JSON ({e}); strings need double quotes: '\"text\"'")
     })?;
-    Arg::from_json(value)
+    crate::binary::from_json(value)
 }
 
 /// Parses a JSON line; `None` for a blank line.
@@ -145,7 +145,7 @@ pub fn parse_json(line: &str) -> Result<Option<Input>, String> {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .into_iter()
-            .map(Arg::from_json)
+            .map(crate::binary::from_json)
             .collect::<Result<_, _>>()?,
         Some(_) => return Err("\"args\" must be an array".into()),
     };
@@ -193,7 +193,7 @@ mod tests {
             event: event.into(),
             args: args
                 .into_iter()
-                .map(|a| Arg::from_json(a).unwrap())
+                .map(|a| crate::binary::from_json(a).unwrap())
                 .collect(),
             ack,
             id: None,
@@ -221,7 +221,7 @@ mod tests {
             parse_plain(r#"--reply 3 "ok" 1"#).unwrap(),
             Some(Input::Reply {
                 id: 3,
-                args: vec![Arg::Scalar(json!("ok")), Arg::Scalar(json!(1))]
+                args: vec![Arg::from(json!("ok")), Arg::from(json!(1))]
             })
         );
     }
@@ -248,7 +248,7 @@ mod tests {
             Some(Input::Emit {
                 event: "chat".into(),
                 args: vec![
-                    Arg::Scalar(json!("hi")),
+                    Arg::from(json!("hi")),
                     Arg::Binary(bytes::Bytes::from_static(&[1]))
                 ],
                 ack: true,

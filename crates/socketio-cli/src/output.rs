@@ -95,7 +95,9 @@ fn plain_name(event: &str) -> String {
 
 /// Space-separated JSON values, each after a space.
 fn plain_args(args: &[Arg]) -> String {
-    args.iter().map(|a| format!(" {}", a.to_json())).collect()
+    args.iter()
+        .map(|a| format!(" {}", crate::binary::to_json(a)))
+        .collect()
 }
 
 /// Prints reports in the chosen mode.
@@ -132,7 +134,10 @@ impl Printer {
                 let (message, data) = connect_error_parts(e);
                 match data {
                     None => news(&format!("connect_error: {message}")),
-                    Some(data) => news(&format!("connect_error: {message} {}", data.to_json())),
+                    Some(data) => news(&format!(
+                        "connect_error: {message} {}",
+                        crate::binary::to_json(&data)
+                    )),
                 }
             }
             Report::Disconnect(reason) => news(&format!("disconnected: {reason}")),
@@ -207,7 +212,7 @@ fn json_line(report: &Report<'_>) -> Option<String> {
         ),
         Report::ConnectError(e) => {
             let (message, data) = connect_error_parts(e);
-            let data = data.map_or_else(|| "null".to_owned(), |d| d.to_json());
+            let data = data.map_or_else(|| "null".to_owned(), |d| crate::binary::to_json(&d));
             object(
                 "connect_error",
                 &[("message", json(&message)), ("data", data)],
@@ -278,7 +283,7 @@ mod tests {
     use super::*;
 
     fn arg(value: Value) -> Arg {
-        Arg::from_json(value).unwrap()
+        crate::binary::from_json(value).unwrap()
     }
 
     #[test]

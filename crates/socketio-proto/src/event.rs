@@ -167,6 +167,9 @@ pub enum ManagerError {
     Engine(CloseReason),
     /// The engine options (changed between attempts) are invalid: the caller's fault.
     Config(engineio_proto::ConfigError),
+    /// The layer above refused the opening at the gate ([`crate::Manager::fail_open`]), e.g.
+    /// a token refresh failed; it has the details.
+    Prepare,
 }
 
 impl fmt::Display for ManagerError {
@@ -175,6 +178,7 @@ impl fmt::Display for ManagerError {
             Self::Timeout => f.write_str("timeout"),
             Self::Engine(reason) => reason.fmt(f),
             Self::Config(e) => write!(f, "invalid options: {e}"),
+            Self::Prepare => f.write_str("the connection could not be prepared"),
         }
     }
 }
@@ -188,6 +192,7 @@ impl ManagerError {
             Self::Engine(CloseReason::TransportError(e)) => e.short_message(),
             Self::Engine(reason) => reason.as_str(),
             Self::Config(_) => "invalid options",
+            Self::Prepare => "prepare error",
         }
     }
 
@@ -204,7 +209,7 @@ impl ManagerError {
 impl std::error::Error for ManagerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Timeout => None,
+            Self::Timeout | Self::Prepare => None,
             Self::Engine(reason) => Some(reason),
             Self::Config(e) => Some(e),
         }
@@ -216,6 +221,13 @@ impl std::error::Error for ManagerError {
 #[non_exhaustive]
 pub enum Event {
     // ----- manager -----
+    /// A connection is about to open and waits at the gate (only with
+    /// [`crate::Manager::set_open_gate`]): change the engine options or auths, then call
+    /// [`crate::Manager::proceed_open`] or [`crate::Manager::fail_open`].
+    Prepare {
+        /// 0 for a connection, n for the n-th reconnection attempt.
+        attempt: u32,
+    },
     /// The Engine.IO connection opened.
     Open,
     /// The Engine.IO connection closed.

@@ -83,6 +83,10 @@ pub struct Manager {
     pumping: bool,
     /// The open connection speaks the socket.io 2.x protocol (its engine speaks Engine.IO 3).
     pub(crate) legacy: Option<Legacy>,
+    /// Opening waits for [`Manager::proceed_open`] (see [`Manager::set_open_gate`]).
+    open_gate: bool,
+    /// An open is waiting at the gate.
+    gated: bool,
 }
 
 impl Manager {
@@ -124,6 +128,8 @@ impl Manager {
             encode_buf: Vec::new(),
             pumping: false,
             legacy: None,
+            open_gate: false,
+            gated: false,
         })
     }
 
@@ -169,6 +175,46 @@ impl Manager {
     /// Reports every written event as [`Event::Outgoing`] (the reference's `onAnyOutgoing`).
     pub fn set_report_outgoing(&mut self, on: bool) {
         self.report_outgoing = on;
+    }
+
+    /// With the gate on, every opening (the first connection, a reconnection attempt, a socket
+    /// connecting a closed manager) stops before the engine exists: the manager is `Opening`,
+    /// the connect timeout runs, and [`Event::Prepare`] says so. The layer above then changes
+    /// what it wants ([`Manager::engine_config_mut`], auths) and calls
+    /// [`Manager::proceed_open`], or [`Manager::fail_open`], which counts as a failed
+    /// connection (backoff and all). An async client uses it to run an async hook (a token
+    /// refresh) before each connection without blocking its loop.
+    pub fn set_open_gate(&mut self, on: bool) {
+        self.open_gate = on;
+    }
+
+    /// Whether an open waits at the gate for [`Manager::proceed_open`] or
+    /// [`Manager::fail_open`].
+    pub fn is_gated(&self) -> bool {
+        self.gated
+    }
+
+    /// Opens the engine of the opening that waits at the gate, with the engine options as
+    /// they are now. Harmless when nothing waits.
+    pub fn proceed_open(&mut self, now: Instant) {
+        let now = self.clamp(now);
+        if !self.gated || self.ready != ReadyState::Opening {
+            self.gated = false;
+            return;
+        }
+        self.gated = false;
+        self.start_engine(now);
+    }
+
+    /// Fails the opening that waits at the gate ([`ManagerError::Prepare`]): reported and
+    /// retried like any connection that could not open. Harmless when nothing waits.
+    pub fn fail_open(&mut self, now: Instant) {
+        let now = self.clamp(now);
+        if !self.gated || self.ready != ReadyState::Opening {
+            self.gated = false;
+            return;
+        }
+        self.open_failed(now, ManagerError::Prepare);
     }
 
     /// Seeds the `remember_upgrade` memory (e.g. from another manager of the same process).
@@ -282,6 +328,33 @@ impl Manager {
         if self.ready != ReadyState::Closed {
             return;
         }
+        if self.open_gate {
+            self.ready = ReadyState::Opening;
+            self.gated = true;
+            self.skip_reconnect = false;
+            self.timers.set(
+                Timer::Connect,
+                self.config.timeout.and_then(|t| now.checked_add(t)),
+            );
+            let attempt = if self.attempt_is_reconnect {
+                self.backoff.attempts()
+            } else {
+                0
+            };
+            self.event(Event::Prepare { attempt });
+            return;
+        }
+        self.ready = ReadyState::Opening;
+        self.timers.set(
+            Timer::Connect,
+            self.config.timeout.and_then(|t| now.checked_add(t)),
+        );
+        self.start_engine(now);
+    }
+
+    /// Creates and starts the engine of an opening (the manager is `Opening`, the connect
+    /// timer armed).
+    fn start_engine(&mut self, now: Instant) {
         self.generation += 1;
         self.legacy = None;
         let client = match Engine::new(
@@ -304,10 +377,6 @@ impl Manager {
         self.ready = ReadyState::Opening;
         self.skip_reconnect = false;
         self.decoder.reset();
-        self.timers.set(
-            Timer::Connect,
-            self.config.timeout.and_then(|t| now.checked_add(t)),
-        );
         self.pump(now);
     }
 
@@ -521,6 +590,7 @@ impl Manager {
     /// The engine failed to open (or timed out).
     fn open_failed(&mut self, now: Instant, error: ManagerError) {
         self.engine = None;
+        self.gated = false;
         self.ready = ReadyState::Closed;
         self.timers.set(Timer::Connect, None);
         self.event(Event::Error(error.clone()));
@@ -547,6 +617,7 @@ impl Manager {
     fn on_close(&mut self, now: Instant, reason: DisconnectReason, description: Option<String>) {
         self.engine = None;
         self.legacy = None;
+        self.gated = false;
         self.backoff.reset();
         self.ready = ReadyState::Closed;
         self.timers.set(Timer::Connect, None);

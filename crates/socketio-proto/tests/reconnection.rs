@@ -278,3 +278,51 @@ fn auth_can_change_on_the_reconnect_attempt() {
     h.accept();
     assert_eq!(h.take_sent(), [r#"40{"token":"fresh"}"#]);
 }
+
+#[test]
+fn the_open_gate_holds_every_opening_until_proceed_or_fail() {
+    let mut h = Harness::new(config());
+    h.manager.set_open_gate(true);
+    h.connect("/", SocketConfig::default());
+    assert_eq!(h.take_events(), [Event::Prepare { attempt: 0 }]);
+    assert!(h.opens.is_empty() && h.manager.is_gated());
+    assert_eq!(h.manager.ready_state(), ReadyState::Opening);
+    // What changes at the gate is what the engine opens with.
+    h.manager
+        .engine_config_mut()
+        .query
+        .push(("t".into(), "1".into()));
+    let now = h.now;
+    h.manager.proceed_open(now);
+    h.drain();
+    assert_eq!(h.opens.len(), 1);
+    h.accept();
+    h.frame(r#"40{"sid":"a"}"#);
+    h.take_events();
+    // A reconnection waits at the gate too; failing it is a failed attempt, with backoff.
+    h.drop_ws(None);
+    while !h.events.contains(&Event::Prepare { attempt: 1 }) {
+        assert!(h.step(Duration::from_secs(10)));
+    }
+    assert_eq!(h.opens.len(), 1, "nothing opened at the gate");
+    let now = h.now;
+    h.manager.fail_open(now);
+    h.drain();
+    let events = h.take_events();
+    assert!(
+        events.contains(&Event::Error(ManagerError::Prepare)),
+        "{events:?}"
+    );
+    assert!(events.contains(&Event::ReconnectError(ManagerError::Prepare)));
+    assert!(!h.manager.is_gated());
+    while !h.events.contains(&Event::Prepare { attempt: 2 }) {
+        assert!(h.step(Duration::from_secs(10)));
+    }
+    // The connect timeout runs at the gate as well.
+    h.advance(Duration::from_secs(20));
+    assert!(
+        h.take_events()
+            .contains(&Event::Error(ManagerError::Timeout))
+    );
+    assert!(!h.manager.is_gated());
+}

@@ -4,11 +4,27 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), socketio_tokio::Error> {
+//! use socketio_tokio::Options;
+//!
+//! // Listeners first, then connect: nothing the server sends on connection is missed.
+//! let socket = socketio_tokio::builder("http://localhost:3000", Options::default())?
+//!     .on("news", |msg| println!("{:?}", msg.args.values()))
+//!     .connect()
+//!     .await?;
+//! socket.emit("hello", "world")?;
+//! let (reply,): (String,) = socket.emit_with_ack("echo", "hello").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! `io()` is socket.io-client's spelling: it connects at once (listeners added after it may
+//! miss the first events).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), socketio_tokio::Error> {
 //! use socketio_tokio::{io, Options};
 //!
 //! let socket = io("http://localhost:3000", Options::default())?;
-//! socket.on("news", |msg| println!("{:?}", msg.args.to_values()));
-//! let (reply,): (String,) = socket.emit_with_ack("echo", ("hello",)).await?;
+//! socket.connect().await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -131,13 +147,53 @@ impl Runtime for TokioRuntime {
     }
 }
 
+/// The tokio runtime the caller runs in, or [`Error::NoRuntime`]: the client's task is
+/// spawned on it, and spawning outside one would panic.
+fn current() -> Result<(), Error> {
+    tokio::runtime::Handle::try_current()
+        .map(drop)
+        .map_err(|_| Error::NoRuntime)
+}
+
 /// Connects to the namespace in `url`'s path on the current tokio runtime (see
-/// [`socketio_async::io`]).
+/// [`socketio_async::io`]); [`Error::NoRuntime`] outside a tokio runtime.
+///
+/// Listeners added after this call may miss the first events: the connection runs on its
+/// own task. Register them first with [`builder`].
 pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
+    current()?;
     socketio_async::io(url, options, TokioRuntime::new().shared())
 }
 
 /// Like [`io`], with TLS options.
 pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
+    current()?;
     socketio_async::io(url, options, TokioRuntime::with_tls(tls)?.shared())
+}
+
+/// A socket to register listeners on before it connects, on the current tokio runtime (see
+/// [`SocketBuilder`]); [`Error::NoRuntime`] outside a tokio runtime.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), socketio_tokio::Error> {
+/// let socket = socketio_tokio::builder("http://localhost:3000", Default::default())?
+///     .on("welcome", |msg| println!("{:?}", msg.args.values()))
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub fn builder(url: &str, options: Options) -> Result<SocketBuilder, Error> {
+    current()?;
+    SocketBuilder::new(url, options, TokioRuntime::new().shared())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn io_outside_a_runtime_is_an_error() {
+        let result = super::io("http://127.0.0.1:1", super::Options::default());
+        assert!(matches!(result, Err(super::Error::NoRuntime)), "{result:?}");
+        let result = super::builder("http://127.0.0.1:1", super::Options::default());
+        assert!(matches!(result, Err(super::Error::NoRuntime)));
+    }
 }

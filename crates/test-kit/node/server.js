@@ -8,7 +8,8 @@
 //   TLS_KEY / TLS_CERT (PEM files: serve https), TLS_CLIENT_CA (PEM: require client
 //   certificates from this CA), TLS_OPTIONS (extra JSON for the https server, e.g.
 //   {"ciphers": "...", "maxVersion": "TLSv1.2"}), SERVER_OPTIONS (extra JSON),
-//   SEEN_FILE (append every "numbered" event's number to this file).
+//   SEEN_FILE (append every "numbered" event's number to this file),
+//   ONCE_FILE (the tokens the `/once` namespace has accepted, kept across restarts).
 //
 // Every Engine.IO request and WebSocket handshake is logged (method, URL, headers) and can be
 // read back with the "requests" event; requests for other paths get 404.
@@ -186,6 +187,27 @@ admin.use((socket, next) => {
   next(err);
 });
 wire(admin);
+
+// Accepts each `auth.token` once: a reused (or missing) token is refused. With ONCE_FILE the
+// accepted tokens survive a restart, so a client must bring a fresh token to every
+// reconnection.
+const onceTokens = new Set();
+if (env.ONCE_FILE && fs.existsSync(env.ONCE_FILE)) {
+  for (const t of fs.readFileSync(env.ONCE_FILE, "utf8").split("\n")) if (t) onceTokens.add(t);
+}
+const once = io.of("/once");
+once.use((socket, next) => {
+  const token = socket.handshake.auth && socket.handshake.auth.token;
+  if (typeof token !== "string" || token === "" || onceTokens.has(token)) {
+    const err = new Error("token already used");
+    err.data = { token: token === undefined ? null : token };
+    return next(err);
+  }
+  onceTokens.add(token);
+  if (env.ONCE_FILE) fs.appendFileSync(env.ONCE_FILE, `${token}\n`);
+  next();
+});
+wire(once);
 
 // Connects, then disconnects at once: the CONNECT answer and the DISCONNECT travel together.
 io.of("/brief").on("connection", (socket) => socket.disconnect());

@@ -11,7 +11,7 @@
 
 mod links;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -26,6 +26,7 @@ use socketio_proto::{AckError, EmitId, EmitOptions, Event, Manager, Output, Sock
 
 use crate::args::Args;
 use crate::events::{AckSender, ManagerEvent, Message, SocketEvent};
+use crate::prepare::{BeforeConnect, BoxError, ConnectAttempt};
 use crate::runtime::{BoxFuture, HttpRequest, Runtime, WsRequest};
 use crate::shared::{ManagerShared, lock};
 use links::Links;
@@ -37,7 +38,7 @@ pub(crate) enum Command {
     AddSocket {
         nsp: String,
         config: SocketConfig,
-        auth: Option<Box<Payload>>,
+        auth: Option<Box<(Payload, serde_json::Value)>>,
     },
     Connect {
         nsp: String,
@@ -61,7 +62,7 @@ pub(crate) enum Command {
     },
     SetAuth {
         nsp: String,
-        auth: Option<Box<Payload>>,
+        auth: Option<Box<(Payload, serde_json::Value)>>,
     },
     Open,
     Close,
@@ -87,6 +88,15 @@ pub(crate) struct Driver {
     /// The server's key in the process-wide `remember_upgrade` memory.
     server: String,
     limits: IoLimits,
+    /// The hook run before each connection, with the open gate on when there is one.
+    before_connect: Option<BeforeConnect>,
+    /// The hook's run for the opening that waits at the gate, polled like the IO: the
+    /// driver goes on with everything else meanwhile.
+    preparing: Option<BoxFuture<'static, Result<ConnectAttempt, BoxError>>>,
+    /// A hook run started during this drain.
+    prepare_started: bool,
+    /// Each namespace's auth as JSON, for the hook to see and change.
+    auths: BTreeMap<String, serde_json::Value>,
 }
 
 /// The largest inputs the transports accept (see [`crate::Options`]).
@@ -115,8 +125,11 @@ impl Driver {
         shared: Arc<ManagerShared>,
         server: String,
         limits: IoLimits,
+        before_connect: Option<BeforeConnect>,
     ) -> (Self, UnboundedSender<Command>) {
         let (tx, rx) = unbounded();
+        let mut manager = manager;
+        manager.set_open_gate(before_connect.is_some());
         let driver = Self {
             manager,
             runtime,
@@ -129,6 +142,10 @@ impl Driver {
             shutdown: false,
             server,
             limits,
+            before_connect,
+            preparing: None,
+            prepare_started: false,
+            auths: BTreeMap::new(),
         };
         (driver, tx)
     }
@@ -177,6 +194,7 @@ impl Driver {
                 return Poll::Ready(());
             }
             progress |= self.poll_links(cx, now);
+            progress |= self.poll_prepare(cx, now);
             // IO a transmit started has not been polled yet: another turn polls it (and
             // registers its waker).
             progress |= self.drain(now);
@@ -219,6 +237,77 @@ impl Driver {
         })
     }
 
+    /// Step 2b: the `before_connect` hook of the opening at the gate; its result opens the
+    /// engine, or fails the attempt.
+    fn poll_prepare(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let Some(future) = self.preparing.as_mut() else {
+            return false;
+        };
+        let Poll::Ready(result) = future.as_mut().poll(cx) else {
+            return false;
+        };
+        self.preparing = None;
+        if !self.manager.is_gated() {
+            // The attempt is over already (timed out, or closed).
+            return true;
+        }
+        match result {
+            Ok(attempt) => {
+                self.apply(attempt);
+                self.manager.proceed_open(now);
+            }
+            Err(e) => {
+                // The attempt fails as `ManagerError::Prepare`; the hook's own error is the
+                // caller's, and only the log has it.
+                tracing::warn!(error = %e, "before_connect failed");
+                self.manager.fail_open(now);
+            }
+        }
+        true
+    }
+
+    /// What the hook made of the attempt, for this and the next attempts.
+    fn apply(&mut self, attempt: ConnectAttempt) {
+        let engine = self.manager.engine_config_mut();
+        engine.url = attempt.url;
+        engine.query = attempt.query;
+        engine.extra_headers = attempt.extra_headers;
+        engine.transports = attempt.transports;
+        for (nsp, auth) in attempt.auth {
+            if self.auths.get(&nsp) == Some(&auth) {
+                continue;
+            }
+            let Some(mut socket) = self.manager.socket_mut(&nsp) else {
+                continue;
+            };
+            let payload = match Payload::from_serialize(&auth) {
+                Ok(payload) if auth.is_object() => payload,
+                _ => {
+                    tracing::warn!(nsp, "before_connect gave an auth that is no JSON object");
+                    continue;
+                }
+            };
+            if let Err(e) = socket.set_auth(Some(payload)) {
+                tracing::warn!(nsp, error = %e, "auth refused");
+                continue;
+            }
+            self.auths.insert(nsp, auth);
+        }
+    }
+
+    /// The attempt the hook starts from.
+    fn attempt(&self, attempt: u32) -> ConnectAttempt {
+        let engine = &self.manager.config().engine;
+        ConnectAttempt {
+            attempt,
+            url: engine.url.clone(),
+            query: engine.query.clone(),
+            extra_headers: engine.extra_headers.clone(),
+            transports: engine.transports.clone(),
+            auth: self.auths.clone(),
+        }
+    }
+
     /// Step 5: arms the timer for the next deadline (the manager's or a lingering
     /// transport's) and fires it when due. Returns whether it fired.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
@@ -249,10 +338,16 @@ impl Driver {
     fn handle(&mut self, now: Instant, command: Command) {
         match command {
             Command::AddSocket { nsp, config, auth } => {
-                if let Ok(mut socket) = self.manager.add_socket(&nsp, config)
-                    && let Err(e) = socket.set_auth(auth.map(|a| *a))
-                {
-                    tracing::warn!(nsp, error = %e, "auth refused");
+                let (payload, json) = auth.map(|a| *a).unzip();
+                if let Ok(mut socket) = self.manager.add_socket(&nsp, config) {
+                    match socket.set_auth(payload) {
+                        Ok(()) => {
+                            if let Some(json) = json {
+                                self.auths.insert(nsp, json);
+                            }
+                        }
+                        Err(e) => tracing::warn!(nsp, error = %e, "auth refused"),
+                    }
                 }
             }
             Command::Connect { nsp } => {
@@ -291,10 +386,19 @@ impl Driver {
                 }
             }
             Command::SetAuth { nsp, auth } => {
-                if let Some(mut s) = self.manager.socket_mut(&nsp)
-                    && let Err(e) = s.set_auth(auth.map(|a| *a))
-                {
-                    tracing::warn!(nsp, error = %e, "auth refused");
+                let (payload, json) = auth.map(|a| *a).unzip();
+                if let Some(mut s) = self.manager.socket_mut(&nsp) {
+                    match s.set_auth(payload) {
+                        Ok(()) => match json {
+                            Some(json) => {
+                                self.auths.insert(nsp, json);
+                            }
+                            None => {
+                                self.auths.remove(&nsp);
+                            }
+                        },
+                        Err(e) => tracing::warn!(nsp, error = %e, "auth refused"),
+                    }
                 }
             }
             Command::Open => self.manager.open(now),
@@ -331,10 +435,22 @@ impl Driver {
         if touched {
             self.publish_status();
         }
-        transmitted
+        if self.preparing.is_some() && !self.manager.is_gated() {
+            // The opening the hook was preparing is over (timed out, or closed).
+            self.preparing = None;
+        }
+        // A hook that just started has not been polled yet: another turn polls it (and
+        // registers its waker), like the IO a transmit started.
+        transmitted || std::mem::take(&mut self.prepare_started)
     }
 
     fn publish_status(&self) {
+        {
+            let engine = self.manager.engine();
+            let mut status = lock(&self.shared.status);
+            status.engine_id = engine.and_then(|e| e.sid()).map(str::to_owned);
+            status.transport = engine.and_then(|e| e.transport());
+        }
         for (nsp, shared) in lock(&self.shared.sockets).iter() {
             if let Some(socket) = self.manager.socket(nsp) {
                 let mut status = lock(&shared.status);
@@ -406,6 +522,15 @@ impl Driver {
     fn deliver(&mut self, now: Instant, event: Event) {
         trace_event(&event);
         let manager_event = match event {
+            Event::Prepare { attempt } => {
+                if let Some(hook) = &self.before_connect {
+                    self.preparing = Some((hook.0)(self.attempt(attempt)));
+                    self.prepare_started = true;
+                } else {
+                    self.manager.proceed_open(now);
+                }
+                None
+            }
             Event::Open => Some(ManagerEvent::Open),
             Event::Close { reason, .. } => {
                 self.let_go(now, reason);
@@ -423,10 +548,7 @@ impl Driver {
                 crate::remember_websocket(&self.server, worked);
                 None
             }
-            Event::ReconnectAttempt(n) => {
-                self.run_reconnect_hooks(n);
-                Some(ManagerEvent::ReconnectAttempt(n))
-            }
+            Event::ReconnectAttempt(n) => Some(ManagerEvent::ReconnectAttempt(n)),
             Event::Reconnect(n) => Some(ManagerEvent::Reconnect(n)),
             Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e)),
             Event::ReconnectFailed => Some(ManagerEvent::ReconnectFailed),
@@ -553,22 +675,7 @@ impl Driver {
         event: SocketEvent,
     ) {
         if let Some(socket) = self.shared.socket(nsp) {
-            status(&mut lock(&socket.status));
-            socket.deliver_lifecycle(event);
-        }
-    }
-
-    fn run_reconnect_hooks(&mut self, attempt: u32) {
-        let hooks: Vec<_> = lock(&self.shared.listeners)
-            .reconnect_hooks
-            .iter()
-            .map(|(_, h)| h.clone())
-            .collect();
-        let mut context = crate::ReconnectContext {
-            manager: &mut self.manager,
-        };
-        for hook in hooks {
-            hook(attempt, &mut context);
+            socket.deliver_lifecycle(status, event);
         }
     }
 }

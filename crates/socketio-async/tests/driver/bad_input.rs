@@ -103,14 +103,19 @@ fn a_header_a_reconnect_hook_breaks_fails_the_attempt_without_sending_it() {
     let sim = sim();
     let socket = io(
         URL,
-        options(Mode::Polling).reconnection_attempts(Some(2)),
+        options(Mode::Polling)
+            .reconnection_attempts(Some(2))
+            .before_connect(|mut attempt: socketio_async::ConnectAttempt| async move {
+                if attempt.attempt > 0 {
+                    attempt
+                        .extra_headers
+                        .push(("X-Token".into(), "a\r\nX-Injected: 1".into()));
+                }
+                Ok(attempt)
+            }),
         sim.runtime(),
     )
     .expect("io");
-    socket.io().on_reconnect_attempt(|_, ctx| {
-        ctx.extra_headers_mut()
-            .push(("X-Token".into(), "a\r\nX-Injected: 1".into()));
-    });
     let mut manager_events = socket.io().events();
     let mut events = socket.events();
     connected(&sim, &mut events);

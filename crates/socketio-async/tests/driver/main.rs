@@ -657,17 +657,21 @@ fn reconnect_hook_changes_auth_and_query() {
         URL,
         options(Mode::Polling)
             .auth(json!({"token": "first"}))
-            .query("v", "1"),
+            .query("v", "1")
+            .before_connect(|mut attempt: socketio_async::ConnectAttempt| async move {
+                let n = attempt.attempt;
+                if n > 0 {
+                    attempt
+                        .auth
+                        .insert("/".into(), json!({"token": format!("refreshed-{n}")}));
+                    attempt.query.retain(|(k, _)| k != "v");
+                    attempt.query.push(("v".into(), format!("{}", n + 1)));
+                }
+                Ok(attempt)
+            }),
         sim.runtime(),
     )
     .expect("io");
-    socket.io().on_reconnect_attempt(|attempt, ctx| {
-        ctx.set_auth("/", json!({"token": format!("refreshed-{attempt}")}))
-            .expect("auth");
-        ctx.query_mut().retain(|(k, _)| k != "v");
-        ctx.query_mut()
-            .push(("v".into(), format!("{}", attempt + 1)));
-    });
     let mut events = socket.events();
     connected(&sim, &mut events);
     let sid = sim.with_server(|s, _| s.last_sid().expect("a session"));
