@@ -240,7 +240,10 @@ async fn before_connect_refreshes_a_single_use_token(rt: Rt) {
                     panic!("refused: {e}")
                 }
                 SocketEvent::ConnectError(e) => {
-                    errors.push(e.to_string());
+                    // The hook's failure is typed; its message is the hook's error.
+                    if let ConnectError::Engine(socketio_proto::ManagerError::Prepare(why)) = &e {
+                        errors.push(why.message().to_owned());
+                    }
                     None
                 }
                 _ => None,

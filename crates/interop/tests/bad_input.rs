@@ -41,8 +41,13 @@ async fn connect(
     socketio_async::Socket,
     impl futures_util::Stream<Item = SocketEvent> + Unpin + use<>,
 ) {
-    let socket = rt.io(url, options(mode).reconnection(false)).expect("io");
+    // The stream before the connection: what the server sends with its CONNECT answer must
+    // not go out before anyone listens.
+    let socket = rt
+        .io(url, options(mode).reconnection(false).auto_connect(false))
+        .expect("io");
     let mut events = socket.events();
+    socket.connect();
     rt.connected(&socket, &mut events).await;
     (socket, events)
 }

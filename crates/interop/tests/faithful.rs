@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use futures_util::StreamExt;
+
 use socketio_async::{DisconnectReason, SocketEvent};
 use socketio_interop::{NodeServer, Rt, options};
 
@@ -20,6 +22,32 @@ async fn a_24_mib_binary_message_arrives(rt: Rt, mode: &str) {
         .expect("ack");
     assert_eq!(blob.len(), size);
     assert!(blob.iter().all(|b| *b == 7), "the bytes changed on the way");
+    assert!(socket.connected(), "{mode}: the session survived");
+}
+
+/// An event nested 200 levels deep (arrays and objects mixed) goes out and comes back: the
+/// reference delivers it, and so must we (the codec's depth limit is 1,000).
+async fn a_200_level_event_arrives(rt: Rt, mode: &str) {
+    let server = NodeServer::start(&[]);
+    let socket = rt.io(&server.url(), options(mode)).expect("io");
+    let mut events = socket.events();
+    rt.connected(&socket, &mut events).await;
+    let mut deep = serde_json::json!("bottom");
+    for level in 0..200 {
+        deep = if level % 2 == 0 {
+            serde_json::json!([deep])
+        } else {
+            serde_json::json!({ "k": deep })
+        };
+    }
+    let (back,): (serde_json::Value,) = rt
+        .within(
+            "a 200-level echo",
+            socket.emit_with_ack("echo", (deep.clone(),)),
+        )
+        .await
+        .expect("ack");
+    assert!(back == deep, "{mode}: the value changed on the way");
     assert!(socket.connected(), "{mode}: the session survived");
 }
 
@@ -58,14 +86,20 @@ async fn connect_then_disconnect_keep_their_own_state(rt: Rt, mode: &str) {
     let url = format!("{}/brief", server.url());
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let socket = rt.io(&url, options(mode).auto_connect(false)).expect("io");
+    // The disconnect callback says when it ran (streams get events before callbacks).
+    let (done, mut callbacks_done) = futures_channel::mpsc::unbounded::<()>();
     for name in ["connect", "disconnect"] {
         let record = seen.clone();
         let handle = socket.clone();
+        let done = done.clone();
         let note = move || {
             record
                 .lock()
                 .unwrap()
-                .push((name.to_owned(), handle.id(), handle.connected()))
+                .push((name.to_owned(), handle.id(), handle.connected()));
+            if name == "disconnect" {
+                let _ = done.unbounded_send(());
+            }
         };
         if name == "connect" {
             socket.on_connect(move |_| note());
@@ -78,6 +112,9 @@ async fn connect_then_disconnect_keep_their_own_state(rt: Rt, mode: &str) {
     socket.connect();
     let reason = rt.disconnected(&mut events).await;
     assert_eq!(reason, DisconnectReason::IoServerDisconnect);
+    rt.within("the disconnect callback", callbacks_done.next())
+        .await
+        .expect("callback");
     // A stream read after the fact: its connect carries the id that connection had, though
     // the socket has none any more.
     let id = rt
@@ -101,6 +138,7 @@ async fn connect_then_disconnect_keep_their_own_state(rt: Rt, mode: &str) {
 
 socketio_interop::on_every_mode!(
     a_24_mib_binary_message_arrives,
+    a_200_level_event_arrives,
     a_parse_error_closes_the_session_on_the_server,
     connect_then_disconnect_keep_their_own_state
 );

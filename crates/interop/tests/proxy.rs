@@ -48,6 +48,10 @@ async fn connect(rt: &Rt, socket: &Socket) -> Result<(), String> {
     socket.connect();
     rt.next_event(&mut events, |e| match e {
         SocketEvent::Connect { .. } => Some(Ok(())),
+        // The whole chain: the short message alone ("xhr poll error") says too little here.
+        SocketEvent::ConnectError(socketio_async::ConnectError::Engine(e)) => {
+            Some(Err(e.to_string()))
+        }
         SocketEvent::ConnectError(e) => Some(Err(e.to_string())),
         _ => None,
     })

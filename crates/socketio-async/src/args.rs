@@ -177,11 +177,11 @@ pub(crate) fn event_payload<A: EmitArgs>(event: &str, args: &A) -> Result<Payloa
         event: Some(event),
         args,
     })
-    .map_err(|e| Error::Payload(e.to_string()))
+    .map_err(Error::from)
 }
 
 pub(crate) fn ack_payload<A: EmitArgs>(args: &A) -> Result<Payload, Error> {
-    Payload::from_serialize(&Data { event: None, args }).map_err(|e| Error::Payload(e.to_string()))
+    Payload::from_serialize(&Data { event: None, args }).map_err(Error::from)
 }
 
 /// Received arguments: an event's (after its name) or an ack's.
@@ -208,9 +208,7 @@ impl Args {
 
     /// Argument `index` as a `T` (binary arrives as `bytes::Bytes`).
     pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, Error> {
-        self.payload
-            .arg(self.skip + index)
-            .map_err(|e| Error::Payload(e.to_string()))
+        self.payload.arg(self.skip + index).map_err(Error::from)
     }
 
     /// All arguments as one `T`, usually a tuple: `let (name, age): (String, u8) = args.parse()?`.
@@ -218,18 +216,16 @@ impl Args {
         self.payload.args(self.skip).or_else(|e| {
             // No arguments also reads as `()` or `None`: "the ack came, with nothing".
             if self.is_empty() {
-                serde_json::from_str("null").map_err(|_| Error::Payload(e.to_string()))
+                serde_json::from_str("null").map_err(|_| Error::Decode(e))
             } else {
-                Err(Error::Payload(e.to_string()))
+                Err(Error::Decode(e))
             }
         })
     }
 
     /// Argument `index` borrowed from the received bytes (e.g. `&str` without copying).
     pub fn get_borrowed<'a, T: serde::Deserialize<'a>>(&'a self, index: usize) -> Result<T, Error> {
-        self.payload
-            .arg(self.skip + index)
-            .map_err(|e| Error::Payload(e.to_string()))
+        self.payload.arg(self.skip + index).map_err(Error::from)
     }
 
     /// The whole packet data, including the event name for events.
@@ -242,7 +238,7 @@ impl Args {
     pub fn values(&self) -> Result<Vec<Value>, Error> {
         self.payload
             .args::<Vec<Value>>(self.skip)
-            .map_err(|e| Error::Payload(e.to_string()))
+            .map_err(Error::from)
     }
 
     /// The arguments as JSON values, for printing: binary attachments show as their

@@ -16,9 +16,11 @@ pub enum Error {
     Tls(crate::tls::TlsError),
     /// An emit the protocol forbids (a reserved event name).
     Emit(socketio_proto::EmitError),
-    /// Arguments that could not be serialized, or an ack/event whose arguments do not match
-    /// the type asked for.
-    Payload(String),
+    /// Arguments that could not be serialized (the caller's values).
+    Encode(socketio_proto::codec::EncodeError),
+    /// Received arguments that do not read as the type asked for (the caller's type and the
+    /// peer's data disagree).
+    Decode(socketio_proto::codec::PayloadError),
     /// The ack did not come: timeout, disconnect, or a dropped volatile emit.
     Ack(AckError),
     /// Answering the server's ack failed (already answered, or from a previous connection).
@@ -36,8 +38,16 @@ pub enum Error {
     NoRuntime,
 }
 
-pub(crate) fn payload_error(e: impl fmt::Display) -> Error {
-    Error::Payload(e.to_string())
+impl From<socketio_proto::codec::EncodeError> for Error {
+    fn from(e: socketio_proto::codec::EncodeError) -> Self {
+        Self::Encode(e)
+    }
+}
+
+impl From<socketio_proto::codec::PayloadError> for Error {
+    fn from(e: socketio_proto::codec::PayloadError) -> Self {
+        Self::Decode(e)
+    }
 }
 
 impl fmt::Display for Error {
@@ -47,7 +57,8 @@ impl fmt::Display for Error {
             #[cfg(feature = "rustls")]
             Self::Tls(e) => write!(f, "TLS options: {e}"),
             Self::Emit(e) => e.fmt(f),
-            Self::Payload(e) => write!(f, "payload: {e}"),
+            Self::Encode(e) => write!(f, "arguments: {e}"),
+            Self::Decode(e) => write!(f, "received arguments: {e}"),
             Self::Ack(e) => write!(f, "no ack: {e}"),
             Self::AckReply(e) => e.fmt(f),
             Self::Closed => f.write_str("the client has shut down: create a new one"),
@@ -68,7 +79,9 @@ impl std::error::Error for Error {
             Self::Ack(e) => Some(e),
             Self::AckReply(e) => Some(e),
             Self::Connect(e) => Some(e.as_ref()),
-            Self::Payload(_) | Self::Closed | Self::ConnectTimeout | Self::NoRuntime => None,
+            Self::Encode(e) => Some(e),
+            Self::Decode(e) => Some(e),
+            Self::Closed | Self::ConnectTimeout | Self::NoRuntime => None,
         }
     }
 }

@@ -130,10 +130,7 @@ impl Manager {
             None => {
                 let config = options.socket_config()?;
                 let auth = match &options.auth {
-                    Some(a) => Some((
-                        Payload::from_serialize(a).map_err(|e| Error::Payload(e.to_string()))?,
-                        a.clone(),
-                    )),
+                    Some(a) => Some((Payload::from_serialize(a).map_err(Error::from)?, a.clone())),
                     None => None,
                 };
                 let shared = Arc::new(SocketShared::new(nsp.to_owned()));

@@ -125,7 +125,7 @@ impl Socket {
         if !auth.is_object() {
             return Err(socketio_proto::ConfigError::InvalidAuth.into());
         }
-        let payload = Payload::from_serialize(&auth).map_err(|e| Error::Payload(e.to_string()))?;
+        let payload = Payload::from_serialize(&auth).map_err(Error::from)?;
         self.manager.send(Command::SetAuth {
             nsp: self.shared.nsp.clone(),
             auth: Some(Box::new((payload, auth))),

@@ -81,9 +81,9 @@ impl Value {
     /// Converts to a typed value (`bytes::Bytes`, or `Vec<u8>` with `serde_bytes`, for the
     /// binary parts).
     pub fn deserialize_into<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::Error> {
-        let payload = socketio_proto::codec::Payload::from_serialize(self)
-            .map_err(crate::error::payload_error)?;
-        payload.deserialize().map_err(crate::error::payload_error)
+        let payload =
+            socketio_proto::codec::Payload::from_serialize(self).map_err(crate::Error::from)?;
+        payload.deserialize().map_err(crate::Error::from)
     }
 
     /// The value as JSON, or `None` when it holds binary data (which JSON cannot).

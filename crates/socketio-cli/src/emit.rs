@@ -128,7 +128,7 @@ fn report_ack(printer: Printer, event: &str, id: &Value, result: Result<Vec<Arg>
             match e {
                 Error::Ack(AckError::Timeout) => code::ACK_TIMEOUT,
                 Error::Ack(AckError::Disconnected) => code::DISCONNECTED,
-                Error::Emit(_) | Error::Payload(_) => code::USAGE,
+                Error::Emit(_) | Error::Encode(_) | Error::Decode(_) => code::USAGE,
                 _ => code::FAILURE,
             }
         }

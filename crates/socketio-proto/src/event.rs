@@ -169,8 +169,37 @@ pub enum ManagerError {
     Config(engineio_proto::ConfigError),
     /// The layer above refused the opening at the gate ([`crate::Manager::fail_open`]), e.g.
     /// a token refresh failed; it has the details.
-    Prepare,
+    Prepare(PrepareFailure),
 }
+
+/// Why the layer above refused an opening at the gate (e.g. its token refresh failed), as it
+/// said it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrepareFailure {
+    message: String,
+}
+
+impl PrepareFailure {
+    /// A refusal described by `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// What the layer above said.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for PrepareFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PrepareFailure {}
 
 impl fmt::Display for ManagerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -178,7 +207,7 @@ impl fmt::Display for ManagerError {
             Self::Timeout => f.write_str("timeout"),
             Self::Engine(reason) => reason.fmt(f),
             Self::Config(e) => write!(f, "invalid options: {e}"),
-            Self::Prepare => f.write_str("the connection could not be prepared"),
+            Self::Prepare(e) => write!(f, "the connection could not be prepared: {e}"),
         }
     }
 }
@@ -192,7 +221,7 @@ impl ManagerError {
             Self::Engine(CloseReason::TransportError(e)) => e.short_message(),
             Self::Engine(reason) => reason.as_str(),
             Self::Config(_) => "invalid options",
-            Self::Prepare => "prepare error",
+            Self::Prepare(_) => "prepare error",
         }
     }
 
@@ -209,7 +238,8 @@ impl ManagerError {
 impl std::error::Error for ManagerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Timeout | Self::Prepare => None,
+            Self::Timeout => None,
+            Self::Prepare(e) => Some(e),
             Self::Engine(reason) => Some(reason),
             Self::Config(e) => Some(e),
         }

@@ -91,7 +91,9 @@ mod view;
 pub use backoff::Backoff;
 pub use config::{ConfigError, ManagerConfig, SocketConfig};
 pub use emit::{AckReplyError, EmitError, EmitOptions, EmitStatus, Emitted};
-pub use event::{AckError, ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
+pub use event::{
+    AckError, ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output, PrepareFailure,
+};
 pub use footprint::Footprint;
 pub use legacy::RESERVED_EVENTS_V4;
 pub use manager::{Manager, ReadyState};

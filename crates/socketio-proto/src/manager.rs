@@ -208,13 +208,13 @@ impl Manager {
 
     /// Fails the opening that waits at the gate ([`ManagerError::Prepare`]): reported and
     /// retried like any connection that could not open. Harmless when nothing waits.
-    pub fn fail_open(&mut self, now: Instant) {
+    pub fn fail_open(&mut self, now: Instant, why: crate::PrepareFailure) {
         let now = self.clamp(now);
         if !self.gated || self.ready != ReadyState::Opening {
             self.gated = false;
             return;
         }
-        self.open_failed(now, ManagerError::Prepare);
+        self.open_failed(now, ManagerError::Prepare(why));
     }
 
     /// Seeds the `remember_upgrade` memory (e.g. from another manager of the same process).

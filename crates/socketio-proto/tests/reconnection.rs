@@ -306,14 +306,15 @@ fn the_open_gate_holds_every_opening_until_proceed_or_fail() {
     }
     assert_eq!(h.opens.len(), 1, "nothing opened at the gate");
     let now = h.now;
-    h.manager.fail_open(now);
+    let why = socketio_proto::PrepareFailure::new("the token service is down");
+    h.manager.fail_open(now, why.clone());
     h.drain();
     let events = h.take_events();
     assert!(
-        events.contains(&Event::Error(ManagerError::Prepare)),
+        events.contains(&Event::Error(ManagerError::Prepare(why.clone()))),
         "{events:?}"
     );
-    assert!(events.contains(&Event::ReconnectError(ManagerError::Prepare)));
+    assert!(events.contains(&Event::ReconnectError(ManagerError::Prepare(why))));
     assert!(!h.manager.is_gated());
     while !h.events.contains(&Event::Prepare { attempt: 2 }) {
         assert!(h.step(Duration::from_secs(10)));

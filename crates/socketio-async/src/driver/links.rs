@@ -26,11 +26,9 @@ pub(crate) const READ_BATCH: usize = 64;
 
 /// One transport's IO.
 enum Io {
-    /// Long-polling: the receiving GET and the sending POST in flight, at most one each.
-    Polling {
-        get: Option<HttpFuture>,
-        post: Option<HttpFuture>,
-    },
+    /// Long-polling: the requests in flight. The engine keeps one GET and one POST at most,
+    /// but for its goodbye `1`, which may go out beside a POST.
+    Polling(Vec<(PollRequest, HttpFuture)>),
     /// A WebSocket handshake in progress.
     Connecting(WsFuture),
     /// An open WebSocket.
@@ -77,10 +75,7 @@ impl Links {
             None => {
                 self.links.push(Link {
                     id,
-                    io: Io::Polling {
-                        get: None,
-                        post: None,
-                    },
+                    io: Io::Polling(Vec::new()),
                     linger_until: None,
                 });
                 self.links.len() - 1
@@ -97,11 +92,8 @@ impl Links {
     /// A polling request to perform.
     pub(crate) fn start_http(&mut self, id: TransportId, request: PollRequest, future: HttpFuture) {
         let link = self.get(id);
-        if let Io::Polling { get, post } = &mut link.io {
-            match request {
-                PollRequest::Get => *get = Some(future),
-                PollRequest::Post => *post = Some(future),
-            }
+        if let Io::Polling(requests) = &mut link.io {
+            requests.push((request, future));
         }
     }
 
@@ -130,7 +122,7 @@ impl Links {
         match &mut self.links[index].io {
             Io::Open(ws) if ws.close == Close::No => ws.close = Close::Wanted,
             Io::Open(_) => {}
-            Io::Connecting(_) | Io::Polling { .. } => {
+            Io::Connecting(_) | Io::Polling(_) => {
                 self.links.swap_remove(index);
             }
         }
@@ -176,22 +168,16 @@ impl Links {
             let link = &mut self.links[index];
             let id = link.id;
             let done = match &mut link.io {
-                Io::Polling { get, post } => {
-                    for (request, slot) in [(PollRequest::Get, get), (PollRequest::Post, post)] {
-                        let Some(future) = slot else { continue };
-                        if let Poll::Ready(result) = future.as_mut().poll(cx) {
-                            *slot = None;
+                Io::Polling(requests) => {
+                    requests.retain_mut(|(request, future)| match future.as_mut().poll(cx) {
+                        Poll::Pending => true,
+                        Poll::Ready(result) => {
                             progress = true;
-                            report(id, http_event(request, result));
+                            report(id, http_event(*request, result));
+                            false
                         }
-                    }
-                    matches!(
-                        link.io,
-                        Io::Polling {
-                            get: None,
-                            post: None
-                        }
-                    )
+                    });
+                    requests.is_empty()
                 }
                 Io::Connecting(connecting) => match connecting.as_mut().poll(cx) {
                     Poll::Pending => false,

@@ -257,10 +257,11 @@ impl Driver {
                 self.manager.proceed_open(now);
             }
             Err(e) => {
-                // The attempt fails as `ManagerError::Prepare`; the hook's own error is the
-                // caller's, and only the log has it.
+                // The attempt fails as `ManagerError::Prepare`, with the hook's own message.
                 tracing::warn!(error = %e, "before_connect failed");
-                self.manager.fail_open(now);
+                let why =
+                    socketio_proto::PrepareFailure::new(format!("before_connect failed: {e}"));
+                self.manager.fail_open(now, why);
             }
         }
         true
