@@ -59,6 +59,11 @@ pub struct Options {
     /// connection ("transport error"). Default 100 MiB, as the `ws` library under
     /// socket.io-client on Node accepts.
     pub max_websocket_message: usize,
+    /// The decoder's limits on received packets: nesting depth (default 1,000), attachments
+    /// per binary packet (10, as socket.io-parser's `maxAttachments`) and the bytes a partly
+    /// received binary packet may buffer (100 MiB). A packet over a limit is a parse error
+    /// naming the limit ("parse error" close, then reconnection).
+    pub limits: socketio_proto::codec::Limits,
     /// The largest long-polling response body accepted, in bytes; a larger (or never-ending)
     /// body fails the request ("transport error"). Default 100 MiB, the WebSocket bound, so
     /// both transports carry the same largest message.
@@ -120,6 +125,7 @@ impl Default for Options {
             protocols: Vec::new(),
             max_websocket_message: DEFAULT_MAX_MESSAGE,
             max_polling_body: DEFAULT_MAX_MESSAGE,
+            limits: socketio_proto::codec::Limits::default(),
             reconnection: true,
             reconnection_attempts: None,
             reconnection_delay: Duration::from_millis(1000),
@@ -154,6 +160,7 @@ impl fmt::Debug for Options {
             .field("with_credentials", &self.with_credentials)
             .field("max_websocket_message", &self.max_websocket_message)
             .field("max_polling_body", &self.max_polling_body)
+            .field("limits", &self.limits)
             .field("reconnection", &self.reconnection)
             .field("reconnection_attempts", &self.reconnection_attempts)
             .field("reconnection_delay", &self.reconnection_delay)
@@ -213,6 +220,8 @@ impl Options {
         max_websocket_message: usize);
     setter!(/// Sets `max_polling_body`.
         max_polling_body: usize);
+    setter!(/// Sets the decoder's `limits`.
+        limits: socketio_proto::codec::Limits);
 
     /// Sets the transports, in the order they are tried.
     pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {
@@ -301,6 +310,7 @@ impl Options {
         config.randomization_factor = self.randomization_factor;
         config.timeout = self.timeout;
         config.parser = self.parser.clone();
+        config.limits = self.limits;
         config.validate()?;
         Ok(config)
     }
@@ -318,5 +328,26 @@ impl Options {
             return Err(Error::Config(socketio_proto::ConfigError::InvalidAuth));
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decoder's limits set on the options reach the manager's configuration.
+    #[test]
+    fn limits_reach_the_manager() {
+        let limits = socketio_proto::codec::Limits {
+            max_depth: 5,
+            max_attachments: 2,
+            ..socketio_proto::codec::Limits::default()
+        };
+        let url = url::Url::parse("http://localhost:3000").expect("url");
+        let config = Options::default()
+            .limits(limits)
+            .manager_config(&url)
+            .expect("valid options");
+        assert_eq!(config.limits, limits);
     }
 }
