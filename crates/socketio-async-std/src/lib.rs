@@ -173,7 +173,7 @@ pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
     socketio_async::io(url, options, AsyncStdRuntime::new()?.shared())
 }
 
-/// Like [`io`], with TLS options.
+/// Like [`io()`], with TLS options.
 pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
     socketio_async::io(url, options, AsyncStdRuntime::with_tls(tls)?.shared())
 }

@@ -165,7 +165,7 @@ pub fn io(url: &str, options: Options) -> Result<Socket, Error> {
     socketio_async::io(url, options, TokioRuntime::new().shared())
 }
 
-/// Like [`io`], with TLS options.
+/// Like [`io()`], with TLS options.
 pub fn io_with_tls(url: &str, options: Options, tls: &TlsOptions) -> Result<Socket, Error> {
     current()?;
     socketio_async::io(url, options, TokioRuntime::with_tls(tls)?.shared())
