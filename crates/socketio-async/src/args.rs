@@ -28,6 +28,15 @@ pub trait EmitArgs {
     fn count(&self) -> usize;
     /// Serializes each argument as the next element of `seq`.
     fn serialize_each<S: SerializeSeq>(&self, seq: &mut S) -> Result<(), S::Error>;
+
+    /// These arguments as a packet's data: `[event, args...]` for an event, `[args...]` for
+    /// an ack (`event` `None`). Every client of this family builds its packets with it.
+    fn to_payload(&self, event: Option<&str>) -> Result<Payload, socketio_proto::codec::EncodeError>
+    where
+        Self: Sized,
+    {
+        Payload::from_serialize(&Data { event, args: self })
+    }
 }
 
 impl EmitArgs for () {
@@ -173,15 +182,11 @@ impl<A: EmitArgs> Serialize for Data<'_, A> {
 }
 
 pub(crate) fn event_payload<A: EmitArgs>(event: &str, args: &A) -> Result<Payload, Error> {
-    Payload::from_serialize(&Data {
-        event: Some(event),
-        args,
-    })
-    .map_err(Error::from)
+    args.to_payload(Some(event)).map_err(Error::from)
 }
 
 pub(crate) fn ack_payload<A: EmitArgs>(args: &A) -> Result<Payload, Error> {
-    Payload::from_serialize(&Data { event: None, args }).map_err(Error::from)
+    args.to_payload(None).map_err(Error::from)
 }
 
 /// Received arguments: an event's (after its name) or an ack's.

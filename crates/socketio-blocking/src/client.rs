@@ -6,7 +6,6 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
-use serde::ser::{Serialize, SerializeSeq, Serializer};
 use socketio_async::EmitArgs;
 use socketio_proto::codec::{Payload, RESERVED_EVENTS};
 use socketio_proto::{AckError, ConnectError, DisconnectReason, EmitId, EmitOptions};
@@ -176,10 +175,7 @@ impl Message {
         let Some(request) = self.ack.take() else {
             return Ok(());
         };
-        let payload = Payload::from_serialize(&Data {
-            event: None,
-            args: &args,
-        })?;
+        let payload = args.to_payload(None)?;
         request.shared.send(Command::Ack {
             nsp: request.nsp,
             id: request.id,
@@ -188,32 +184,11 @@ impl Message {
     }
 }
 
-/// `[event, args...]` (or `[args...]`) as one serializable array.
-struct Data<'a, A> {
-    event: Option<&'a str>,
-    args: &'a A,
-}
-
-impl<A: EmitArgs> Serialize for Data<'_, A> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer
-            .serialize_seq(Some(self.args.count() + usize::from(self.event.is_some())))?;
-        if let Some(event) = self.event {
-            seq.serialize_element(event)?;
-        }
-        self.args.serialize_each(&mut seq)?;
-        seq.end()
-    }
-}
-
 fn event_payload<A: EmitArgs>(event: &str, args: &A) -> Result<Payload, Error> {
     if RESERVED_EVENTS.contains(&event) {
         return Err(socketio_proto::EmitError::ReservedEvent(event.to_owned()).into());
     }
-    Ok(Payload::from_serialize(&Data {
-        event: Some(event),
-        args,
-    })?)
+    Ok(args.to_payload(Some(event))?)
 }
 
 /// A blocking Socket.IO client for one namespace: connect, emit, call (emit and wait for the
