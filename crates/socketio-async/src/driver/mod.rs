@@ -445,13 +445,16 @@ impl Driver {
         transmitted || std::mem::take(&mut self.prepare_started)
     }
 
+    /// The connection's engine id and transport, as of now.
+    fn publish_engine(&self) {
+        let engine = self.manager.engine();
+        let mut status = lock(&self.shared.status);
+        status.engine_id = engine.and_then(|e| e.sid()).map(str::to_owned);
+        status.transport = engine.and_then(|e| e.transport());
+    }
+
     fn publish_status(&self) {
-        {
-            let engine = self.manager.engine();
-            let mut status = lock(&self.shared.status);
-            status.engine_id = engine.and_then(|e| e.sid()).map(str::to_owned);
-            status.transport = engine.and_then(|e| e.transport());
-        }
+        self.publish_engine();
         for (nsp, shared) in lock(&self.shared.sockets).iter() {
             if let Some(socket) = self.manager.socket(nsp) {
                 let mut status = lock(&shared.status);
@@ -643,6 +646,9 @@ impl Driver {
             _ => None,
         };
         if let Some(event) = manager_event {
+            // Whoever the event wakes (an `open().await`) reads the engine's id and transport
+            // of this moment, not of the end of the batch.
+            self.publish_engine();
             self.shared.deliver(event);
         }
     }
