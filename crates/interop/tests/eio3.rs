@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use socketio_async::{ConnectError, DisconnectReason, EngineProtocol, SocketEvent};
+use socketio_async::{ConnectError, DisconnectReason, EngineProtocol, ManagerEvent, SocketEvent};
 use socketio_interop::{NodeServer, Rt, options};
 
 /// The servers and client protocols every scenario runs against.
@@ -173,9 +173,15 @@ async fn a_silent_server_is_a_ping_timeout(rt: Rt, mode: &str) {
         let options = options(mode).protocol(protocol).reconnection(false);
         let socket = rt.io(&server.url(), options).expect("io");
         let mut events = socket.events();
+        let mut manager_events = socket.io().events();
         rt.welcome(&mut events).await;
-        // Several heartbeats go by: the client pings and the server answers.
-        rt.sleep(Duration::from_millis(1000)).await;
+        // Several heartbeats go by (the server's pings, or its answers to ours in v3).
+        for _ in 0..3 {
+            rt.next_manager_event(&mut manager_events, |e| {
+                (e == ManagerEvent::Ping).then_some(())
+            })
+            .await;
+        }
         assert!(socket.connected(), "{name}: alive through heartbeats");
         server.freeze();
         let reason = rt.disconnected(&mut events).await;

@@ -387,6 +387,25 @@ impl Drop for IoAlive {
     }
 }
 
+/// The network's answer to a request or a WebSocket, counted in [`Shared::io_alive`] while
+/// the client holds it; `dropped` if the network forgot it.
+fn tracked<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    answer: oneshot::Receiver<Result<T, TransportFailure>>,
+    dropped: &'static str,
+) -> BoxFuture<'static, Result<T, TransportFailure>> {
+    let alive = IoAlive::new(shared);
+    Box::pin(async move {
+        let _alive = alive;
+        answer.await.unwrap_or_else(|_| {
+            Err(TransportFailure::new(
+                socketio_async::runtime::IoErrorKind::Other,
+                dropped,
+            ))
+        })
+    })
+}
+
 struct FakeSocket {
     conn: ConnId,
     shared: Arc<Shared>,
@@ -490,16 +509,7 @@ impl Runtime for FakeRuntime {
     ) -> BoxFuture<'static, Result<HttpResponse, TransportFailure>> {
         let now = self.0.now();
         let rx = lock(&self.0.net).http(now, request, &self.0);
-        let alive = IoAlive::new(&self.0);
-        Box::pin(async move {
-            let _alive = alive;
-            rx.await.unwrap_or_else(|_| {
-                Err(TransportFailure::new(
-                    socketio_async::runtime::IoErrorKind::Other,
-                    "request dropped",
-                ))
-            })
-        })
+        tracked(&self.0, rx, "request dropped")
     }
 
     fn websocket(
@@ -508,16 +518,7 @@ impl Runtime for FakeRuntime {
     ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
         let now = self.0.now();
         let rx = lock(&self.0.net).ws_connect(now, request, &self.0);
-        let alive = IoAlive::new(&self.0);
-        Box::pin(async move {
-            let _alive = alive;
-            rx.await.unwrap_or_else(|_| {
-                Err(TransportFailure::new(
-                    socketio_async::runtime::IoErrorKind::Other,
-                    "connect dropped",
-                ))
-            })
-        })
+        tracked(&self.0, rx, "connect dropped")
     }
 }
 
