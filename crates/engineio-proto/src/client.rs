@@ -1,7 +1,7 @@
 //! The Engine.IO client state machine.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use web_time::Instant;
 
 use bytes::Bytes;
 

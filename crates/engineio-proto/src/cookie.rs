@@ -15,7 +15,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// Cookies kept for one server.
 #[derive(Default, Clone)]

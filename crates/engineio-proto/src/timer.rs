@@ -1,6 +1,6 @@
 //! All of the engine's timers in one table, so the next deadline is one minimum.
 
-use std::time::Instant;
+use web_time::Instant;
 
 /// The engine's timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,8 @@ impl SplitMix {
         let seed = os.try_next_u64().unwrap_or_else(|_| {
             let local = 0u8;
             let addr = std::ptr::addr_of!(local) as u64;
-            let time = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
+            let time = web_time::SystemTime::now()
+                .duration_since(web_time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64);
             addr ^ time
         });

@@ -9,7 +9,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use web_time::Instant;
 
 use bytes::Bytes;
 use engineio_proto::{Header, WsFrame, redact};

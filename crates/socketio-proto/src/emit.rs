@@ -1,7 +1,8 @@
 //! Emits, acks both ways, the send and receive buffers, and the retry queue.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use crate::codec::{Packet, Payload, RESERVED_EVENTS};
 use crate::event::{AckError, EmitId, Event};

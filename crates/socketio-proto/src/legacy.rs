@@ -17,7 +17,7 @@
 //! - socket.io-client 2.x kept more event names for itself (they were emitted locally, never
 //!   sent): [`RESERVED_EVENTS_V4`].
 
-use std::time::Instant;
+use web_time::Instant;
 
 use crate::codec::Packet;
 use crate::event::{ConnectError, Event};

@@ -2,7 +2,7 @@
 //! and reconnection with backoff.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::time::Instant;
+use web_time::Instant;
 
 use engineio_proto::{
     Client as Engine, CloseReason, EngineProtocol, Event as EngineEvent, Message,

@@ -1,7 +1,8 @@
 //! One namespace socket's state, and the borrowed views through which callers use it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use crate::codec::{Packet, Payload};
 use crate::config::SocketConfig;

@@ -1,7 +1,7 @@
 //! The manager's own timers in one table; ack deadlines live in an ordered set beside it and
 //! the engine's deadline is folded in by [`crate::Manager::poll_timeout`].
 
-use std::time::Instant;
+use web_time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Timer {

@@ -1,6 +1,6 @@
 //! Borrowed views of one namespace socket: [`SocketRef`] to look, [`SocketMut`] to act.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use engineio_proto::EngineProtocol;
 

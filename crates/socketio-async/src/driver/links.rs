@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use web_time::Instant;
 
 use engineio_proto::{HttpResponse, PollRequest, TransportEvent, TransportId, WsFrame};
 

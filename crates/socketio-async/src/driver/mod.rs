@@ -14,7 +14,8 @@ mod links;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use engineio_proto::{PollRequest, Transmit, TransportId};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};

@@ -12,7 +12,7 @@ mod ws;
 
 use std::io;
 use std::sync::Arc;
-use std::time::Instant;
+use web_time::Instant;
 
 use engineio_proto::HttpResponse;
 use futures_util::io::{AsyncRead, AsyncWrite};
