@@ -133,13 +133,26 @@ impl Manager {
                     Some(a) => Some((Payload::from_serialize(a).map_err(Error::from)?, a.clone())),
                     None => None,
                 };
-                let shared = Arc::new(SocketShared::new(nsp.to_owned()));
-                lock(&self.inner.shared.sockets).insert(nsp.to_owned(), shared.clone());
-                self.send(Command::AddSocket {
-                    nsp: nsp.to_owned(),
-                    config,
-                    auth: auth.map(Box::new),
-                })?;
+                // A socket's shared state is never replaced once published (the driver keeps
+                // it at hand): of two threads creating the same namespace, the first wins.
+                let (shared, created) = {
+                    let mut sockets = lock(&self.inner.shared.sockets);
+                    match sockets.get(nsp) {
+                        Some(shared) => (shared.clone(), false),
+                        None => {
+                            let shared = Arc::new(SocketShared::new(nsp.to_owned()));
+                            sockets.insert(nsp.to_owned(), shared.clone());
+                            (shared, true)
+                        }
+                    }
+                };
+                if created {
+                    self.send(Command::AddSocket {
+                        nsp: nsp.to_owned(),
+                        config,
+                        auth: auth.map(Box::new),
+                    })?;
+                }
                 shared
             }
         };

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_channel::mpsc::UnboundedSender;
+use smallvec::SmallVec;
 use socketio_proto::codec::Payload;
 
 use crate::events::{ManagerEvent, Message, SocketEvent};
@@ -100,7 +101,8 @@ impl SocketShared {
         let (callbacks, streams) = {
             let mut l = lock(&self.listeners);
             let named = |m: &MessageListener| m.event.as_deref() == Some(message.event.as_str());
-            let mut callbacks: Vec<MessageFn> = Vec::new();
+            // On the stack for the usual few listeners: this runs once per event.
+            let mut callbacks: SmallVec<[MessageFn; 4]> = SmallVec::new();
             let mut once = false;
             for listener in l.messages.iter().filter(|m| m.event.is_none()) {
                 callbacks.push(listener.callback.clone());

@@ -255,7 +255,9 @@ impl Manager {
 
     /// Hands an incoming event to the caller, taking off the recovery offset.
     pub(crate) fn dispatch(&mut self, index: usize, packet: Packet) {
-        let Some(mut payload) = packet.data else {
+        // The packet's own namespace (equal to the socket's) moves into the event: no copy.
+        let Packet { nsp, id, data, .. } = packet;
+        let Some(mut payload) = data else {
             return;
         };
         let socket = &mut self.sockets[index];
@@ -263,7 +265,7 @@ impl Manager {
         // ack id. The reference keeps it in the arguments; we hand it over separately.
         let mut offset = None;
         if socket.pid.is_some()
-            && packet.id.is_none()
+            && id.is_none()
             && payload.len() > 1
             && let Some(last) = payload.last_str()
         {
@@ -272,14 +274,13 @@ impl Manager {
             socket.last_offset = Some(last.clone());
             offset = Some(last);
         }
-        if let Some(id) = packet.id {
+        if let Some(id) = id {
             socket.server_acks.insert(id);
         }
-        let nsp = socket.nsp.clone();
         self.event(Event::Message {
             nsp,
             payload,
-            ack: packet.id,
+            ack: id,
             offset,
         });
     }

@@ -98,6 +98,8 @@ pub(crate) struct Driver {
     prepare_started: bool,
     /// Each namespace's auth as JSON, for the hook to see and change.
     auths: BTreeMap<String, serde_json::Value>,
+    /// The socket the last event went to (see [`Driver::socket_shared`]).
+    last_socket: Option<Arc<crate::shared::SocketShared>>,
 }
 
 /// The largest inputs the transports accept (see [`crate::Options`]).
@@ -138,6 +140,7 @@ impl Driver {
             tx: tx.clone(),
             rx,
             acks: HashMap::new(),
+            last_socket: None,
             links: Links::default(),
             timer: None,
             shutdown: false,
@@ -446,6 +449,15 @@ impl Driver {
         transmitted || std::mem::take(&mut self.prepare_started)
     }
 
+    /// The user-side state of `nsp`'s socket. The last one used is kept at hand: events come
+    /// in runs for one namespace, and a socket's shared state is never replaced once published.
+    fn socket_shared(&mut self, nsp: &str) -> Option<&Arc<crate::shared::SocketShared>> {
+        if self.last_socket.as_ref().is_none_or(|s| s.nsp != nsp) {
+            self.last_socket = Some(self.shared.socket(nsp)?);
+        }
+        self.last_socket.as_ref()
+    }
+
     /// The connection's engine id and transport, as of now.
     fn publish_engine(&self) {
         let engine = self.manager.engine();
@@ -627,7 +639,7 @@ impl Driver {
                     id,
                 });
                 let message = Message::new(event, Args::new(payload, 1), offset, ack);
-                if let Some(socket) = self.shared.socket(&nsp) {
+                if let Some(socket) = self.socket_shared(&nsp) {
                     socket.deliver_message(message);
                 }
                 None

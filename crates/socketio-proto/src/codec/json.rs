@@ -149,7 +149,11 @@ impl Index {
         Self {
             root: Span { start: 0, end: len },
             kind: Kind::Null,
-            tape: Tape::Inline(1, [tok, Tok::EMPTY, Tok::EMPTY]),
+            tape: Tape::Inline(1, {
+                let mut toks = [Tok::EMPTY; Tape::INLINE];
+                toks[0] = tok;
+                toks
+            }),
         }
     }
 
@@ -219,18 +223,28 @@ pub(crate) enum Tape {
 }
 
 impl Tape {
-    const INLINE: usize = 3;
+    /// Room for the root and four values: an event name and up to three arguments.
+    const INLINE: usize = 5;
 
-    /// The tape of a finished scan: `scratch` is copied when it fits inline (and stays with
-    /// the caller, for the next scan), moved otherwise.
+    /// The tape of a finished scan, copied out of `scratch`: inline when it fits, else into
+    /// one allocation of the exact size. `scratch` stays with the caller, grown, for the next
+    /// scan (moving it out would make every scan grow a new one from empty).
     fn take(scratch: &mut Vec<Tok>) -> Self {
         if scratch.len() <= Self::INLINE {
             let mut toks = [Tok::EMPTY; Self::INLINE];
             toks[..scratch.len()].copy_from_slice(scratch);
             return Self::Inline(scratch.len() as u8, toks);
         }
-        Self::Heap(std::mem::take(scratch))
+        let tape = scratch.as_slice().to_vec();
+        if scratch.capacity() > Self::SCRATCH_KEPT {
+            // One huge payload must not pin its scratch for the connection's life.
+            *scratch = Vec::new();
+        }
+        Self::Heap(tape)
     }
+
+    /// The largest scratch tape (in values) kept between scans.
+    const SCRATCH_KEPT: usize = 4096;
 
     pub fn truncate(&mut self, len: usize) {
         match self {
