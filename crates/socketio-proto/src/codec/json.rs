@@ -214,8 +214,8 @@ impl Index {
     }
 }
 
-/// The tape of a payload: inline while tiny (the typical `["event","arg"]` has three values,
-/// and needs no allocation then), on the heap otherwise.
+/// The tape of a payload: inline while tiny (an event with up to three arguments has at most five
+/// values, and needs no allocation then), on the heap otherwise.
 #[derive(Debug, Clone)]
 pub(crate) enum Tape {
     Inline(u8, [Tok; Tape::INLINE]),
@@ -226,25 +226,17 @@ impl Tape {
     /// Room for the root and four values: an event name and up to three arguments.
     const INLINE: usize = 5;
 
-    /// The tape of a finished scan, copied out of `scratch`: inline when it fits, else into
-    /// one allocation of the exact size. `scratch` stays with the caller, grown, for the next
-    /// scan (moving it out would make every scan grow a new one from empty).
+    /// The tape of a finished scan: copied inline when it fits (`scratch` then stays with the
+    /// caller, for the next scan), moved out otherwise (copying it would cost what the next
+    /// scan's one reservation costs, plus the copy).
     fn take(scratch: &mut Vec<Tok>) -> Self {
         if scratch.len() <= Self::INLINE {
             let mut toks = [Tok::EMPTY; Self::INLINE];
             toks[..scratch.len()].copy_from_slice(scratch);
             return Self::Inline(scratch.len() as u8, toks);
         }
-        let tape = scratch.as_slice().to_vec();
-        if scratch.capacity() > Self::SCRATCH_KEPT {
-            // One huge payload must not pin its scratch for the connection's life.
-            *scratch = Vec::new();
-        }
-        Self::Heap(tape)
+        Self::Heap(std::mem::take(scratch))
     }
-
-    /// The largest scratch tape (in values) kept between scans.
-    const SCRATCH_KEPT: usize = 4096;
 
     pub fn truncate(&mut self, len: usize) {
         match self {
