@@ -263,6 +263,17 @@ impl Client {
         self.output.pop_front()
     }
 
+    /// Gives back the memory of the queues that are empty (a burst leaves them grown). Call
+    /// it when the connection goes idle: holding nothing is an idle client's floor.
+    pub fn shrink_to_fit(&mut self) {
+        if self.output.is_empty() {
+            self.output = VecDeque::new();
+        }
+        if self.write_buffer.is_empty() {
+            self.write_buffer = VecDeque::new();
+        }
+    }
+
     /// When [`Client::handle_timeout`] should be called next; `None` when nothing is scheduled.
     #[must_use = "a client whose deadline is not waited for misses its heartbeat and probe timeouts"]
     pub fn poll_timeout(&self) -> Option<Instant> {

@@ -278,6 +278,18 @@ impl Manager {
         self.output.pop_front()
     }
 
+    /// Gives back the memory of the queues that are empty, the engines' included (a burst
+    /// leaves them grown). Call it when the connection goes idle: the driver of an idle
+    /// connection then holds only what its state needs.
+    pub fn shrink_to_fit(&mut self) {
+        if self.output.is_empty() {
+            self.output = VecDeque::new();
+        }
+        for slot in self.engine.iter_mut().chain(self.closing.iter_mut()) {
+            slot.client.shrink_to_fit();
+        }
+    }
+
     /// When [`Manager::handle_timeout`] should be called next; `None` when nothing is
     /// scheduled.
     #[must_use = "a manager whose deadline is not waited for misses heartbeats, acks and reconnects"]

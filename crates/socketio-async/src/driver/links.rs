@@ -84,6 +84,11 @@ impl Links {
         &mut self.links[index]
     }
 
+    /// Gives back the room of links that are gone (an idle connection has one).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.links.shrink_to_fit();
+    }
+
     /// Whether anything is in flight (for the driver's shutdown).
     pub(crate) fn is_empty(&self) -> bool {
         self.links.is_empty()
