@@ -1,6 +1,6 @@
 //! The [`Manager`] handle: one connection to a server, shared by the namespace sockets.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use engineio_proto::TransportKind;
 use futures_channel::mpsc::UnboundedSender;
@@ -8,7 +8,7 @@ use futures_util::Stream;
 use socketio_proto::codec::Payload;
 use url::Url;
 
-use crate::driver::{Command, Driver};
+use crate::driver::{Command, Driver, DriverCell};
 use crate::error::Error;
 use crate::events::ManagerEvent;
 use crate::options::Options;
@@ -18,6 +18,8 @@ use crate::socket::Socket;
 
 pub(crate) struct ManagerInner {
     pub(crate) tx: UnboundedSender<Command>,
+    /// The driver, for emits written from the caller's task (see [`Driver::run_inline`]).
+    pub(crate) driver: DriverCell,
     pub(crate) shared: Arc<ManagerShared>,
     pub(crate) options: Options,
     pub(crate) url: Url,
@@ -93,8 +95,9 @@ impl Manager {
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
         let span = tracing::info_span!("socketio", url = %shown);
+        let driver: DriverCell = Arc::new(Mutex::new(driver));
         runtime.spawn(Box::pin(tracing::Instrument::instrument(
-            driver.run(),
+            Driver::run(driver.clone()),
             span,
         )));
         if open {
@@ -103,6 +106,7 @@ impl Manager {
         Ok(Self {
             inner: Arc::new(ManagerInner {
                 tx,
+                driver,
                 shared,
                 options,
                 url,
@@ -239,5 +243,19 @@ impl Manager {
             .tx
             .unbounded_send(command)
             .map_err(|_| Error::Closed)
+    }
+
+    /// Sends an emit: written from this task when the driver is idle, through the driver
+    /// task otherwise (see [`Driver::run_inline`]).
+    pub(crate) fn send_emit(&self, command: Command) -> Result<(), Error> {
+        let command = match self.inner.driver.try_lock() {
+            Ok(mut driver) => match driver.run_inline(command) {
+                Ok(()) => return Ok(()),
+                Err(command) => command,
+            },
+            // Busy (its task, or another caller), or poisoned by a listener's panic.
+            Err(_) => command,
+        };
+        self.send(command)
     }
 }

@@ -488,7 +488,7 @@ impl Emitter<'_> {
     /// Emits without an ack.
     pub fn emit<A: EmitArgs>(self, event: &str, args: A) -> Result<(), Error> {
         let payload = self.prepare(event, &args)?;
-        self.socket.manager.send(Command::Emit {
+        self.socket.manager.send_emit(Command::Emit {
             nsp: self.socket.shared.nsp.clone(),
             payload: Box::new(payload),
             options: self.options,
@@ -505,7 +505,7 @@ impl Emitter<'_> {
         self.options.ack = true;
         let (tx, rx) = oneshot::channel();
         let sent = self.prepare(event, &args).and_then(|payload| {
-            self.socket.manager.send(Command::Emit {
+            self.socket.manager.send_emit(Command::Emit {
                 nsp: self.socket.shared.nsp.clone(),
                 payload: Box::new(payload),
                 options: self.options,

@@ -42,6 +42,8 @@ struct OpenWs {
     /// Frames were handed to the socket since its last flush.
     unflushed: bool,
     close: Close,
+    /// A write a caller made through the driver failed: reported at the driver's next poll.
+    failed: Option<TransportFailure>,
 }
 
 #[derive(PartialEq, Eq)]
@@ -159,6 +161,24 @@ impl Links {
             .retain(|l| l.linger_until.is_none_or(|until| until > now));
     }
 
+    /// Writes what the open WebSockets have queued, reading nothing (for a caller writing
+    /// through the driver). Returns whether all of it was written and flushed; a failure is
+    /// kept for the driver's next poll to report.
+    pub(crate) fn write(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut done = true;
+        for link in &mut self.links {
+            if let Io::Open(ws) = &mut link.io
+                && ws.failed.is_none()
+            {
+                if let Err(e) = ws.write(cx) {
+                    ws.failed = Some(e);
+                }
+                done &= ws.outbox.is_empty() && !ws.unflushed && ws.failed.is_none();
+            }
+        }
+        done
+    }
+
     /// Polls every transport: writes what is queued, reads what is ready (at most
     /// [`READ_BATCH`] frames each), and hands what happened to `report`. Returns whether
     /// anything happened.
@@ -199,6 +219,7 @@ impl Links {
                             outbox: VecDeque::new(),
                             unflushed: false,
                             close: Close::No,
+                            failed: None,
                         });
                         // Poll it right away: its first frames may be there already, and its
                         // waker must be registered.
@@ -244,6 +265,10 @@ impl OpenWs {
         mut report: impl FnMut(TransportEvent),
     ) -> (bool, bool) {
         let mut progress = false;
+        if let Some(e) = self.failed.take() {
+            report(TransportEvent::WsClose { error: Some(e) });
+            return (true, true);
+        }
         if let Err(e) = self.write(cx) {
             report(TransportEvent::WsClose { error: Some(e) });
             return (true, true);

@@ -11,9 +11,10 @@
 
 mod links;
 
+use std::collections::VecDeque;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use web_time::Instant;
 
@@ -100,7 +101,16 @@ pub(crate) struct Driver {
     auths: BTreeMap<String, serde_json::Value>,
     /// The socket the last event went to (see [`Driver::socket_shared`]).
     last_socket: Option<Arc<crate::shared::SocketShared>>,
+    /// The driver task's waker, for the IO a caller starts through [`Driver::run_inline`];
+    /// `None` before the task first ran and after it ended.
+    waker: Option<Waker>,
+    /// Events the manager gave while a caller ran a command inline: the driver task
+    /// delivers them, first thing in its next drain (listeners run on its task).
+    stashed: VecDeque<Event>,
 }
+
+/// The driver, shared by its task and the callers that write through it while it is idle.
+pub(crate) type DriverCell = Arc<Mutex<Driver>>;
 
 /// The links a closed driver let go of, finishing their goodbyes on the driver's task after
 /// the last handle is gone. Nobody listens any more: what they report is dropped.
@@ -174,6 +184,8 @@ impl Driver {
             rx,
             acks: HashMap::new(),
             last_socket: None,
+            waker: None,
+            stashed: VecDeque::new(),
             links: Links::default(),
             timer: None,
             shutdown: false,
@@ -192,16 +204,26 @@ impl Driver {
     ///
     /// Not an `async fn`: one holds its argument and the moved-in driver side by side, which
     /// doubled the task of every idle connection (3.5 KiB where the driver is 1.7).
-    pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
+    pub(crate) fn run(cell: DriverCell) -> impl Future<Output = ()> + Send {
         let mut lingering: Option<Lingering> = None;
         poll_fn(move |cx| {
             if lingering.is_none() {
-                if self.poll_turns(cx).is_pending() {
+                let mut driver = lock(&cell);
+                if !driver
+                    .waker
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+                {
+                    driver.waker = Some(cx.waker().clone());
+                }
+                if driver.poll_turns(cx).is_pending() {
                     return Poll::Pending;
                 }
+                // No caller writes through a driver that is gone.
+                driver.waker = None;
                 lingering = Some(Lingering {
-                    links: std::mem::take(&mut self.links),
-                    runtime: self.runtime.clone(),
+                    links: std::mem::take(&mut driver.links),
+                    runtime: driver.runtime.clone(),
                     timer: None,
                 });
             }
@@ -210,6 +232,54 @@ impl Driver {
                 None => Poll::Ready(()),
             }
         })
+    }
+
+    /// Runs an emit on the caller's task, while the driver task is idle (the caller holds the
+    /// driver's lock): the packet is written to the WebSocket at once, without waking the
+    /// driver task (a hop to another thread on a multi-threaded runtime, the largest part of
+    /// an ack's round trip that is not the network's). Commands already in the channel go
+    /// first, so a caller's commands keep their order whichever way each went. What else the
+    /// command leads to (events, HTTP requests, a new deadline, a socket that cannot take the
+    /// frame now) is left to the driver task, which is woken for it.
+    ///
+    /// Gives the command back when the driver task has not run yet or has ended.
+    pub(crate) fn run_inline(&mut self, command: Command) -> Result<(), Command> {
+        let Some(waker) = self.waker.clone() else {
+            return Err(command);
+        };
+        if self.shutdown {
+            return Err(command);
+        }
+        let now = self.runtime.now();
+        while let Ok(earlier) = self.rx.try_recv() {
+            self.handle(now, earlier);
+            if self.shutdown {
+                waker.wake_by_ref();
+                return Err(command);
+            }
+        }
+        self.handle(now, command);
+        self.sync_report_outgoing();
+        let mut wake = false;
+        while let Some(output) = self.manager.poll_output() {
+            match output {
+                Output::Transmit(t) => {
+                    wake |= !matches!(t, Transmit::WsSend { .. });
+                    self.transmit(t);
+                }
+                Output::Event(e) => {
+                    self.stashed.push_back(e);
+                    wake = true;
+                }
+            }
+        }
+        let mut cx = Context::from_waker(&waker);
+        wake |= !self.links.write(&mut cx);
+        wake |= self.next_deadline() != self.timer.as_ref().map(|(at, _)| *at);
+        if wake {
+            waker.wake_by_ref();
+        }
+        Ok(())
     }
 
     /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
@@ -342,11 +412,7 @@ impl Driver {
     /// Step 5: arms the timer for the next deadline (the manager's or a lingering
     /// transport's) and fires it when due. Returns whether it fired.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = match (self.manager.poll_timeout(), self.links.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let Some(deadline) = deadline else {
+        let Some(deadline) = self.next_deadline() else {
             self.timer = None;
             return false;
         };
@@ -364,6 +430,14 @@ impl Driver {
         self.manager.handle_timeout(now);
         self.links.expire(now);
         true
+    }
+
+    /// The manager's deadline or a lingering transport's, whichever comes first.
+    fn next_deadline(&self) -> Option<Instant> {
+        match (self.manager.poll_timeout(), self.links.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn handle(&mut self, now: Instant, command: Command) {
@@ -445,12 +519,13 @@ impl Driver {
 
     /// Step 3 and 4 of the loop. Returns whether any transmit came out.
     fn drain(&mut self, now: Instant) -> bool {
-        let report_outgoing = lock(&self.shared.sockets)
-            .values()
-            .any(|s| s.wants_outgoing());
-        self.manager.set_report_outgoing(report_outgoing);
+        self.sync_report_outgoing();
         let mut touched = false;
         let mut transmitted = false;
+        while let Some(e) = self.stashed.pop_front() {
+            touched = true;
+            self.deliver(now, e);
+        }
         while let Some(output) = self.manager.poll_output() {
             match output {
                 Output::Transmit(t) => {
@@ -473,6 +548,14 @@ impl Driver {
         // A hook that just started has not been polled yet: another turn polls it (and
         // registers its waker), like the IO a transmit started.
         transmitted || std::mem::take(&mut self.prepare_started)
+    }
+
+    /// Whether the manager reports written events: only while someone listens to them.
+    fn sync_report_outgoing(&mut self) {
+        let report_outgoing = lock(&self.shared.sockets)
+            .values()
+            .any(|s| s.wants_outgoing());
+        self.manager.set_report_outgoing(report_outgoing);
     }
 
     /// The user-side state of `nsp`'s socket. The last one used is kept at hand: events come

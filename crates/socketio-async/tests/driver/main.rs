@@ -289,6 +289,39 @@ fn listeners(mode: Mode) {
     );
 }
 
+/// A caller's commands reach the server in the order they were made, whichever way each
+/// went: an ack answer through the driver task's channel, then an emit written from the
+/// caller's task because the driver was idle (the emit takes the answer along, first).
+fn an_ack_answer_then_an_emit_keep_their_order(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    socket.emit("ask", ("life",)).expect("emit");
+    let mut question = message(&sim, &mut events, "question");
+    question
+        .take_ack()
+        .expect("ack wanted")
+        .send(("first",))
+        .expect("ack sent");
+    socket.emit("echo", ("second",)).expect("emit");
+    let answer = message(&sim, &mut events, "echo");
+    assert_eq!(answer.args.parse::<(String,)>().expect("echo").0, "second");
+    sim.with_server(|s, _| {
+        let order: Vec<&str> = s
+            .app()
+            .received
+            .iter()
+            .filter_map(|p| match p.kind {
+                3 => Some("ack"),
+                2 if p.data.as_ref().is_some_and(|d| d[0] == "echo") => Some("echo"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(order, ["ack", "echo"]);
+    });
+}
+
 fn server_ack_answered_from_handler(mode: Mode) {
     let sim = sim();
     let socket = io(URL, options(mode), sim.runtime()).expect("io");
@@ -523,6 +556,7 @@ for_each_mode!(
     acks_resolve_and_time_out,
     listeners,
     server_ack_answered_from_handler,
+    an_ack_answer_then_an_emit_keep_their_order,
     disconnect_and_connect_again,
     server_disconnect_is_final,
     reconnects_after_the_server_kills_the_session,
