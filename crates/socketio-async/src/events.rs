@@ -53,6 +53,8 @@ impl Message {
 #[derive(Clone)]
 pub struct AckSender {
     pub(crate) tx: UnboundedSender<Command>,
+    /// The driver, to write the answer from the caller's task when it is idle.
+    pub(crate) driver: std::sync::Weak<std::sync::Mutex<crate::driver::Driver>>,
     pub(crate) nsp: String,
     pub(crate) id: u64,
 }
@@ -70,13 +72,12 @@ impl AckSender {
     /// Sends the ack with these arguments (a tuple; `()` for none; binary as `bytes::Bytes`).
     pub fn send<A: EmitArgs>(self, args: A) -> Result<(), Error> {
         let payload = ack_payload(&args)?;
-        self.tx
-            .unbounded_send(Command::Ack {
-                nsp: self.nsp,
-                id: self.id,
-                payload: Box::new(payload),
-            })
-            .map_err(|_| Error::Closed)
+        let command = Command::Ack {
+            nsp: self.nsp,
+            id: self.id,
+            payload: Box::new(payload),
+        };
+        crate::driver::send_through(self.driver.upgrade().as_ref(), &self.tx, command)
     }
 
     /// Sends one serializable value as the only ack argument.

@@ -96,6 +96,7 @@ impl Manager {
         let _ = shown.set_password(None);
         let span = tracing::info_span!("socketio", url = %shown);
         let driver: DriverCell = Arc::new(Mutex::new(driver));
+        crate::shared::lock(&driver).cell = Arc::downgrade(&driver);
         runtime.spawn(Box::pin(tracing::Instrument::instrument(
             Driver::run(driver.clone()),
             span,
@@ -248,14 +249,6 @@ impl Manager {
     /// Sends an emit: written from this task when the driver is idle, through the driver
     /// task otherwise (see [`Driver::run_inline`]).
     pub(crate) fn send_emit(&self, command: Command) -> Result<(), Error> {
-        let command = match self.inner.driver.try_lock() {
-            Ok(mut driver) => match driver.run_inline(command) {
-                Ok(()) => return Ok(()),
-                Err(command) => command,
-            },
-            // Busy (its task, or another caller), or poisoned by a listener's panic.
-            Err(_) => command,
-        };
-        self.send(command)
+        crate::driver::send_through(Some(&self.inner.driver), &self.inner.tx, command)
     }
 }

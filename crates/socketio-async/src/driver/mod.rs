@@ -104,6 +104,9 @@ pub(crate) struct Driver {
     /// The driver task's waker, for the IO a caller starts through [`Driver::run_inline`];
     /// `None` before the task first ran and after it ended.
     waker: Option<Waker>,
+    /// Its own cell, for the ack senders handed to listeners (weak: a sender kept in a
+    /// listener must not keep the driver alive).
+    pub(crate) cell: std::sync::Weak<Mutex<Driver>>,
     /// Events the manager gave while a caller ran a command inline: the driver task
     /// delivers them, first thing in its next drain (listeners run on its task).
     stashed: VecDeque<Event>,
@@ -111,6 +114,24 @@ pub(crate) struct Driver {
 
 /// The driver, shared by its task and the callers that write through it while it is idle.
 pub(crate) type DriverCell = Arc<Mutex<Driver>>;
+
+/// Sends `command` (an emit or an ack answer): written from the caller's task when the driver
+/// is idle, through the driver task's channel otherwise (see [`Driver::run_inline`]).
+pub(crate) fn send_through(
+    driver: Option<&DriverCell>,
+    tx: &UnboundedSender<Command>,
+    command: Command,
+) -> Result<(), crate::Error> {
+    let command = match driver.map(|d| d.try_lock()) {
+        Some(Ok(mut driver)) => match driver.run_inline(command) {
+            Ok(()) => return Ok(()),
+            Err(command) => command,
+        },
+        // Busy (its task, or another caller), poisoned by a listener's panic, or gone.
+        _ => command,
+    };
+    tx.unbounded_send(command).map_err(|_| crate::Error::Closed)
+}
 
 /// The links a closed driver let go of, finishing their goodbyes on the driver's task after
 /// the last handle is gone. Nobody listens any more: what they report is dropped.
@@ -185,6 +206,7 @@ impl Driver {
             acks: HashMap::new(),
             last_socket: None,
             waker: None,
+            cell: std::sync::Weak::new(),
             stashed: VecDeque::new(),
             links: Links::default(),
             timer: None,
@@ -744,6 +766,7 @@ impl Driver {
                     .unwrap_or_default();
                 let ack = ack.map(|id| AckSender {
                     tx: self.tx.clone(),
+                    driver: self.cell.clone(),
                     nsp: nsp.clone(),
                     id,
                 });
