@@ -44,6 +44,10 @@ struct OpenWs {
     close: Close,
     /// A write a caller made through the driver failed: reported at the driver's next poll.
     failed: Option<TransportFailure>,
+    /// The socket had nothing to read at the last poll in this wake-up, and its waker is
+    /// registered: reading again before the next wake-up would only ask the kernel again
+    /// (async-io answers each such read with a failed `recv` and an `epoll_ctl`).
+    drained: bool,
 }
 
 #[derive(PartialEq, Eq)]
@@ -179,6 +183,15 @@ impl Links {
         done
     }
 
+    /// The driver task was woken: any socket may have something to read again.
+    pub(crate) fn woken(&mut self) {
+        for link in &mut self.links {
+            if let Io::Open(ws) = &mut link.io {
+                ws.drained = false;
+            }
+        }
+    }
+
     /// Polls every transport: writes what is queued, reads what is ready (at most
     /// [`READ_BATCH`] frames each), and hands what happened to `report`. Returns whether
     /// anything happened.
@@ -220,6 +233,7 @@ impl Links {
                             unflushed: false,
                             close: Close::No,
                             failed: None,
+                            drained: false,
                         });
                         // Poll it right away: its first frames may be there already, and its
                         // waker must be registered.
@@ -273,9 +287,15 @@ impl OpenWs {
             report(TransportEvent::WsClose { error: Some(e) });
             return (true, true);
         }
+        if self.drained {
+            return (progress, false);
+        }
         for _ in 0..READ_BATCH {
             match self.socket.poll_next(cx) {
-                Poll::Pending => return (progress, false),
+                Poll::Pending => {
+                    self.drained = true;
+                    return (progress, false);
+                }
                 Poll::Ready(Some(Ok(frame))) => {
                     progress = true;
                     if self.close == Close::No {

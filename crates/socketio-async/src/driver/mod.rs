@@ -143,6 +143,7 @@ struct Lingering {
 
 impl Lingering {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.links.woken();
         loop {
             self.links.expire(self.runtime.now());
             self.links.poll(cx, |_, _| {});
@@ -306,6 +307,7 @@ impl Driver {
 
     /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
     fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.links.woken();
         for _ in 0..TURNS_BEFORE_YIELD {
             let now = self.runtime.now();
             let mut progress = self.take_commands(cx, now);
