@@ -56,7 +56,17 @@ pub(crate) async fn connect<N: Net + ?Sized>(
                 IoErrorKind::Closed => IoErrorKind::Closed,
                 _ => IoErrorKind::Tls,
             };
-            failure(kind, "tls", e)
+            // rustls's own error is kept as the source, so that callers can tell an unknown
+            // issuer from a name mismatch by variant rather than by message.
+            let rustls = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .cloned();
+            let failure = failure(kind, "tls", e);
+            match rustls {
+                Some(rustls) => failure.with_source(rustls),
+                None => failure,
+            }
         })?;
     Ok(Stream::Tls(Box::new(tls)))
 }
