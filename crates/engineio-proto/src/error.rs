@@ -218,8 +218,8 @@ pub enum TransportError {
 pub enum ProtocolViolation {
     /// A packet or payload did not decode.
     Decode(DecodeError),
-    /// The open packet is not valid handshake JSON.
-    InvalidHandshake(String),
+    /// The open packet is not a valid handshake.
+    InvalidHandshake(HandshakeError),
     /// The first packet of a session was not `open`.
     ExpectedOpen,
     /// An `open` packet arrived on a session that is already open.
@@ -265,7 +265,53 @@ impl std::error::Error for ProtocolViolation {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Decode(e) => Some(e),
+            Self::InvalidHandshake(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+/// Why the server's `open` packet is not a valid handshake. The server's fault.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// Not JSON, or JSON without the fields a handshake has (`sid`, `upgrades`,
+    /// `pingInterval`, `pingTimeout`): serde_json's error, shared so that errors stay `Clone`.
+    Json(Arc<serde_json::Error>),
+    /// `sid` is the empty string.
+    EmptySid,
+}
+
+/// Two JSON errors are equal when serde_json classifies them alike at the same place (its
+/// error type has no equality of its own).
+impl PartialEq for HandshakeError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Json(a), Self::Json(b)) => {
+                (a.classify(), a.line(), a.column()) == (b.classify(), b.line(), b.column())
+            }
+            (Self::EmptySid, Self::EmptySid) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for HandshakeError {}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json(e) => e.fmt(f),
+            Self::EmptySid => f.write_str("empty sid"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Json(e) => Some(&**e),
+            Self::EmptySid => None,
         }
     }
 }

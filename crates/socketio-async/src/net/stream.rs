@@ -83,6 +83,7 @@ async fn tunnel<N: Net + ?Sized>(
             IoErrorKind::Proxy,
             format!("proxy {}: {what}: {e}", proxy.address()),
         )
+        .with_source(e)
     };
     let mut tcp = net
         .connect_tcp(proxy.host().to_owned(), proxy.port())
@@ -101,7 +102,10 @@ async fn tunnel<N: Net + ?Sized>(
             Ok(n) => handshake.feed(&chunk[..n]),
             Err(e) => return Err(io_failure("read CONNECT response", e)),
         };
-        match read.map_err(|e| TransportFailure::new(IoErrorKind::Proxy, e.to_string()))? {
+        // The proxy's refusal (its status) stays reachable by variant, as the source.
+        match read
+            .map_err(|e| TransportFailure::new(IoErrorKind::Proxy, e.to_string()).with_source(e))?
+        {
             Progress::NeedMore => {}
             Progress::Established => {
                 tracing::debug!(
