@@ -22,7 +22,9 @@ pub fn run(work: &Workload) -> Result<Outcome, String> {
         Test::Connect => connect(work).map_err(|e| e.to_string()),
         // One IO thread per connection: 10,000 idle clients are 10,000 threads, which is not
         // what this client is for (the async adapters are).
-        Test::Scale => Err("the blocking client is not a scale peer (one thread per client)".into()),
+        Test::Scale => {
+            Err("the blocking client is not a scale peer (one thread per client)".into())
+        }
     }
 }
 

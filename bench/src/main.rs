@@ -62,8 +62,7 @@ fn main() {
                 match peers::Peer::parse(name) {
                     Some(peer) => chosen.push(peer),
                     None => {
-                        let known: Vec<&str> =
-                            peers::Peer::ALL.iter().map(|p| p.name()).collect();
+                        let known: Vec<&str> = peers::Peer::ALL.iter().map(|p| p.name()).collect();
                         eprintln!("unknown peer {name}; known: {}", known.join(", "));
                         std::process::exit(2);
                     }
