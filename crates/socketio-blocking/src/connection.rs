@@ -189,6 +189,11 @@ impl Notifier {
 /// [`Connection::handle_timeout`].** Commands go to the manager at any point
 /// ([`Connection::manager_mut`]); their output comes out at the next drain.
 ///
+/// The raw fd is Unix-only. On Windows mio's poller is an I/O completion port fed through
+/// AFD, not a handle that `select` or `WaitForMultipleObjects` can wait on, so there is no
+/// `AsRawSocket`/`AsRawHandle` to offer: run [`Connection::wait`] on a thread of its own and
+/// wake it with a [`Notifier`].
+///
 /// Reads and writes never block. Opening a connection does, for at most the
 /// [`Builder::connect_timeout`] of each step: TCP connect, proxy `CONNECT`, TLS and WebSocket
 /// handshakes run to completion when the manager asks for a connection (inside
