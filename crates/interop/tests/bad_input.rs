@@ -108,21 +108,25 @@ async fn refused_handshakes_report_the_status_and_the_server_error(rt: Rt) {
     }
 }
 
+/// Whether a protocol violation is the one a case expects.
+type Expected = fn(&ProtocolViolation) -> bool;
+
+fn is_json(v: &ProtocolViolation) -> bool {
+    matches!(
+        v,
+        ProtocolViolation::InvalidHandshake(HandshakeError::Json(_))
+    )
+}
+
 async fn a_malformed_open_packet_is_a_connect_error(rt: Rt) {
-    let is_json = |v: &ProtocolViolation| {
-        matches!(
-            v,
-            ProtocolViolation::InvalidHandshake(HandshakeError::Json(_))
-        )
-    };
-    let cases: [(&str, &dyn Fn(&ProtocolViolation) -> bool); 5] = [
-        (r#"0{"sid":"#, &is_json),
-        (r#"0{"sid":"x","pingInterval":-5}"#, &is_json),
-        ("4hello", &|v| matches!(v, ProtocolViolation::ExpectedOpen)),
-        ("9", &|v| {
+    let cases: [(&str, Expected); 5] = [
+        (r#"0{"sid":"#, is_json),
+        (r#"0{"sid":"x","pingInterval":-5}"#, is_json),
+        ("4hello", |v| matches!(v, ProtocolViolation::ExpectedOpen)),
+        ("9", |v| {
             matches!(v, ProtocolViolation::Decode(DecodeError::UnknownType(b'9')))
         }),
-        ("", &|v| {
+        ("", |v| {
             matches!(v, ProtocolViolation::Decode(DecodeError::Empty))
         }),
     ];
