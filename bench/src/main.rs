@@ -4,6 +4,7 @@
 //! cargo run --release --manifest-path bench/Cargo.toml -- all          # everything (minutes)
 //! cargo run --release --manifest-path bench/Cargo.toml -- all --smoke  # tiny sizes (seconds)
 //! cargo run --release --manifest-path bench/Cargo.toml -- recv         # one measurement
+//! cargo run --release --manifest-path bench/Cargo.toml -- ack --peers=ours-tokio,raw  # some rows
 //! ```
 //!
 //! Measurements: `codec`, `recv`, `ack`, `scale`, `connect` (see docs/benchmarks.md for
@@ -12,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod blocking;
 mod codec;
 mod measure;
 mod ours;
@@ -50,6 +52,25 @@ fn main() {
         return;
     }
     let smoke = args.iter().any(|a| a == "--smoke");
+    // `--peers=a,b`: only those peers' rows (names as in `client <peer>`), to measure a few
+    // rows on a busy machine.
+    let peers = match args.iter().find_map(|a| a.strip_prefix("--peers=")) {
+        None => peers::Peer::ALL.to_vec(),
+        Some(list) => {
+            let mut chosen = Vec::new();
+            for name in list.split(',').filter(|n| !n.is_empty()) {
+                match peers::Peer::parse(name) {
+                    Some(peer) => chosen.push(peer),
+                    None => {
+                        let known: Vec<&str> = peers::Peer::ALL.iter().map(|p| p.name()).collect();
+                        eprintln!("unknown peer {name}; known: {}", known.join(", "));
+                        std::process::exit(2);
+                    }
+                }
+            }
+            chosen
+        }
+    };
     let what: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -59,7 +80,8 @@ fn main() {
     for name in &what {
         if !["all", "codec", "recv", "ack", "scale", "connect"].contains(name) {
             eprintln!(
-                "usage: socketio-bench [all|codec|recv|ack|scale|connect]... [--smoke]\nunknown: {name}"
+                "usage: socketio-bench [all|codec|recv|ack|scale|connect]... [--smoke] \
+                 [--peers=NAME,...]\nunknown: {name}"
             );
             std::process::exit(2);
         }
@@ -69,7 +91,7 @@ fn main() {
     } else {
         run::Sizes::FULL
     };
-    match run::main(&what, sizes) {
+    match run::main(&what, sizes, peers) {
         Ok(true) => {}
         Ok(false) => {
             eprintln!("this project's client failed in a measurement (see the table)");

@@ -14,7 +14,9 @@ use crate::workload::{SCALE_IN_FLIGHT, Test, Transport, Workload};
 /// `io(url, options)` of one adapter.
 pub type Io = fn(&str, Options) -> Result<Socket, Error>;
 
-fn options(transport: Transport) -> Options {
+/// Default options but the transports under test, `force_new`, no reconnection (the blocking
+/// peer uses the same).
+pub fn options(transport: Transport) -> Options {
     let options = Options::default().force_new(true).reconnection(false);
     match transport {
         Transport::WebSocket => options.transports([TransportKind::WebSocket]),

@@ -18,6 +18,8 @@ pub enum Peer {
     OursTokio,
     /// This project on async-std.
     OursAsyncStd,
+    /// This project's blocking client (no runtime; its own IO thread).
+    OursBlocking,
     /// rust_socketio 0.6, async.
     RustSocketio,
     /// socket.io-client 4.8 on Node.js.
@@ -28,9 +30,10 @@ pub enum Peer {
 
 impl Peer {
     /// Every peer, in table order.
-    pub const ALL: [Peer; 5] = [
+    pub const ALL: [Peer; 6] = [
         Peer::OursTokio,
         Peer::OursAsyncStd,
+        Peer::OursBlocking,
         Peer::RustSocketio,
         Peer::Node,
         Peer::Raw,
@@ -41,6 +44,7 @@ impl Peer {
         match self {
             Peer::OursTokio => "ours-tokio",
             Peer::OursAsyncStd => "ours-async-std",
+            Peer::OursBlocking => "ours-blocking",
             Peer::RustSocketio => "rust_socketio",
             Peer::Node => "node",
             Peer::Raw => "raw",
@@ -52,6 +56,7 @@ impl Peer {
         match self {
             Peer::OursTokio => "this project (tokio)",
             Peer::OursAsyncStd => "this project (async-std)",
+            Peer::OursBlocking => "this project (blocking)",
             Peer::RustSocketio => "rust_socketio 0.6",
             Peer::Node => "socket.io-client 4.8 (Node)",
             Peer::Raw => "raw tokio-tungstenite (floor)",
@@ -65,7 +70,10 @@ impl Peer {
 
     /// Whether it is this project (a failure of it fails the run).
     pub fn is_ours(self) -> bool {
-        matches!(self, Peer::OursTokio | Peer::OursAsyncStd)
+        matches!(
+            self,
+            Peer::OursTokio | Peer::OursAsyncStd | Peer::OursBlocking
+        )
     }
 }
 
@@ -140,6 +148,8 @@ pub async fn run(peer: Peer, work: &Workload, limit: Duration) -> Result<Outcome
 /// The child side: runs one Rust peer's workload and prints its outcome.
 pub fn client_main(peer: Peer, work: Workload) -> Result<(), String> {
     let outcome = match peer {
+        // No runtime at all: the client's IO thread and this one.
+        Peer::OursBlocking => crate::blocking::run(&work)?,
         Peer::OursAsyncStd => {
             async_std::task::block_on(crate::ours::run(socketio_async_std::io, &work))
                 .map_err(|e| e.to_string())?

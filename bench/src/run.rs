@@ -57,13 +57,15 @@ impl Sizes {
 /// What a run found: the tables, the target lines, and whether this project always worked.
 struct Run {
     sizes: Sizes,
+    /// The peers whose rows are measured, in table order.
+    peers: Vec<Peer>,
     ours_ok: bool,
     targets: Table,
 }
 
 /// Runs the named measurements and prints the markdown. `Ok(false)` when this project's
 /// client failed somewhere.
-pub fn main(what: &[&str], sizes: Sizes) -> Result<bool, String> {
+pub fn main(what: &[&str], sizes: Sizes, peers: Vec<Peer>) -> Result<bool, String> {
     peers::ensure_node_installed()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -71,6 +73,7 @@ pub fn main(what: &[&str], sizes: Sizes) -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     let mut run = Run {
         sizes,
+        peers,
         ours_ok: true,
         targets: Table::new(&["target", "measured", "met"]),
     };
@@ -207,7 +210,7 @@ async fn recv_section(run: &mut Run, servers: &[(&str, String)]) {
         for transport in [Transport::WebSocket, Transport::Polling] {
             let mut ours_cpu = f64::NAN;
             let mut cpus = Vec::new();
-            for peer in Peer::ALL {
+            for peer in run.peers.clone() {
                 if peer == Peer::Raw && transport != Transport::WebSocket {
                     continue;
                 }
@@ -276,7 +279,7 @@ async fn ack_section(run: &mut Run, servers: &[(&str, String)]) {
     let mut table = Table::new(&["server", "client", "p50 µs", "p99 µs", "p50 × raw echo"]);
     for (server, url) in servers {
         let mut results = Vec::new();
-        for peer in Peer::ALL {
+        for peer in run.peers.clone() {
             let work = Workload {
                 test: Test::Ack,
                 url: url.clone(),
@@ -323,7 +326,11 @@ async fn ack_section(run: &mut Run, servers: &[(&str, String)]) {
 
 async fn scale_section(run: &mut Run, url: &str) {
     let mut table = Table::new(&["client", "connect all (s)", "RSS KiB per idle client"]);
-    for peer in Peer::ALL {
+    for peer in run.peers.clone() {
+        // One IO thread per client: not what the blocking client is for (see blocking.rs).
+        if peer == Peer::OursBlocking {
+            continue;
+        }
         let work = Workload {
             test: Test::Scale,
             url: url.to_owned(),
@@ -361,7 +368,7 @@ async fn connect_section(run: &mut Run, servers: &[(&str, String)]) {
     let mut table = Table::new(&["server", "transports", "client", "p50 ms", "p99 ms"]);
     for (server, url) in servers {
         for transport in [Transport::Upgrade, Transport::WebSocket] {
-            for peer in Peer::ALL {
+            for peer in run.peers.clone() {
                 if peer == Peer::Raw && transport != Transport::WebSocket {
                     continue;
                 }

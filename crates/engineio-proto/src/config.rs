@@ -225,7 +225,10 @@ impl Config {
 pub fn parse_server_url(url: &str) -> Result<Url, ConfigError> {
     let parsed = Url::parse(url).map_err(|e| match e {
         url::ParseError::RelativeUrlWithoutBase => ConfigError::MissingScheme(url.to_owned()),
-        other => ConfigError::InvalidUrl(format!("{url}: {other}")),
+        source => ConfigError::InvalidUrl {
+            url: url.to_owned(),
+            source,
+        },
     })?;
     let supported = matches!(parsed.scheme(), "http" | "https" | "ws" | "wss");
     if !supported && !url.contains("://") {
@@ -242,7 +245,7 @@ fn check_scheme(url: &Url) -> Result<(), ConfigError> {
         return Err(ConfigError::UnsupportedScheme(url.as_str().to_owned()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(ConfigError::InvalidUrl(format!("{url}: no host")));
+        return Err(ConfigError::NoHost(url.as_str().to_owned()));
     }
     Ok(())
 }
@@ -267,8 +270,15 @@ pub enum ConfigError {
     MissingScheme(String),
     /// The scheme is not http, https, ws or wss.
     UnsupportedScheme(String),
-    /// The URL does not parse or has no host.
-    InvalidUrl(String),
+    /// The URL does not parse.
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What the URL parser said.
+        source: url::ParseError,
+    },
+    /// The URL parses but names no host (e.g. `http:/path`).
+    NoHost(String),
     /// `transports` is empty.
     NoTransports,
     /// A header name that is not an HTTP token.
@@ -293,7 +303,8 @@ impl fmt::Display for ConfigError {
             Self::UnsupportedScheme(u) => {
                 write!(f, "the URL {u:?} must use http, https, ws or wss")
             }
-            Self::InvalidUrl(why) => write!(f, "invalid server URL: {why}"),
+            Self::InvalidUrl { url, source } => write!(f, "invalid server URL {url:?}: {source}"),
+            Self::NoHost(u) => write!(f, "the server URL {u:?} has no host"),
             Self::NoTransports => f.write_str("`transports` is empty: allow polling or websocket"),
             Self::InvalidHeaderName(n) => write!(f, "the header name {n:?} is not a valid token"),
             Self::InvalidHeaderValue(n) => write!(
@@ -311,4 +322,11 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidUrl { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

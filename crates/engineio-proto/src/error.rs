@@ -3,6 +3,7 @@
 //! misused the API ([`SendError`], [`crate::ConfigError`]), or the session ended ([`CloseReason`]).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A packet or payload the server sent could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,12 +116,20 @@ impl IoErrorKind {
 }
 
 /// Why the IO layer could not complete an HTTP request or keep a WebSocket open, as an
-/// adapter reports it in a [`crate::TransportEvent`]: a kind to branch on and the underlying
-/// error's message (never a secret: adapters strip credentials from what they report).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// adapter reports it in a [`crate::TransportEvent`]: a kind to branch on, the underlying
+/// error's message (never a secret: adapters strip credentials from what they report), and,
+/// where the adapter kept it, the underlying error itself as [`source`] (the bundled adapters
+/// keep rustls's error for TLS failures: `downcast_ref::<rustls::Error>()` tells an unknown
+/// issuer from a name mismatch).
+///
+/// Two `IoError`s are equal when their kind and message are; the source is not compared.
+///
+/// [`source`]: std::error::Error::source
+#[derive(Debug, Clone)]
 pub struct IoError {
     kind: IoErrorKind,
     message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl IoError {
@@ -129,7 +138,16 @@ impl IoError {
         Self {
             kind,
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// The same failure, keeping the error that caused it as its [`source`].
+    ///
+    /// [`source`]: std::error::Error::source
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// What kind of failure.
@@ -143,13 +161,27 @@ impl IoError {
     }
 }
 
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for IoError {}
+
 impl fmt::Display for IoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for IoError {}
+impl std::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Why a transport failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,8 +218,8 @@ pub enum TransportError {
 pub enum ProtocolViolation {
     /// A packet or payload did not decode.
     Decode(DecodeError),
-    /// The open packet is not valid handshake JSON.
-    InvalidHandshake(String),
+    /// The open packet is not a valid handshake.
+    InvalidHandshake(HandshakeError),
     /// The first packet of a session was not `open`.
     ExpectedOpen,
     /// An `open` packet arrived on a session that is already open.
@@ -233,7 +265,53 @@ impl std::error::Error for ProtocolViolation {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Decode(e) => Some(e),
+            Self::InvalidHandshake(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+/// Why the server's `open` packet is not a valid handshake. The server's fault.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// Not JSON, or JSON without the fields a handshake has (`sid`, `upgrades`,
+    /// `pingInterval`, `pingTimeout`): serde_json's error, shared so that errors stay `Clone`.
+    Json(Arc<serde_json::Error>),
+    /// `sid` is the empty string.
+    EmptySid,
+}
+
+/// Two JSON errors are equal when serde_json classifies them alike at the same place (its
+/// error type has no equality of its own).
+impl PartialEq for HandshakeError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Json(a), Self::Json(b)) => {
+                (a.classify(), a.line(), a.column()) == (b.classify(), b.line(), b.column())
+            }
+            (Self::EmptySid, Self::EmptySid) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for HandshakeError {}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json(e) => e.fmt(f),
+            Self::EmptySid => f.write_str("empty sid"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Json(e) => Some(&**e),
+            Self::EmptySid => None,
         }
     }
 }

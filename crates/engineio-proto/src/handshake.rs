@@ -1,11 +1,12 @@
 //! The server's open packet: `0{"sid":...,"upgrades":[...],"pingInterval":...}`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::config::TransportKind;
-use crate::error::ProtocolViolation;
+use crate::error::{HandshakeError, ProtocolViolation};
 
 /// The parameters the server announced in its open packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +51,11 @@ impl Handshake {
     /// server defaults (25 s / 20 s), as the reference's server would have sent them.
     pub fn parse(json: &[u8]) -> Result<Self, ProtocolViolation> {
         let raw: Raw = serde_json::from_slice(json)
-            .map_err(|e| ProtocolViolation::InvalidHandshake(e.to_string()))?;
+            .map_err(|e| ProtocolViolation::InvalidHandshake(HandshakeError::Json(Arc::new(e))))?;
         if raw.sid.is_empty() {
-            return Err(ProtocolViolation::InvalidHandshake("empty sid".into()));
+            return Err(ProtocolViolation::InvalidHandshake(
+                HandshakeError::EmptySid,
+            ));
         }
         Ok(Self {
             sid: raw.sid,

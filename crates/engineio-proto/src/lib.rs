@@ -83,8 +83,8 @@ pub use config::{
 };
 pub use cookie::CookieJar;
 pub use error::{
-    CloseReason, DecodeError, IoError, IoErrorKind, PollRequest, ProtocolViolation, SendError,
-    ServerError, ServerProtocol, TransportError,
+    CloseReason, DecodeError, HandshakeError, IoError, IoErrorKind, PollRequest, ProtocolViolation,
+    SendError, ServerError, ServerProtocol, TransportError,
 };
 pub use handshake::Handshake;
 pub use input::{HttpResponse, TransportEvent};

@@ -9,7 +9,9 @@
 #[path = "support/scripted.rs"]
 mod scripted;
 
-use engineio_proto::{ServerError, TransportError};
+use engineio_proto::{
+    DecodeError, HandshakeError, IoErrorKind, ProtocolViolation, ServerError, TransportError,
+};
 use scripted::{Reply, Scripted, WsAction, open_packet, polling_session};
 use socketio_async::DEFAULT_MAX_MESSAGE as MAX_RESPONSE_BODY;
 use socketio_async::tls::TlsOptions;
@@ -27,9 +29,22 @@ async fn refused_with(rt: &Rt, url: &str, mode: &str) -> ManagerError {
     }
 }
 
-/// The engine error's text of a first connection that fails in `mode`.
-async fn refused(rt: &Rt, url: &str, mode: &str) -> String {
-    refused_with(rt, url, mode).await.to_string()
+/// The protocol violation a first connection that fails in `mode` reports.
+async fn violation(rt: &Rt, url: &str, mode: &str) -> ProtocolViolation {
+    let error = refused_with(rt, url, mode).await;
+    match error.transport_error() {
+        Some(TransportError::Protocol(violation)) => violation.clone(),
+        _ => panic!("{mode}: not a protocol violation: {error:?}"),
+    }
+}
+
+/// The IO failure a first connection that fails in `mode` reports.
+async fn io_failure(rt: &Rt, url: &str, mode: &str) -> engineio_proto::IoError {
+    let error = refused_with(rt, url, mode).await;
+    match error.transport_error().and_then(|t| t.io_error()) {
+        Some(io) => io.clone(),
+        None => panic!("{mode}: not an IO failure: {error:?}"),
+    }
 }
 
 /// Connects in `mode` without reconnection; the socket and its events, connected.
@@ -82,35 +97,60 @@ async fn refused_handshakes_report_the_status_and_the_server_error(rt: Rt) {
         }
         // The WebSocket handshake refused with the same status.
         let server = Scripted::start(move |_| Reply::status(status, error_json));
-        let error = refused(&rt, &server.url(), "websocket").await;
-        assert!(error.contains(&status.to_string()), "{status}: {error}");
+        let error = io_failure(&rt, &server.url(), "websocket").await;
+        let refusal = std::error::Error::source(&error)
+            .and_then(|s| s.downcast_ref::<tungstenite::Error>())
+            .unwrap_or_else(|| panic!("{status}: no tungstenite error behind {error:?}"));
+        assert!(
+            matches!(refusal, tungstenite::Error::Http(response) if response.status() == status),
+            "{status}: {refusal:?}"
+        );
     }
 }
 
+/// Whether a protocol violation is the one a case expects.
+type Expected = fn(&ProtocolViolation) -> bool;
+
+fn is_json(v: &ProtocolViolation) -> bool {
+    matches!(
+        v,
+        ProtocolViolation::InvalidHandshake(HandshakeError::Json(_))
+    )
+}
+
 async fn a_malformed_open_packet_is_a_connect_error(rt: Rt) {
-    for (body, expected) in [
-        (r#"0{"sid":"#, "invalid handshake"),
-        (r#"0{"sid":"x","pingInterval":-5}"#, "invalid handshake"),
-        ("4hello", "not a handshake"),
-        ("9", "unknown Engine.IO packet type"),
-        ("", "empty Engine.IO packet"),
-    ] {
+    let cases: [(&str, Expected); 5] = [
+        (r#"0{"sid":"#, is_json),
+        (r#"0{"sid":"x","pingInterval":-5}"#, is_json),
+        ("4hello", |v| matches!(v, ProtocolViolation::ExpectedOpen)),
+        ("9", |v| {
+            matches!(v, ProtocolViolation::Decode(DecodeError::UnknownType(b'9')))
+        }),
+        ("", |v| {
+            matches!(v, ProtocolViolation::Decode(DecodeError::Empty))
+        }),
+    ];
+    for (body, expected) in cases {
         let server = Scripted::start(move |_| Reply::ok(body));
-        let error = refused(&rt, &server.url(), "polling").await;
-        assert!(error.contains(expected), "{body:?}: {error}");
+        let violation = violation(&rt, &server.url(), "polling").await;
+        assert!(expected(&violation), "{body:?}: {violation:?}");
     }
     // The same over a WebSocket.
     let server =
         Scripted::start(|_| Reply::WebSocket(vec![WsAction::Text(r#"0{"sid":1}"#.into())]));
-    let error = refused(&rt, &server.url(), "websocket").await;
-    assert!(error.contains("invalid handshake"), "{error}");
+    let violation = violation(&rt, &server.url(), "websocket").await;
+    assert!(is_json(&violation), "{violation:?}");
 }
 
 async fn a_never_ending_handshake_body_stops_at_the_limit(rt: Rt) {
     let server = Scripted::start(|_| Reply::Endless);
-    let error = refused(&rt, &server.url(), "polling").await;
+    let error = io_failure(&rt, &server.url(), "polling").await;
+    assert_eq!(error.kind(), IoErrorKind::TooLarge, "{error:?}");
+    // The message names the limit the body ran into.
     assert!(
-        error.contains(&format!("larger than {MAX_RESPONSE_BODY} bytes")),
+        error
+            .message()
+            .contains(&format!("larger than {MAX_RESPONSE_BODY} bytes")),
         "{error}"
     );
     // The client stopped reading and closed the connection: what the server could write is
@@ -242,8 +282,21 @@ async fn an_expired_certificate_is_refused(rt: Rt) {
     let rt = rt.with_tls(&tls);
     let url = format!("https://127.0.0.1:{}", server.port);
     for mode in ["polling", "websocket"] {
-        let error = refused(&rt, &url, mode).await;
-        assert!(error.contains("certificate expired"), "{mode}: {error}");
+        let error = io_failure(&rt, &url, mode).await;
+        assert_eq!(error.kind(), IoErrorKind::Tls, "{mode}: {error:?}");
+        let rustls = std::error::Error::source(&error)
+            .and_then(|s| s.downcast_ref::<rustls::Error>())
+            .unwrap_or_else(|| panic!("{mode}: no rustls error behind {error:?}"));
+        assert!(
+            matches!(
+                rustls,
+                rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::Expired
+                        | rustls::CertificateError::ExpiredContext { .. }
+                )
+            ),
+            "{mode}: {rustls:?}"
+        );
     }
     // Only verification is wrong with it: accepted when verification is off.
     let mut tls = TlsOptions::default();

@@ -7,8 +7,9 @@
 #[path = "support/proxy.rs"]
 mod test_proxy;
 
+use engineio_proto::IoErrorKind;
 use futures_util::Stream;
-use socketio_async::proxy::ProxyOptions;
+use socketio_async::proxy::{ProxyError, ProxyOptions};
 use socketio_async::tls::TlsOptions;
 use socketio_async::{Manager, ManagerEvent, Options, Socket, SocketEvent, TransportKind};
 use socketio_interop::{NodeServer, Rt, on_every_runtime};
@@ -43,19 +44,28 @@ fn socket(
 }
 
 /// Connects and waits for the outcome: `Ok` on connect, the error text on a connect error.
-async fn connect(rt: &Rt, socket: &Socket) -> Result<(), String> {
+async fn connect(rt: &Rt, socket: &Socket) -> Result<(), socketio_async::ConnectError> {
     let mut events = socket.events();
     socket.connect();
     rt.next_event(&mut events, |e| match e {
         SocketEvent::Connect { .. } => Some(Ok(())),
-        // The whole chain: the short message alone ("xhr poll error") says too little here.
-        SocketEvent::ConnectError(socketio_async::ConnectError::Engine(e)) => {
-            Some(Err(e.to_string()))
-        }
-        SocketEvent::ConnectError(e) => Some(Err(e.to_string())),
+        SocketEvent::ConnectError(e) => Some(Err(e)),
         _ => None,
     })
     .await
+}
+
+/// The IO failure behind a connect error, which must be the proxy's (kind `Proxy`).
+fn proxy_failure(error: &socketio_async::ConnectError) -> engineio_proto::IoError {
+    let socketio_async::ConnectError::Engine(e) = error else {
+        panic!("not an engine error: {error:?}");
+    };
+    let io = e
+        .transport_error()
+        .and_then(|t| t.io_error())
+        .unwrap_or_else(|| panic!("not an IO failure: {e:?}"));
+    assert_eq!(io.kind(), IoErrorKind::Proxy, "{io:?}");
+    io.clone()
 }
 
 /// Waits for the manager's upgrade to WebSocket.
@@ -161,12 +171,19 @@ async fn wrong_credentials(rt: &Rt, transports: &[TransportKind]) {
         .credentials("user", "wrong-secret");
     let socket = socket(rt, &server, options, transports);
     let error = connect(rt, &socket).await.expect_err("refused");
-    assert!(error.contains("407"), "{error}");
+    let io = proxy_failure(&error);
+    let refusal = std::error::Error::source(&io).and_then(|s| s.downcast_ref::<ProxyError>());
     assert!(
-        error.contains("proxy refused CONNECT: 407 Proxy Authentication Required"),
-        "{error}"
+        matches!(
+            refusal,
+            Some(ProxyError::Refused { status: 407, reason })
+                if reason == "Proxy Authentication Required"
+        ),
+        "{io:?}"
     );
-    assert!(!error.contains("wrong-secret"), "{error}");
+    // The credentials are a secret: nothing shows them.
+    assert!(!format!("{error:?}").contains("wrong-secret"), "{error:?}");
+    assert!(!error.to_string().contains("wrong-secret"), "{error}");
     assert_tunnelled(&proxy, &server);
 }
 
@@ -209,9 +226,12 @@ async fn unreachable_proxy_is_a_connect_error(rt: Rt) {
     let options = ProxyOptions::new(&format!("http://127.0.0.1:{port}")).expect("proxy");
     let socket = socket(&rt, &server, options, POLLING);
     let error = connect(&rt, &socket).await.expect_err("no proxy there");
-    assert!(
-        error.contains(&format!("proxy 127.0.0.1:{port}: connect")),
-        "{error}"
+    let io = proxy_failure(&error);
+    let cause = std::error::Error::source(&io).and_then(|s| s.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        cause.map(std::io::Error::kind),
+        Some(std::io::ErrorKind::ConnectionRefused),
+        "{io:?}"
     );
 }
 

@@ -11,7 +11,8 @@ pub enum Error {
     /// An option is invalid: fix the option.
     Config(socketio_proto::ConfigError),
     /// The TLS options cannot be built (bad PEM, a wrong passphrase, an unknown cipher, an
-    /// option whose Cargo feature is off): fix the option.
+    /// option whose Cargo feature is off): fix the option the variant names
+    /// ([`TlsError::OsTrustStore`](crate::tls::TlsError::OsTrustStore) is the machine's).
     #[cfg(feature = "rustls")]
     Tls(crate::tls::TlsError),
     /// An emit the protocol forbids (a reserved event name).

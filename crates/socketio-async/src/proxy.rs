@@ -72,22 +72,18 @@ impl ProxyOptions {
             Url::parse(&format!("http://{text}"))
         }
         // The URL may hold credentials: only the parser's reason goes into the error.
-        .map_err(|e| ProxyError::InvalidUrl(e.to_string()))?;
+        .map_err(ProxyError::InvalidUrl)?;
         match url.scheme() {
             "http" => {}
             "https" => {
-                return Err(ProxyError::UnsupportedScheme(
-                    "https (TLS to the proxy is not supported: use the proxy's http:// address; \
-                     TLS to the server still runs end to end inside the tunnel)"
-                        .into(),
-                ));
+                return Err(ProxyError::UnsupportedScheme("https".into()));
             }
             other => return Err(ProxyError::UnsupportedScheme(other.to_owned())),
         }
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| ProxyError::InvalidUrl("no host".into()))?;
+            .ok_or(ProxyError::NoHost)?;
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
@@ -124,8 +120,7 @@ impl ProxyOptions {
         server_url: &str,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, ProxyError> {
-        let server = engineio_proto::parse_server_url(server_url)
-            .map_err(|e| ProxyError::InvalidUrl(format!("server URL: {e}")))?;
+        let server = engineio_proto::parse_server_url(server_url).map_err(ProxyError::ServerUrl)?;
         let get = |names: [&str; 2]| {
             names
                 .into_iter()
@@ -412,7 +407,7 @@ fn parse_head(data: &[u8]) -> Result<Option<Head>, ProxyError> {
         }
         other => other,
     }
-    .map_err(|e| ProxyError::MalformedResponse(e.to_string()))
+    .map_err(ProxyError::MalformedResponse)
 }
 
 fn parse_head_with<'a>(
@@ -446,9 +441,15 @@ fn parse_head_with<'a>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProxyError {
-    /// The proxy URL (or the server URL, for [`ProxyOptions::from_env`]) does not parse.
-    InvalidUrl(String),
-    /// Not an `http://` proxy.
+    /// The proxy URL does not parse; the URL parser's reason (not the URL, which may hold
+    /// credentials).
+    InvalidUrl(url::ParseError),
+    /// The proxy URL names no host.
+    NoHost,
+    /// The server URL given to [`ProxyOptions::from_env`] is not a valid server URL.
+    ServerUrl(engineio_proto::ConfigError),
+    /// Not an `http://` proxy: the scheme given (`https` is refused too: TLS to the proxy is
+    /// not supported).
     UnsupportedScheme(String),
     /// The proxy answered `CONNECT` with a status other than 2xx.
     Refused {
@@ -457,8 +458,8 @@ pub enum ProxyError {
         /// The reason phrase, e.g. "Proxy Authentication Required".
         reason: String,
     },
-    /// The answer is not an HTTP/1 response.
-    MalformedResponse(String),
+    /// The answer is not an HTTP/1 response; what the response parser (httparse) said.
+    MalformedResponse(httparse::Error),
     /// The response head exceeds [`MAX_RESPONSE_HEAD`].
     ResponseTooLarge,
     /// The proxy closed the connection before answering.
@@ -470,7 +471,14 @@ pub enum ProxyError {
 impl fmt::Display for ProxyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidUrl(why) => write!(f, "invalid proxy URL: {why}"),
+            Self::InvalidUrl(source) => write!(f, "invalid proxy URL: {source}"),
+            Self::NoHost => f.write_str("invalid proxy URL: no host"),
+            Self::ServerUrl(source) => write!(f, "proxy for an invalid server URL: {source}"),
+            Self::UnsupportedScheme(scheme) if scheme == "https" => f.write_str(
+                "unsupported proxy scheme https (TLS to the proxy is not supported: use the \
+                 proxy's http:// address; TLS to the server still runs end to end inside the \
+                 tunnel)",
+            ),
             Self::UnsupportedScheme(scheme) => {
                 write!(f, "unsupported proxy scheme {scheme}: only http:// proxies")
             }
@@ -495,7 +503,16 @@ impl fmt::Display for ProxyError {
     }
 }
 
-impl std::error::Error for ProxyError {}
+impl std::error::Error for ProxyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidUrl(source) => Some(source),
+            Self::ServerUrl(source) => Some(source),
+            Self::MalformedResponse(source) => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// `%XX` decoding of URL userinfo (invalid escapes stay as they are), lossy UTF-8.
 fn percent_decode(text: &str) -> String {
@@ -554,7 +571,7 @@ mod tests {
         ));
         assert!(matches!(
             ProxyOptions::new("http://"),
-            Err(ProxyError::InvalidUrl(_))
+            Err(ProxyError::InvalidUrl(_) | ProxyError::NoHost)
         ));
     }
 

@@ -49,8 +49,69 @@ pub enum Roots {
     BundledAndOs,
 }
 
-/// Why [`TlsOptions::build`] failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The error a parser or rustls gave for an option's value, kept as the [`source`] of a
+/// [`TlsError`]. Shared so that errors stay `Clone`; the concrete types (rustls's, the PEM
+/// reader's `std::io::Error`, pkcs8's, p12-keystore's) can be reached with `downcast_ref`.
+///
+/// [`source`]: std::error::Error::source
+pub type TlsSourceError = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Which field of [`TlsOptions`] a [`TlsError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsOption {
+    /// [`TlsOptions::ca`].
+    Ca,
+    /// [`TlsOptions::cert`].
+    Cert,
+    /// [`TlsOptions::key`].
+    Key,
+    /// [`TlsOptions::pfx`].
+    Pfx,
+    /// [`TlsOptions::passphrase`].
+    Passphrase,
+    /// [`TlsOptions::ciphers`].
+    Ciphers,
+    /// [`TlsOptions::roots`].
+    Roots,
+}
+
+impl TlsOption {
+    /// The field's name, as in socket.io-client (`ca`, `cert`, `key`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ca => "ca",
+            Self::Cert => "cert",
+            Self::Key => "key",
+            Self::Pfx => "pfx",
+            Self::Passphrase => "passphrase",
+            Self::Ciphers => "ciphers",
+            Self::Roots => "roots",
+        }
+    }
+}
+
+impl fmt::Display for TlsOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why [`TlsOptions::build`] failed. Every variant but [`OsTrustStore`](Self::OsTrustStore)
+/// and [`Rustls`](Self::Rustls) is the caller's: fix the option it names.
+///
+/// ```
+/// # use socketio_async::tls::{TlsError, TlsOption, TlsOptions};
+/// let mut tls = TlsOptions::default();
+/// tls.ciphers = Some("RC4-MD5".into());
+/// match tls.build() {
+///     Err(TlsError::UnknownCipher { name }) => assert_eq!(name, "RC4-MD5"),
+///     Err(TlsError::Malformed { option: TlsOption::Ca, .. }) => unreachable!("no CA was given"),
+///     Err(TlsError::FeatureDisabled { feature, .. }) => panic!("enable the `{feature}` feature"),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum TlsError {
     /// An option was set whose support is behind a Cargo feature this build does not have.
@@ -61,9 +122,53 @@ pub enum TlsError {
         /// socketio-async-std under the same name) that supports it, e.g. `pfx`.
         feature: &'static str,
     },
-    /// An option's value is unusable: bad PEM, a wrong passphrase, an unknown cipher, options
-    /// that do not go together, an unreadable OS trust store.
-    Invalid(String),
+    /// Two options that are alternatives were both set: `pfx` together with `cert` or `key`.
+    Conflict {
+        /// The option that excludes the other (`pfx`).
+        option: TlsOption,
+        /// The one set beside it (`cert` or `key`).
+        with: TlsOption,
+    },
+    /// An option was set without one it needs: `cert` without `key` or the reverse, an
+    /// encrypted `key` without `passphrase`.
+    Missing {
+        /// The option that is missing.
+        option: TlsOption,
+        /// The option that needs it.
+        needed_by: TlsOption,
+    },
+    /// An option's value does not read as what it should hold: PEM that does not decode, a
+    /// CA certificate rustls refuses, a key that does not go with the certificate, an
+    /// encrypted key or a `pfx` that is not well-formed. The parser's error is the source.
+    Malformed {
+        /// The option whose value it is.
+        option: TlsOption,
+        /// What the parser (or rustls) said.
+        source: TlsSourceError,
+    },
+    /// An option reads but holds nothing usable: no certificate in `cert`, no private key in
+    /// `key`, no private key with its certificate in `pfx`, no cipher suite in `ciphers`.
+    Empty(TlsOption),
+    /// `passphrase` does not decrypt the `key` or the `pfx` (the field named here).
+    WrongPassphrase(TlsOption),
+    /// The `key` is a legacy OpenSSL-encrypted PEM (`Proc-Type: 4,ENCRYPTED`), which is not
+    /// read: convert it with `openssl pkcs8 -topk8`.
+    LegacyEncryptedKey,
+    /// The encrypted `key` uses an encryption scheme this build does not implement (PBES2
+    /// with PBKDF2 or scrypt and AES-CBC is read). pkcs8's error is the source.
+    UnsupportedKeyEncryption(TlsSourceError),
+    /// A name in `ciphers` that is not one of the suites rustls implements (OpenSSL keywords
+    /// such as `HIGH` are not read either).
+    UnknownCipher {
+        /// The name as given.
+        name: String,
+    },
+    /// [`Roots::Os`] or [`Roots::BundledAndOs`] was asked for, and the machine's trust store
+    /// gave no usable certificate: the environment's fault (install a CA bundle, or use the
+    /// bundled roots). The store's first error, if it reported one, is the source.
+    OsTrustStore(Option<TlsSourceError>),
+    /// rustls refused a configuration these options should always give: a bug of this crate.
+    Rustls(rustls::Error),
 }
 
 impl fmt::Display for TlsError {
@@ -75,22 +180,92 @@ impl fmt::Display for TlsError {
                  socketio-tokio, socketio-async-std or socketio-async in Cargo.toml \
                  (features = [\"{feature}\"])"
             ),
-            Self::Invalid(why) => f.write_str(why),
+            Self::Conflict { option, with } => {
+                write!(
+                    f,
+                    "{option} and {with} are alternatives: give one or the other"
+                )
+            }
+            Self::Missing { option, needed_by } => {
+                write!(f, "{needed_by} needs {option}")
+            }
+            Self::Malformed { option, source } => write!(f, "invalid {option}: {source}"),
+            Self::Empty(TlsOption::Ciphers) => f.write_str("ciphers names no cipher suite"),
+            Self::Empty(TlsOption::Pfx) => {
+                f.write_str("no private key with its certificate in the pfx")
+            }
+            Self::Empty(TlsOption::Key) => f.write_str("no private key in the key PEM"),
+            Self::Empty(option) => write!(f, "no certificate in the {option} PEM"),
+            Self::WrongPassphrase(option) => {
+                write!(f, "cannot decrypt the {option}: wrong passphrase")
+            }
+            Self::LegacyEncryptedKey => f.write_str(
+                "legacy OpenSSL-encrypted PEM keys (Proc-Type: 4,ENCRYPTED) are not supported: \
+                 convert the key with `openssl pkcs8 -topk8`",
+            ),
+            Self::UnsupportedKeyEncryption(source) => write!(
+                f,
+                "unsupported private key encryption ({source}): PBES2 with PBKDF2 or scrypt \
+                 and AES-CBC is read"
+            ),
+            Self::UnknownCipher { name } => {
+                let accepted: Vec<&str> = known_suites().iter().map(|(name, ..)| *name).collect();
+                write!(
+                    f,
+                    "unknown or unsupported cipher {name:?} in ciphers; accepted (OpenSSL, IANA \
+                     or rustls names): {}",
+                    accepted.join(", ")
+                )
+            }
+            Self::OsTrustStore(Some(source)) => {
+                write!(f, "cannot read the OS trust store: {source}")
+            }
+            Self::OsTrustStore(None) => {
+                f.write_str("the OS trust store holds no usable certificate")
+            }
+            Self::Rustls(e) => write!(f, "rustls refused the configuration: {e}"),
         }
     }
 }
 
-impl std::error::Error for TlsError {}
-
-impl From<String> for TlsError {
-    fn from(why: String) -> Self {
-        Self::Invalid(why)
+impl std::error::Error for TlsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Malformed { source, .. }
+            | Self::UnsupportedKeyEncryption(source)
+            | Self::OsTrustStore(Some(source)) => Some(&**source),
+            Self::Rustls(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
-impl From<&str> for TlsError {
-    fn from(why: &str) -> Self {
-        Self::Invalid(why.to_owned())
+impl TlsError {
+    /// The option the error is about, if it is about one field (`None` for a disabled
+    /// feature, which names its option as text, and for [`Rustls`](Self::Rustls)).
+    pub fn option(&self) -> Option<TlsOption> {
+        match self {
+            Self::Conflict { option, .. }
+            | Self::Missing { option, .. }
+            | Self::Malformed { option, .. }
+            | Self::Empty(option)
+            | Self::WrongPassphrase(option) => Some(*option),
+            Self::LegacyEncryptedKey | Self::UnsupportedKeyEncryption(_) => Some(TlsOption::Key),
+            Self::UnknownCipher { .. } => Some(TlsOption::Ciphers),
+            Self::OsTrustStore(_) => Some(TlsOption::Roots),
+            Self::FeatureDisabled { .. } | Self::Rustls(_) => None,
+        }
+    }
+
+    /// A [`Malformed`](Self::Malformed) error about `option`, caused by `source`.
+    fn malformed(
+        option: TlsOption,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Malformed {
+            option,
+            source: Arc::new(source),
+        }
     }
 }
 
@@ -209,7 +384,7 @@ impl TlsOptions {
         let provider = Arc::new(provider);
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
-            .map_err(|e| e.to_string())?;
+            .map_err(TlsError::Rustls)?;
         let builder = if self.reject_unauthorized {
             let mut roots = RootCertStore::empty();
             if matches!(self.roots, Roots::Bundled | Roots::BundledAndOs) {
@@ -220,10 +395,10 @@ impl TlsOptions {
             }
             for pem in &self.ca {
                 for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                    let cert = cert.map_err(|e| format!("invalid CA PEM: {e}"))?;
+                    let cert = cert.map_err(|e| TlsError::malformed(TlsOption::Ca, e))?;
                     roots
                         .add(cert)
-                        .map_err(|e| format!("invalid CA certificate: {e}"))?;
+                        .map_err(|e| TlsError::malformed(TlsOption::Ca, e))?;
                 }
             }
             builder.with_root_certificates(roots)
@@ -235,7 +410,9 @@ impl TlsOptions {
         let config = match self.client_identity()? {
             Some((chain, key)) => builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| e.to_string())?,
+                // The key does not match the certificate, or is of a kind rustls cannot sign
+                // with: the key option's value.
+                .map_err(|e| TlsError::malformed(TlsOption::Key, e))?,
             None => builder.with_no_client_auth(),
         };
         Ok(Arc::new(config))
@@ -245,21 +422,33 @@ impl TlsOptions {
     fn client_identity(&self) -> Result<Option<ClientIdentity>, TlsError> {
         let passphrase = self.passphrase.as_deref();
         match (&self.pfx, &self.cert, &self.key) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                Err("pfx and cert/key are alternatives: give one or the other".into())
-            }
+            (Some(_), Some(_), _) => Err(TlsError::Conflict {
+                option: TlsOption::Pfx,
+                with: TlsOption::Cert,
+            }),
+            (Some(_), _, Some(_)) => Err(TlsError::Conflict {
+                option: TlsOption::Pfx,
+                with: TlsOption::Key,
+            }),
             (Some(pfx), None, None) => pfx_identity(pfx, passphrase.unwrap_or("")).map(Some),
             (None, Some(cert), Some(key)) => {
                 let chain = rustls_pemfile::certs(&mut cert.as_slice())
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| format!("invalid client certificate PEM: {e}"))?;
+                    .map_err(|e| TlsError::malformed(TlsOption::Cert, e))?;
                 if chain.is_empty() {
-                    return Err("no certificate in the client certificate PEM".into());
+                    return Err(TlsError::Empty(TlsOption::Cert));
                 }
                 Ok(Some((chain, private_key(key, passphrase)?)))
             }
             (None, None, None) => Ok(None),
-            _ => Err("cert and key go together".into()),
+            (None, Some(_), None) => Err(TlsError::Missing {
+                option: TlsOption::Key,
+                needed_by: TlsOption::Cert,
+            }),
+            (None, None, Some(_)) => Err(TlsError::Missing {
+                option: TlsOption::Cert,
+                needed_by: TlsOption::Key,
+            }),
         }
     }
 }
@@ -270,40 +459,39 @@ type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 /// The private key in `pem`, decrypted with `passphrase` if it is encrypted PKCS#8.
 fn private_key(pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
     if let Some(key) = rustls_pemfile::private_key(&mut &pem[..])
-        .map_err(|e| format!("invalid private key PEM: {e}"))?
+        .map_err(|e| TlsError::malformed(TlsOption::Key, e))?
     {
         return Ok(key);
     }
-    let text = std::str::from_utf8(pem).map_err(|_| "the key PEM is not text")?;
+    let text = std::str::from_utf8(pem).map_err(|e| TlsError::malformed(TlsOption::Key, e))?;
     if let Some(block) = pem_block(text, "ENCRYPTED PRIVATE KEY") {
         return decrypt_key(block, passphrase);
     }
     if text.contains("Proc-Type: 4,ENCRYPTED") {
-        return Err(
-            "legacy OpenSSL-encrypted PEM keys (Proc-Type: 4,ENCRYPTED) are not supported: \
-                    convert the key with `openssl pkcs8 -topk8`"
-                .into(),
-        );
+        return Err(TlsError::LegacyEncryptedKey);
     }
-    Err("no private key in the key PEM".into())
+    Err(TlsError::Empty(TlsOption::Key))
 }
 
 /// Decrypts an `ENCRYPTED PRIVATE KEY` PEM block (PBES2).
 #[cfg(feature = "encrypted-keys")]
 fn decrypt_key(block: &str, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let passphrase = passphrase.ok_or("the private key is encrypted: passphrase is needed")?;
-    let (_, document) = SecretDocument::from_pem(block)
-        .map_err(|e| format!("invalid encrypted private key PEM: {e}"))?;
+    let passphrase = passphrase.ok_or(TlsError::Missing {
+        option: TlsOption::Passphrase,
+        needed_by: TlsOption::Key,
+    })?;
+    let (_, document) =
+        SecretDocument::from_pem(block).map_err(|e| TlsError::malformed(TlsOption::Key, e))?;
     let info = EncryptedPrivateKeyInfoRef::try_from(document.as_bytes())
-        .map_err(|e| format!("invalid encrypted private key: {e}"))?;
-    let wrong = "cannot decrypt the private key: wrong passphrase";
+        .map_err(|e| TlsError::malformed(TlsOption::Key, e))?;
+    let wrong = TlsError::WrongPassphrase(TlsOption::Key);
     let plain = info.decrypt(passphrase.as_bytes()).map_err(|e| match e {
         pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { .. }) => {
-            format!(
-                "unsupported private key encryption ({e}): PBES2 with PBKDF2 or scrypt and AES-CBC is read"
-            )
+            TlsError::UnsupportedKeyEncryption(Arc::new(e))
         }
-        _ => wrong.to_owned(),
+        // Any other decryption failure (bad padding, mostly) is what a wrong passphrase
+        // gives; the passphrase is not echoed.
+        _ => wrong.clone(),
     })?;
     // A wrong passphrase that happens to unpad cleanly still yields no key.
     PrivateKeyInfoRef::try_from(plain.as_bytes()).map_err(|_| wrong)?;
@@ -327,11 +515,12 @@ fn add_os_roots(roots: &mut RootCertStore) -> Result<(), TlsError> {
     let loaded = rustls_native_certs::load_native_certs();
     let (added, _skipped) = roots.add_parsable_certificates(loaded.certs);
     if added == 0 {
-        let why = match loaded.errors.first() {
-            Some(e) => format!("cannot read the OS trust store: {e}"),
-            None => "the OS trust store holds no usable certificate".to_owned(),
-        };
-        return Err(TlsError::Invalid(why));
+        let source = loaded
+            .errors
+            .into_iter()
+            .next()
+            .map(|e| Arc::new(e) as TlsSourceError);
+        return Err(TlsError::OsTrustStore(source));
     }
     Ok(())
 }
@@ -359,15 +548,16 @@ fn pem_block<'a>(text: &'a str, label: &str) -> Option<&'a str> {
 fn pfx_identity(pfx: &[u8], passphrase: &str) -> Result<ClientIdentity, TlsError> {
     let store = KeyStore::from_pkcs12(pfx, passphrase, Pkcs12ImportPolicy::Strict).map_err(
         |e| match e {
-            p12_keystore::error::Error::MacError(_) => {
-                "cannot read the pfx: wrong passphrase (MAC check failed)".to_owned()
-            }
-            e => format!("cannot read the pfx (wrong passphrase or unsupported bundle): {e}"),
+            // The MAC is keyed by the passphrase: a mismatch is a wrong passphrase.
+            p12_keystore::error::Error::MacError(_) => TlsError::WrongPassphrase(TlsOption::Pfx),
+            // Other failures may still be a wrong passphrase (a bundle without a MAC whose
+            // contents then do not decrypt) or a scheme p12-keystore does not read.
+            e => TlsError::malformed(TlsOption::Pfx, e),
         },
     )?;
     let (_, chain) = store
         .private_key_chain()
-        .ok_or("no private key with its certificate in the pfx")?;
+        .ok_or(TlsError::Empty(TlsOption::Pfx))?;
     let certs = chain
         .certs()
         .iter()
@@ -453,7 +643,7 @@ fn known_suites() -> [(
 }
 
 /// The suites an OpenSSL-style cipher list names, in its order, without repeats.
-fn cipher_suites(list: &str) -> Result<Vec<SupportedCipherSuite>, String> {
+fn cipher_suites(list: &str) -> Result<Vec<SupportedCipherSuite>, TlsError> {
     let known = known_suites();
     let mut suites = Vec::new();
     for name in list
@@ -465,19 +655,16 @@ fn cipher_suites(list: &str) -> Result<Vec<SupportedCipherSuite>, String> {
                 .iter()
                 .any(|known| known.eq_ignore_ascii_case(name))
         }) else {
-            let accepted: Vec<&str> = known.iter().map(|(openssl, ..)| *openssl).collect();
-            return Err(format!(
-                "unknown or unsupported cipher {name:?} in ciphers; accepted (OpenSSL, IANA or \
-                 rustls names): {}",
-                accepted.join(", ")
-            ));
+            return Err(TlsError::UnknownCipher {
+                name: name.to_owned(),
+            });
         };
         if !suites.contains(&suite) {
             suites.push(suite);
         }
     }
     if suites.is_empty() {
-        return Err("ciphers names no cipher suite".into());
+        return Err(TlsError::Empty(TlsOption::Ciphers));
     }
     Ok(suites)
 }
@@ -583,25 +770,39 @@ mod tests {
 
     #[test]
     fn unknown_or_empty_cipher_lists_are_refused() {
-        for list in [
-            "HIGH:!aNULL",
-            "AES128-SHA",
-            "ECDHE-RSA-AES128-GCM-SHA256:nope",
+        for (list, unknown) in [
+            ("HIGH:!aNULL", "HIGH"),
+            ("AES128-SHA", "AES128-SHA"),
+            ("ECDHE-RSA-AES128-GCM-SHA256:nope", "nope"),
         ] {
             let error = cipher_suites(list).expect_err(list);
-            assert!(error.contains("unknown or unsupported cipher"), "{error}");
-            assert!(error.contains("ECDHE-RSA-AES128-GCM-SHA256"), "{error}");
+            assert!(
+                matches!(&error, TlsError::UnknownCipher { name } if name == unknown),
+                "{error:?}"
+            );
+            // The message lists what is accepted.
+            assert!(
+                error.to_string().contains("ECDHE-RSA-AES128-GCM-SHA256"),
+                "{error}"
+            );
         }
         for list in ["", " : ,"] {
             let error = cipher_suites(list).expect_err(list);
-            assert!(error.contains("no cipher suite"), "{error}");
+            assert!(
+                matches!(error, TlsError::Empty(TlsOption::Ciphers)),
+                "{error:?}"
+            );
         }
         let tls = TlsOptions {
             ciphers: Some("RC4-MD5".into()),
             ..TlsOptions::default()
         };
-        let error = tls.build().expect_err("unknown").to_string();
-        assert!(error.contains("RC4-MD5"), "{error}");
+        let error = tls.build().expect_err("unknown");
+        assert!(
+            matches!(&error, TlsError::UnknownCipher { name } if name == "RC4-MD5"),
+            "{error:?}"
+        );
+        assert_eq!(error.option(), Some(TlsOption::Ciphers));
     }
 
     #[test]
@@ -629,10 +830,87 @@ mod tests {
             key: Some(Vec::new()),
             ..TlsOptions::default()
         };
-        let error = tls.build().expect_err("both").to_string();
-        assert!(error.contains("pfx and cert/key"), "{error}");
+        let error = tls.build().expect_err("both");
+        assert!(
+            matches!(
+                error,
+                TlsError::Conflict {
+                    option: TlsOption::Pfx,
+                    with: TlsOption::Key
+                }
+            ),
+            "{error:?}"
+        );
         tls.key = None;
-        assert!(tls.build().expect_err("junk").to_string().contains("pfx"));
+        let error = tls.build().expect_err("junk");
+        if cfg!(feature = "pfx") {
+            assert_eq!(error.option(), Some(TlsOption::Pfx), "{error:?}");
+        } else {
+            assert!(
+                matches!(error, TlsError::FeatureDisabled { option: "pfx", .. }),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cert_and_key_go_together_and_their_parsers_are_the_source() {
+        use std::error::Error as _;
+        let cert = b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n".to_vec();
+        let only_cert = TlsOptions {
+            cert: Some(cert.clone()),
+            ..TlsOptions::default()
+        };
+        assert!(matches!(
+            only_cert.build(),
+            Err(TlsError::Missing {
+                option: TlsOption::Key,
+                needed_by: TlsOption::Cert
+            })
+        ));
+        let only_key = TlsOptions {
+            key: Some(b"key".to_vec()),
+            ..TlsOptions::default()
+        };
+        assert!(matches!(
+            only_key.build(),
+            Err(TlsError::Missing {
+                option: TlsOption::Cert,
+                needed_by: TlsOption::Key
+            })
+        ));
+        let no_key = TlsOptions {
+            cert: Some(cert),
+            key: Some(b"not a PEM".to_vec()),
+            ..TlsOptions::default()
+        };
+        assert!(matches!(
+            no_key.build(),
+            Err(TlsError::Empty(TlsOption::Key))
+        ));
+        let bad_ca = TlsOptions {
+            ca: vec![
+                b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec(),
+            ],
+            ..TlsOptions::default()
+        };
+        let error = bad_ca.build().expect_err("bad PEM");
+        assert!(
+            matches!(
+                error,
+                TlsError::Malformed {
+                    option: TlsOption::Ca,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        // The PEM reader's own error is reachable through source().
+        let source = error.source().expect("a source");
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
+        );
     }
 
     #[test]
@@ -693,7 +971,7 @@ mod tests {
         match add_os_roots(&mut store) {
             Ok(()) => assert!(!store.is_empty()),
             // A machine without a CA bundle says so rather than verifying nothing.
-            Err(error) => assert!(error.to_string().contains("OS trust store"), "{error}"),
+            Err(error) => assert!(matches!(error, TlsError::OsTrustStore(_)), "{error:?}"),
         }
         for roots in [Roots::Os, Roots::BundledAndOs] {
             let tls = TlsOptions {

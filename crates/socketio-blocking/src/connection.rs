@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::http::{Exchange, Step, request_bytes};
-use crate::net::{Connector, Stream};
+use crate::net::{Connector, Stream, failure, io_kind};
 
 /// The waker's token; sockets count up from zero and never reach it.
 const WAKE: mio::Token = mio::Token(usize::MAX);
@@ -35,8 +35,8 @@ fn report(manager: &mut Manager, transport: TransportId, event: TransportEvent) 
     manager.handle_transport(Instant::now(), transport, event);
 }
 
-/// An IO failure this crate reports as text (its HTTP client and handshakes say what failed
-/// in their message).
+/// An IO failure of this crate's HTTP client, which says what failed in its message
+/// (connecting, TLS and the WebSocket handshake report typed kinds and sources instead).
 fn io_error(message: String) -> IoError {
     IoError::new(IoErrorKind::Other, message)
 }
@@ -188,6 +188,11 @@ impl Notifier {
 /// [`Connection`]'s raw fd), then call [`Connection::handle_readable`] and
 /// [`Connection::handle_timeout`].** Commands go to the manager at any point
 /// ([`Connection::manager_mut`]); their output comes out at the next drain.
+///
+/// The raw fd is Unix-only. On Windows mio's poller is an I/O completion port fed through
+/// AFD, not a handle that `select` or `WaitForMultipleObjects` can wait on, so there is no
+/// `AsRawSocket`/`AsRawHandle` to offer: run [`Connection::wait`] on a thread of its own and
+/// wake it with a [`Notifier`].
 ///
 /// Reads and writes never block. Opening a connection does, for at most the
 /// [`Builder::connect_timeout`] of each step: TCP connect, proxy `CONNECT`, TLS and WebSocket
@@ -395,10 +400,7 @@ impl Connection {
                     report(
                         &mut self.manager,
                         transport,
-                        TransportEvent::HttpError {
-                            request,
-                            error: io_error(e),
-                        },
+                        TransportEvent::HttpError { request, error: e },
                     );
                     return;
                 }
@@ -412,12 +414,12 @@ impl Connection {
         self.advance_http(transport, request);
     }
 
-    fn fresh_stream(&mut self, url: &Url) -> Result<Stream, String> {
+    fn fresh_stream(&mut self, url: &Url) -> Result<Stream, IoError> {
         let mut stream = self.connector.connect(url)?;
         let token = self.token();
         stream
             .make_polled(self.poll.registry(), token)
-            .map_err(|e| format!("poll: {e}"))?;
+            .map_err(|e| failure(IoErrorKind::Other, "poll", e))?;
         Ok(stream)
     }
 
@@ -465,10 +467,7 @@ impl Connection {
                         Err(e) => report(
                             &mut self.manager,
                             transport,
-                            TransportEvent::HttpError {
-                                request,
-                                error: io_error(e),
-                            },
+                            TransportEvent::HttpError { request, error: e },
                         ),
                     }
                 } else {
@@ -509,9 +508,7 @@ impl Connection {
             Err(e) => report(
                 &mut self.manager,
                 transport,
-                TransportEvent::WsClose {
-                    error: Some(io_error(e)),
-                },
+                TransportEvent::WsClose { error: Some(e) },
             ),
         }
     }
@@ -521,21 +518,24 @@ impl Connection {
         url: &Url,
         headers: &[Header],
         protocols: &[String],
-    ) -> Result<(WebSocket<Stream>, Vec<Header>), String> {
+    ) -> Result<(WebSocket<Stream>, Vec<Header>), IoError> {
         use tungstenite::client::IntoClientRequest;
         use tungstenite::http::{HeaderName, HeaderValue};
         let mut request = url
             .as_str()
             .into_client_request()
-            .map_err(|e| format!("websocket request: {e}"))?;
+            .map_err(|e| failure(IoErrorKind::Other, "websocket request", e))?;
         for (name, value) in headers {
-            let name: HeaderName = name.parse().map_err(|e| format!("header name: {e}"))?;
-            let value = HeaderValue::from_str(value).map_err(|e| format!("header value: {e}"))?;
+            let name: HeaderName = name
+                .parse()
+                .map_err(|e| failure(IoErrorKind::Other, "header name", e))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| failure(IoErrorKind::Other, "header value", e))?;
             request.headers_mut().append(name, value);
         }
         if !protocols.is_empty() {
             let value = HeaderValue::from_str(&protocols.join(", "))
-                .map_err(|e| format!("protocols: {e}"))?;
+                .map_err(|e| failure(IoErrorKind::Other, "protocols", e))?;
             request
                 .headers_mut()
                 .insert("sec-websocket-protocol", value);
@@ -543,12 +543,28 @@ impl Connection {
         let stream = self.connector.connect(url)?;
         let config = WebSocketConfig::default().read_buffer_size(WS_READ_BUFFER);
         let (mut ws, response) =
-            tungstenite::client::client_with_config(request, stream, Some(config))
-                .map_err(|e| format!("websocket: {e}"))?;
+            tungstenite::client::client_with_config(request, stream, Some(config)).map_err(
+                |e| match e {
+                    tungstenite::HandshakeError::Failure(e) => {
+                        // tungstenite's error is kept: a refused handshake's HTTP response
+                        // (its status) is in it, by variant.
+                        let kind = match &e {
+                            tungstenite::Error::Io(io) => io_kind(io),
+                            _ => IoErrorKind::Protocol,
+                        };
+                        failure(kind, "websocket", e)
+                    }
+                    // The stream blocks until the handshake is done, with timeouts: a
+                    // would-block here is the read timeout.
+                    tungstenite::HandshakeError::Interrupted(_) => {
+                        IoError::new(IoErrorKind::Timeout, "websocket: handshake timed out")
+                    }
+                },
+            )?;
         let token = self.token();
         ws.get_mut()
             .make_polled(self.poll.registry(), token)
-            .map_err(|e| format!("poll: {e}"))?;
+            .map_err(|e| failure(IoErrorKind::Other, "poll", e))?;
         let headers = response
             .headers()
             .iter()

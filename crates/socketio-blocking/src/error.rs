@@ -13,7 +13,8 @@ pub enum Error {
     /// An option or the URL is invalid: fix the option.
     Config(ConfigError),
     /// The TLS options cannot be built (bad PEM, wrong passphrase, unknown cipher...): fix
-    /// the option.
+    /// the option the variant names ([`TlsError::OsTrustStore`](crate::TlsError::OsTrustStore)
+    /// is the machine's).
     Tls(socketio_async::tls::TlsError),
     /// The namespace could not connect: the server refused it, or the connection could not
     /// be opened. Boxed: it is by far the largest variant, and every result carries its size.

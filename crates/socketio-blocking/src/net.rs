@@ -11,6 +11,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use engineio_proto::{IoError, IoErrorKind};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use socketio_async::proxy::{ConnectHandshake, Progress, ProxyOptions};
@@ -150,15 +151,19 @@ pub(crate) struct Connector {
 impl Connector {
     /// Connects to the URL's host and port (through the proxy unless its `no_proxy` list
     /// names the host), TLS for `https`/`wss`, handshake done; still blocking.
-    pub(crate) fn connect(&self, url: &Url) -> Result<Stream, String> {
-        let host = url.host_str().ok_or("connect: no host")?;
+    pub(crate) fn connect(&self, url: &Url) -> Result<Stream, IoError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| IoError::new(IoErrorKind::Connect, "connect: no host"))?;
         let port = url.port_or_known_default().unwrap_or(80);
         // `[::1]` comes bracketed from the URL; sockets want it bare.
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let deadline = Instant::now() + self.timeout;
         let tcp = match self.proxy.as_ref().and_then(|p| Some((p, p.tunnel(url)?))) {
             Some((proxy, handshake)) => tunnel(proxy, handshake, deadline)?,
-            None => tcp_connect(bare, port, deadline).map_err(|e| format!("connect: {e}"))?,
+            None => {
+                tcp_connect(bare, port, deadline).map_err(|e| failure(io_kind(&e), "connect", e))?
+            }
         };
         let _ = tcp.set_nodelay(true);
         let _ = tcp.set_read_timeout(Some(self.timeout));
@@ -167,13 +172,14 @@ impl Connector {
         if !matches!(url.scheme(), "https" | "wss") {
             return Ok(Stream::Plain(tcp));
         }
-        let name = ServerName::try_from(bare.to_owned()).map_err(|e| format!("tls: {e}"))?;
-        let mut tls =
-            ClientConnection::new(self.tls.clone(), name).map_err(|e| format!("tls: {e}"))?;
+        let name = ServerName::try_from(bare.to_owned())
+            .map_err(|e| failure(IoErrorKind::Tls, "tls", e))?;
+        let mut tls = ClientConnection::new(self.tls.clone(), name)
+            .map_err(|e| failure(IoErrorKind::Tls, "tls", e))?;
         // The whole handshake now, while blocking: afterwards a non-blocking read never has
         // to finish a handshake half-way.
         while tls.is_handshaking() {
-            tls.complete_io(&mut tcp).map_err(|e| format!("tls: {e}"))?;
+            tls.complete_io(&mut tcp).map_err(tls_failure)?;
         }
         Ok(Stream::Tls(Box::new(StreamOwned::new(tls, tcp))))
     }
@@ -201,18 +207,23 @@ fn tunnel(
     proxy: &ProxyOptions,
     mut handshake: ConnectHandshake,
     deadline: Instant,
-) -> Result<TcpStream, String> {
-    let failed =
-        |what: &str, e: &dyn std::fmt::Display| format!("proxy {}: {what}: {e}", proxy.address());
+) -> Result<TcpStream, IoError> {
+    let failed = |what: &str, e: io::Error| {
+        failure(
+            IoErrorKind::Proxy,
+            &format!("proxy {}: {what}", proxy.address()),
+            e,
+        )
+    };
     let mut tcp =
-        tcp_connect(proxy.host(), proxy.port(), deadline).map_err(|e| failed("connect", &e))?;
+        tcp_connect(proxy.host(), proxy.port(), deadline).map_err(|e| failed("connect", e))?;
     let left = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(1));
     let _ = tcp.set_read_timeout(Some(left));
     let _ = tcp.set_write_timeout(Some(left));
     tcp.write_all(handshake.request())
-        .map_err(|e| failed("send CONNECT", &e))?;
+        .map_err(|e| failed("send CONNECT", e))?;
     // Byte by byte would be slow; a chunk may not overrun the head because the proxy sends
     // nothing after it until we speak (and `feed` refuses early data).
     let mut chunk = [0u8; 1024];
@@ -220,11 +231,65 @@ fn tunnel(
         let read = match tcp.read(&mut chunk) {
             Ok(0) => Err(handshake.closed()),
             Ok(n) => handshake.feed(&chunk[..n]),
-            Err(e) => return Err(failed("read CONNECT response", &e)),
+            Err(e) => return Err(failed("read CONNECT response", e)),
         };
-        match read.map_err(|e| e.to_string())? {
+        // The proxy's refusal (its status) stays reachable by variant, as the source.
+        match read.map_err(|e| IoError::new(IoErrorKind::Proxy, e.to_string()).with_source(e))? {
             Progress::NeedMore => {}
             Progress::Established => return Ok(tcp),
+        }
+    }
+}
+
+/// A failure of `kind`, "`context`: `error`", keeping `error` as the source.
+pub(crate) fn failure(
+    kind: IoErrorKind,
+    context: &str,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> IoError {
+    IoError::new(kind, format!("{context}: {error}")).with_source(error)
+}
+
+/// A failed TLS handshake: a reset during it is the connection's failure, anything else
+/// TLS's, with rustls's own error as the source where there is one (so that callers can tell
+/// an unknown issuer from a name mismatch by variant).
+pub(crate) fn tls_failure(e: io::Error) -> IoError {
+    let kind = match io_kind(&e) {
+        IoErrorKind::Closed => IoErrorKind::Closed,
+        _ => IoErrorKind::Tls,
+    };
+    let rustls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .cloned();
+    match rustls {
+        Some(rustls) => failure(kind, "tls", rustls),
+        None => failure(kind, "tls", e),
+    }
+}
+
+/// The kind of an OS-level IO error (as the async adapters classify them).
+pub(crate) fn io_kind(e: &io::Error) -> IoErrorKind {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+            IoErrorKind::Closed
+        }
+        K::TimedOut | K::WouldBlock => IoErrorKind::Timeout,
+        K::ConnectionRefused
+        | K::AddrNotAvailable
+        | K::NetworkUnreachable
+        | K::HostUnreachable
+        | K::NetworkDown => IoErrorKind::Connect,
+        _ => {
+            // The standard library's resolver reports a failed lookup as an uncategorised
+            // error; its message is the only mark of it.
+            let message = e.to_string();
+            if message.contains("lookup") || message.contains("resolve") {
+                IoErrorKind::Dns
+            } else {
+                IoErrorKind::Other
+            }
         }
     }
 }

@@ -367,9 +367,26 @@ fn tls_through_a_proxy_on_every_transport() {
     let refused = Builder::new(url)
         .options(options("websocket").reconnection(false))
         .connect();
+    let Err(Error::Connect(error)) = &refused else {
+        panic!("{refused:?}");
+    };
+    let ConnectError::Engine(error) = &**error else {
+        panic!("{error:?}");
+    };
+    let io = error
+        .transport_error()
+        .and_then(|t| t.io_error())
+        .unwrap_or_else(|| panic!("not an IO failure: {error:?}"));
+    assert_eq!(io.kind(), engineio_proto::IoErrorKind::Tls, "{io:?}");
+    let rustls = std::error::Error::source(io).and_then(|s| s.downcast_ref::<rustls::Error>());
     assert!(
-        matches!(&refused, Err(Error::Connect(e)) if matches!(&**e, ConnectError::Engine(e) if e.to_string().contains("certificate"))),
-        "{refused:?}"
+        matches!(
+            rustls,
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ),
+        "{io:?}"
     );
 }
 

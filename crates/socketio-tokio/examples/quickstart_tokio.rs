@@ -56,7 +56,7 @@ async fn tour() -> Result<(), Box<dyn std::error::Error>> {
         while let Some(event) = events.next().await {
             match event {
                 SocketEvent::Connect { .. } => return Ok(()),
-                SocketEvent::ConnectError(e) => return Err(e.to_string()),
+                SocketEvent::ConnectError(e) => return Err(with_causes(&e)),
                 _ => {}
             }
         }
@@ -119,6 +119,22 @@ async fn tour() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The value of `--url URL` (or `--url=URL`), if given.
+/// The error and its root cause: a connect error's own message is socket.io-client's short
+/// one ("xhr poll error"); the first cause that has no cause of its own is what went wrong
+/// (the refused connection, the TLS failure). The layers between repeat it in their messages.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut root = None;
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        root = Some(e);
+        cause = e.source();
+    }
+    match root {
+        Some(root) => format!("{error}: {root}"),
+        None => error.to_string(),
+    }
+}
+
 fn url_argument() -> Result<Option<String>, String> {
     let mut args = std::env::args().skip(1);
     let mut url = None;

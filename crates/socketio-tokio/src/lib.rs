@@ -46,9 +46,30 @@
 //! `encrypted-keys` (an encrypted [`TlsOptions::key`] with a passphrase) and `native-roots`
 //! (the OS trust store, [`socketio_async::tls::Roots`]). An option used without its feature is
 //! refused with [`socketio_async::tls::TlsError::FeatureDisabled`], which names the feature.
+//!
+//! Errors are typed: branch on the variant, which names the option at fault (the parser's or
+//! rustls's own error is the [`source`](std::error::Error::source)):
+//!
+//! ```
+//! use socketio_tokio::tls::{TlsError, TlsOption};
+//! use socketio_tokio::{Error, TlsOptions, TokioRuntime};
+//!
+//! let mut tls = TlsOptions::default();
+//! tls.ciphers = Some("ECDHE-RSA-AES128-SHA".into()); // CBC: rustls does not implement it
+//! match TokioRuntime::with_tls(&tls).map(|_runtime| ()) {
+//!     Err(Error::Tls(TlsError::UnknownCipher { name })) => assert_eq!(name, "ECDHE-RSA-AES128-SHA"),
+//!     Err(Error::Tls(e)) if e.option() == Some(TlsOption::Key) => panic!("fix the key: {e}"),
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+/// The examples of docs/options.md, compiled as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/options.md")]
+pub struct OptionsDoc;
 
 use std::io;
 use std::sync::Arc;

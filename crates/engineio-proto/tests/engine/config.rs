@@ -43,7 +43,7 @@ fn unsupported_schemes_are_refused() {
     }
     assert!(matches!(
         parse_server_url("http://"),
-        Err(ConfigError::InvalidUrl(_))
+        Err(ConfigError::InvalidUrl { .. })
     ));
     for url in ["http://a", "https://a:1", "ws://a", "wss://a", "HTTP://A"] {
         assert!(Config::new(url).is_ok(), "{url}");

@@ -56,7 +56,17 @@ pub(crate) async fn connect<N: Net + ?Sized>(
                 IoErrorKind::Closed => IoErrorKind::Closed,
                 _ => IoErrorKind::Tls,
             };
-            failure(kind, "tls", e)
+            // rustls's own error is kept as the source, so that callers can tell an unknown
+            // issuer from a name mismatch by variant rather than by message.
+            let rustls = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .cloned();
+            let failure = failure(kind, "tls", e);
+            match rustls {
+                Some(rustls) => failure.with_source(rustls),
+                None => failure,
+            }
         })?;
     Ok(Stream::Tls(Box::new(tls)))
 }
@@ -73,6 +83,7 @@ async fn tunnel<N: Net + ?Sized>(
             IoErrorKind::Proxy,
             format!("proxy {}: {what}: {e}", proxy.address()),
         )
+        .with_source(e)
     };
     let mut tcp = net
         .connect_tcp(proxy.host().to_owned(), proxy.port())
@@ -91,7 +102,10 @@ async fn tunnel<N: Net + ?Sized>(
             Ok(n) => handshake.feed(&chunk[..n]),
             Err(e) => return Err(io_failure("read CONNECT response", e)),
         };
-        match read.map_err(|e| TransportFailure::new(IoErrorKind::Proxy, e.to_string()))? {
+        // The proxy's refusal (its status) stays reachable by variant, as the source.
+        match read
+            .map_err(|e| TransportFailure::new(IoErrorKind::Proxy, e.to_string()).with_source(e))?
+        {
             Progress::NeedMore => {}
             Progress::Established => {
                 tracing::debug!(

@@ -69,7 +69,9 @@ pub(crate) async fn open<N: Net + ?Sized>(
         Some(config(request.max_message)),
     )
     .await
-    .map_err(|e| failure(ws_kind(&e), "websocket", e))?;
+    // tungstenite's error is kept as the source: a refused handshake's HTTP response (its
+    // status) is in it, by variant.
+    .map_err(|e| failure(ws_kind(&e), "websocket", &e).with_source(e))?;
     let headers = response
         .headers()
         .iter()

@@ -41,15 +41,17 @@ fn bad_urls_are_typed_errors_and_nothing_is_sent() {
         ("file:///etc/passwd", |e| {
             matches!(e, EngineConfigError::UnsupportedScheme(_))
         }),
-        ("http://", |e| matches!(e, EngineConfigError::InvalidUrl(_))),
+        ("http://", |e| {
+            matches!(e, EngineConfigError::InvalidUrl { .. })
+        }),
         ("http://fake.test:99999", |e| {
-            matches!(e, EngineConfigError::InvalidUrl(_))
+            matches!(e, EngineConfigError::InvalidUrl { .. })
         }),
         ("http://fake.test:port", |e| {
-            matches!(e, EngineConfigError::InvalidUrl(_))
+            matches!(e, EngineConfigError::InvalidUrl { .. })
         }),
         ("http://[::1", |e| {
-            matches!(e, EngineConfigError::InvalidUrl(_))
+            matches!(e, EngineConfigError::InvalidUrl { .. })
         }),
     ];
     for (url, expected) in cases {
