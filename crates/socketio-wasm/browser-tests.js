@@ -171,7 +171,14 @@ const chatDir = path.join(crate, "examples/chat");
 function buildChat(release) {
   const args = ["build", "--locked", "--target", "wasm32-unknown-unknown", "-p", "socketio-wasm", "--example", "chat"];
   if (release) args.push("--release");
-  run("cargo", args);
+  // Release builds as a page would ship them: optimized for size, whole-program (LTO).
+  const sizeProfile = {
+    CARGO_PROFILE_RELEASE_OPT_LEVEL: "z",
+    CARGO_PROFILE_RELEASE_LTO: "true",
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS: "1",
+    CARGO_PROFILE_RELEASE_PANIC: "abort",
+  };
+  run("cargo", args, { env: { ...process.env, ...(release ? sizeProfile : {}) } });
   const wasm = path.join(target, "wasm32-unknown-unknown", release ? "release" : "debug", "examples/chat.wasm");
   run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", path.join(chatDir, "pkg"), "--out-name", "chat", wasm]);
   return path.join(chatDir, "pkg/chat_bg.wasm");
