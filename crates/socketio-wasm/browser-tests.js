@@ -5,11 +5,12 @@
 //                                                         in headless Chromium against the Node server
 //   node crates/socketio-wasm/browser-tests.js chat        build the chat example, serve it with the
 //                                                         Node server, print the page's URL
-//   node crates/socketio-wasm/browser-tests.js chat-test   the same, then headless Chromium (through
+//   node crates/socketio-wasm/browser-tests.js chat-test   the same (a debug build), then headless Chromium (through
 //                                                         chromedriver) loads the page, waits for a
 //                                                         message that went round trip in its DOM and
 //                                                         saves a screenshot
-//   node crates/socketio-wasm/browser-tests.js size        the chat example's release .wasm size, raw
+//   node crates/socketio-wasm/browser-tests.js size        the chat example's release .wasm size (opt-level z,
+//                                                         LTO, as a page would ship it), raw
 //                                                         and after wasm-opt -Oz when it is installed
 //
 // Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli of the lockfile's wasm-bindgen
@@ -184,9 +185,9 @@ function buildChat(release) {
   return path.join(chatDir, "pkg/chat_bg.wasm");
 }
 
-async function serveChat() {
+async function serveChat(release) {
   ensureNodeModules();
-  buildChat(true);
+  buildChat(release);
   const server = new NodeServer();
   await server.start();
   const files = await staticServer(chatDir);
@@ -195,7 +196,7 @@ async function serveChat() {
 }
 
 async function chatCommand() {
-  const { server, files, page } = await serveChat();
+  const { server, files, page } = await serveChat(true);
   console.log(`\nThe chat page: ${page}&name=you\nOpen it in two tabs; Ctrl-C stops.`);
   const stop = async () => {
     files.close();
@@ -219,7 +220,9 @@ async function webdriver(base, method, url, body) {
 }
 
 async function chatTestCommand() {
-  const { server, files, page } = await serveChat();
+  // The debug build: it reuses what the test command compiled (a release build with LTO
+  // takes minutes; `size` measures that one).
+  const { server, files, page } = await serveChat(false);
   const driverPort = 9515 + Math.floor(Math.random() * 1000);
   const driver = spawn(chromedriver, [`--port=${driverPort}`], { stdio: "ignore" });
   const base = `http://127.0.0.1:${driverPort}`;

@@ -34,7 +34,7 @@
 //! - Proxies: the browser's own settings apply; there is no `with_proxy`.
 //! - Headers on the WebSocket handshake: the browser's `WebSocket` sends none of the caller's,
 //!   so `extra_headers` with the WebSocket transport allowed is refused with
-//!   [`Error::Unsupported`]([`runtime::Unsupported::WebSocketHeaders`]). With
+//!   `Error::Unsupported(Unsupported::WebSocketHeaders)`. With
 //!   `transports([TransportKind::Polling])` they go on every `fetch` (the server must allow
 //!   them through CORS); otherwise carry the value in `auth` or `query`. Headers added later
 //!   by a `before_connect` hook fail that WebSocket attempt with an error that says so.
