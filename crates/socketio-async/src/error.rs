@@ -34,6 +34,9 @@ pub enum Error {
     Connect(Box<ConnectError>),
     /// Connecting took longer than the `timeout` option.
     ConnectTimeout,
+    /// An option the runtime cannot honour (e.g. headers on a browser's WebSocket
+    /// handshake): change the option; it is refused rather than silently ignored.
+    Unsupported(crate::runtime::Unsupported),
     /// No async runtime to run the client on (e.g. `socketio_tokio::io` called outside a
     /// tokio runtime).
     NoRuntime,
@@ -66,6 +69,7 @@ impl fmt::Display for Error {
             Self::Connect(e) => e.fmt(f),
             Self::ConnectTimeout => f.write_str("connecting timed out"),
             Self::NoRuntime => f.write_str("no async runtime: call this from within one"),
+            Self::Unsupported(e) => write!(f, "unsupported option: {e}"),
         }
     }
 }
@@ -82,6 +86,7 @@ impl std::error::Error for Error {
             Self::Connect(e) => Some(e.as_ref()),
             Self::Encode(e) => Some(e),
             Self::Decode(e) => Some(e),
+            Self::Unsupported(e) => Some(e),
             Self::Closed | Self::ConnectTimeout | Self::NoRuntime => None,
         }
     }
@@ -102,6 +107,12 @@ impl From<engineio_proto::ConfigError> for Error {
 impl From<socketio_proto::EmitError> for Error {
     fn from(e: socketio_proto::EmitError) -> Self {
         Self::Emit(e)
+    }
+}
+
+impl From<crate::runtime::Unsupported> for Error {
+    fn from(e: crate::runtime::Unsupported) -> Self {
+        Self::Unsupported(e)
     }
 }
 

@@ -68,6 +68,7 @@ impl Manager {
     ) -> Result<Self, Error> {
         let url = engineio_proto::parse_server_url(url)?;
         let config = options.manager_config(&url)?;
+        runtime.check_options(&options)?;
         let mut seed = rand_core::OsRng;
         let rng = Box::new(crate::rng::SplitMix::from_os(&mut seed));
         let now = runtime.now();

@@ -115,6 +115,39 @@ impl fmt::Debug for WsConnection {
 /// error's message. Adapters never put secrets in it (URLs with credentials are stripped).
 pub type TransportFailure = IoError;
 
+/// An option a runtime cannot honour, refused before anything connects (see
+/// [`Runtime::check_options`]) instead of being ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unsupported {
+    /// `extra_headers` with the WebSocket transport allowed: a browser's WebSocket sends no
+    /// headers of the caller's on its handshake. Allow only polling
+    /// (`transports([TransportKind::Polling])`, whose fetch requests carry them), or carry
+    /// the value in `auth` or `query`.
+    WebSocketHeaders,
+    /// `with_credentials` differs from the runtime's credentials mode: a browser runtime
+    /// sets fetch's `credentials` for all its requests, so build it for these options
+    /// (`socketio_wasm::WasmRuntime::for_options`).
+    CredentialsMode,
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WebSocketHeaders => f.write_str(
+                "extra_headers cannot be sent on this runtime's WebSocket handshake: \
+                 allow only the polling transport, or carry the value in auth or query",
+            ),
+            Self::CredentialsMode => f.write_str(
+                "with_credentials differs from the runtime's credentials mode: \
+                 build the runtime for these options",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
 /// What an async runtime provides to the client.
 ///
 /// The adapter crates (`socketio-tokio`, `socketio-async-std`) get it from
@@ -125,6 +158,13 @@ pub trait Runtime: Send + Sync + 'static {
     fn spawn(&self, task: BoxFuture<'static, ()>);
     /// Completes at `deadline`.
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()>;
+    /// Refuses options this runtime cannot honour ([`crate::Error::Unsupported`]); called
+    /// when a [`crate::Manager`] is created. Runtimes that honour every option (the default)
+    /// accept all.
+    fn check_options(&self, options: &crate::Options) -> Result<(), Unsupported> {
+        let _ = options;
+        Ok(())
+    }
     /// The current time. Adapters with a mockable clock override this.
     fn now(&self) -> Instant {
         Instant::now()
