@@ -3,8 +3,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::Stream;
-
 use crate::error::{ConnectError, DisconnectReason, Error};
 use crate::events::{Message, SocketEvent};
 use crate::options::Options;
@@ -60,7 +58,7 @@ impl SocketBuilder {
 
     /// A stream of every event of the socket, made before it connects (see
     /// [`Socket::events`]).
-    pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + use<> {
+    pub fn events(&self) -> crate::EventStream<SocketEvent> {
         self.socket.events()
     }
 

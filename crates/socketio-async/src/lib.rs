@@ -47,6 +47,7 @@ mod builder;
 mod driver;
 mod error;
 mod events;
+mod flow;
 mod manager;
 #[cfg(feature = "net")]
 pub mod net;
@@ -71,6 +72,9 @@ pub use engineio_proto::ConfigError as EngineConfigError;
 pub use engineio_proto::{EngineProtocol, TransportKind};
 pub use error::{AckError, ConnectError, DisconnectReason, Error};
 pub use events::{AckSender, ManagerEvent, Message, SocketEvent};
+pub use flow::{
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_READ_AHEAD, EventStream, FlowOptions, FlowSnapshot, Overflow,
+};
 pub use manager::Manager;
 pub use options::{DEFAULT_MAX_MESSAGE, Options};
 pub use prepare::{BeforeConnect, BoxError, ConnectAttempt};

@@ -4,9 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_channel::mpsc::unbounded;
 use futures_channel::oneshot;
-use futures_util::Stream;
 use serde::de::DeserializeOwned;
 use socketio_proto::codec::{Payload, RESERVED_EVENTS};
 use socketio_proto::{EmitError, EmitOptions};
@@ -15,6 +13,7 @@ use crate::args::{Args, EmitArgs, event_payload};
 use crate::driver::Command;
 use crate::error::{ConnectError, DisconnectReason, Error};
 use crate::events::{Message, SocketEvent};
+use crate::flow::EventStream;
 use crate::manager::Manager;
 use crate::shared::{ListenerId, MessageListener, SocketShared, lock};
 
@@ -188,8 +187,11 @@ impl Socket {
     ///
     /// Order: one listener's futures run one at a time, in the order the events arrived
     /// (each starts when the previous one finished); different listeners run concurrently.
-    /// Events wait for their turn in an unbounded queue. Removing the listener ([`Socket::off`])
-    /// lets the queued ones finish, then its task ends.
+    /// Events wait for their turn in a bounded queue (capacity and [`crate::Overflow`] policy
+    /// from [`crate::Options::flow`]); with the default policy a full queue makes the
+    /// connection wait (nothing is dropped), so a slow handler slows the server down instead
+    /// of growing memory. Removing the listener ([`Socket::off`]) lets the queued ones
+    /// finish, then its task ends.
     ///
     /// ```no_run
     /// # fn demo(socket: socketio_async::Socket) {
@@ -207,20 +209,23 @@ impl Socket {
         F: Fn(Message) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let (tx, mut rx) = unbounded::<Message>();
+        let flow = self.manager.inner.shared.flow;
+        let (tx, mut rx) = crate::flow::queue::<Message>(flow.queue_capacity, flow.overflow);
         self.manager.inner.runtime.spawn(Box::pin(async move {
             use futures_util::StreamExt;
             while let Some(message) = rx.next().await {
                 f(message).await;
             }
         }));
-        self.add_message_listener(
+        let queue = tx.clone();
+        self.add_listener(
             Some(event),
             false,
             false,
             Arc::new(move |message| {
-                let _ = tx.unbounded_send(message);
+                let _ = tx.push(message);
             }),
+            Some(queue),
         )
     }
 
@@ -341,12 +346,24 @@ impl Socket {
         prepend: bool,
         callback: crate::shared::MessageFn,
     ) -> ListenerId {
+        self.add_listener(event, once, prepend, callback, None)
+    }
+
+    fn add_listener(
+        &self,
+        event: Option<&str>,
+        once: bool,
+        prepend: bool,
+        callback: crate::shared::MessageFn,
+        queue: Option<crate::flow::QueueSender<Message>>,
+    ) -> ListenerId {
         let id = self.manager.inner.shared.listener_id();
         let listener = MessageListener {
             id,
             event: event.map(str::to_owned),
             once,
             callback,
+            queue,
         };
         let mut l = lock(&self.shared.listeners);
         if prepend {
@@ -376,8 +393,37 @@ impl Socket {
     /// starting with the current state: a [`SocketEvent::Connect`] first when connected
     /// now, then every event from now on. Messages from before the call are not replayed:
     /// make the stream before connecting to see them all (see [`crate::SocketBuilder`]).
-    pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + use<> {
-        self.shared.subscribe()
+    ///
+    /// The stream is bounded ([`crate::Options::flow`]: 1,024 events, [`crate::Overflow::Wait`]
+    /// by default): a stream that is not read stops the whole connection from reading once
+    /// it is full, so read it, or drop it.
+    pub fn events(&self) -> EventStream<SocketEvent> {
+        let flow = self.manager.inner.shared.flow;
+        self.shared.subscribe(flow.queue_capacity, flow.overflow)
+    }
+
+    /// [`Socket::events`] with its own capacity (events, at least 1) and [`crate::Overflow`]
+    /// policy: e.g. a dashboard that only needs the latest state takes
+    /// `events_with(16, Overflow::DropOldest)` and never slows the connection down.
+    ///
+    /// ```no_run
+    /// # async fn demo(socket: socketio_async::Socket) {
+    /// use futures_util::StreamExt;
+    /// use socketio_async::Overflow;
+    /// let mut latest = socket.events_with(16, Overflow::DropOldest);
+    /// while let Some(event) = latest.next().await {
+    ///     // ... slow work: events that pile up meanwhile replace the oldest ones ...
+    ///     # let _ = event;
+    /// }
+    /// println!("missed {}", latest.dropped());
+    /// # }
+    /// ```
+    pub fn events_with(
+        &self,
+        capacity: usize,
+        overflow: crate::Overflow,
+    ) -> EventStream<SocketEvent> {
+        self.shared.subscribe(capacity, overflow)
     }
 }
 

@@ -11,7 +11,7 @@
 
 mod links;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -98,6 +98,22 @@ pub(crate) struct Driver {
     prepare_started: bool,
     /// Each namespace's auth as JSON, for the hook to see and change.
     auths: BTreeMap<String, serde_json::Value>,
+    /// The read-ahead: events the manager gave out, in order, waiting for their consumers
+    /// to have room (docs/flow-control.md).
+    held: VecDeque<Held>,
+    /// Their bytes (payloads), against `FlowOptions::read_ahead`.
+    held_bytes: usize,
+    /// The most `held_bytes` has been.
+    peak_bytes: usize,
+    /// The read-ahead is full: the transports are not read, the heartbeat is held.
+    paused: bool,
+    pauses: u64,
+}
+
+/// An event waiting in the read-ahead, with what it counts against the budget.
+struct Held {
+    event: Event,
+    bytes: usize,
 }
 
 /// The largest inputs the transports accept (see [`crate::Options`]).
@@ -147,6 +163,11 @@ impl Driver {
             preparing: None,
             prepare_started: false,
             auths: BTreeMap::new(),
+            held: VecDeque::new(),
+            held_bytes: 0,
+            peak_bytes: 0,
+            paused: false,
+            pauses: 0,
         };
         (driver, tx)
     }
@@ -163,7 +184,7 @@ impl Driver {
                 loop {
                     links.expire(runtime.now());
                     // Nobody listens any more: what the transports report is dropped.
-                    links.poll(cx, |_, _| {});
+                    links.poll(cx, &mut { usize::MAX }, |_, _| {});
                     let Some(deadline) = links.next_deadline() else {
                         return if links.is_empty() {
                             Poll::Ready(())
@@ -188,17 +209,27 @@ impl Driver {
 
     /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
     fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let result = self.turns(cx);
+        self.publish_read_ahead();
+        result
+    }
+
+    fn turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         for _ in 0..TURNS_BEFORE_YIELD {
             let now = self.runtime.now();
             let mut progress = self.take_commands(cx, now);
             if self.shutdown {
                 return Poll::Ready(());
             }
+            // Room a consumer made since the last turn is used before reading more.
+            progress |= self.deliver_held(cx, now);
             progress |= self.poll_links(cx, now);
             progress |= self.poll_prepare(cx, now);
             // IO a transmit started has not been polled yet: another turn polls it (and
             // registers its waker).
             progress |= self.drain(now);
+            progress |= self.deliver_held(cx, now);
+            self.update_pause(now);
             progress |= self.poll_timer(cx);
             if !progress {
                 return Poll::Pending;
@@ -206,6 +237,86 @@ impl Driver {
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+
+    /// Pauses reading when the read-ahead is full, resumes when it is not; the engine's
+    /// heartbeat deadline is held meanwhile (the ping may be among what is not read).
+    fn update_pause(&mut self, now: Instant) {
+        let paused = self.held_bytes >= self.shared.flow.read_ahead;
+        if paused != self.paused {
+            self.paused = paused;
+            if paused {
+                self.pauses += 1;
+                tracing::debug!(
+                    read_ahead_bytes = self.held_bytes,
+                    events = self.held.len(),
+                    "read-ahead full: reading paused"
+                );
+            } else {
+                tracing::trace!(read_ahead_bytes = self.held_bytes, "reading resumed");
+            }
+        }
+        if self
+            .manager
+            .engine()
+            .is_some_and(|e| e.is_heartbeat_held() != paused)
+        {
+            self.manager.hold_heartbeat(now, paused);
+        }
+    }
+
+    /// What [`crate::Manager::flow`] reports about the read-ahead.
+    fn publish_read_ahead(&self) {
+        let mut r = lock(&self.shared.read_ahead);
+        r.bytes = self.held_bytes;
+        r.events = self.held.len();
+        r.peak_bytes = self.peak_bytes;
+        r.paused = self.paused;
+        r.pauses = self.pauses;
+    }
+
+    /// Hands held events to their consumers, in order, while the consumers have room.
+    /// Returns whether any was delivered.
+    fn deliver_held(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let mut delivered = false;
+        while let Some(front) = self.held.front() {
+            if self.poll_room(cx, &front.event).is_pending() {
+                break;
+            }
+            let Some(held) = self.held.pop_front() else {
+                break;
+            };
+            self.held_bytes -= held.bytes;
+            delivered = true;
+            self.deliver(now, held.event);
+        }
+        if delivered && self.held.is_empty() {
+            // Everything the manager said is out: the published status may catch up with
+            // it (while events wait, it stays that of the last one delivered).
+            self.publish_status();
+        }
+        delivered
+    }
+
+    /// Whether every bounded queue `event` goes to has room.
+    fn poll_room(&self, cx: &mut Context<'_>, event: &Event) -> Poll<()> {
+        match event {
+            Event::Message { nsp, payload, .. } => match self.shared.socket(nsp) {
+                Some(socket) => {
+                    let name = payload.event_name().unwrap_or_default();
+                    socket.poll_room_message(cx, &name)
+                }
+                None => Poll::Ready(()),
+            },
+            Event::Connect { nsp, .. }
+            | Event::ConnectError { nsp, .. }
+            | Event::Disconnect { nsp, .. } => match self.shared.socket(nsp) {
+                Some(socket) => socket.poll_room_lifecycle(cx),
+                None => Poll::Ready(()),
+            },
+            Event::Ack { .. } | Event::Outgoing { .. } => Poll::Ready(()),
+            _ => self.shared.poll_room(cx),
+        }
     }
 
     /// Step 1: every ready command (up to a turn's share).
@@ -233,7 +344,9 @@ impl Driver {
     /// Step 2: the transports, their reports fed to the manager as they come.
     fn poll_links(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let manager = &mut self.manager;
-        self.links.poll(cx, |transport, event| {
+        // Bytes that may still be read this turn: the read-ahead's free room.
+        let mut allowance = self.shared.flow.read_ahead.saturating_sub(self.held_bytes);
+        self.links.poll(cx, &mut allowance, |transport, event| {
             manager.handle_transport(now, transport, event)
         })
     }
@@ -420,7 +533,6 @@ impl Driver {
             .values()
             .any(|s| s.wants_outgoing());
         self.manager.set_report_outgoing(report_outgoing);
-        let mut touched = false;
         let mut transmitted = false;
         while let Some(output) = self.manager.poll_output() {
             match output {
@@ -429,13 +541,14 @@ impl Driver {
                     self.transmit(t);
                 }
                 Output::Event(e) => {
-                    touched = true;
-                    self.deliver(now, e);
+                    if let Some(e) = self.act(now, e) {
+                        let bytes = event_bytes(&e);
+                        self.held_bytes += bytes;
+                        self.peak_bytes = self.peak_bytes.max(self.held_bytes);
+                        self.held.push_back(Held { event: e, bytes });
+                    }
                 }
             }
-        }
-        if touched {
-            self.publish_status();
         }
         if self.preparing.is_some() && !self.manager.is_gated() {
             // The opening the hook was preparing is over (timed out, or closed).
@@ -524,35 +637,41 @@ impl Driver {
         self.links.start_http(transport, request, pending);
     }
 
-    fn deliver(&mut self, now: Instant, event: Event) {
+    /// What an event does to the connection's IO, at once, ahead of the events waiting in
+    /// the read-ahead; returns the event if the application is to see it, in order.
+    fn act(&mut self, now: Instant, event: Event) -> Option<Event> {
         trace_event(&event);
-        let manager_event = match event {
+        match &event {
             Event::Prepare { attempt } => {
                 if let Some(hook) = &self.before_connect {
-                    self.preparing = Some((hook.0)(self.attempt(attempt)));
+                    self.preparing = Some((hook.0)(self.attempt(*attempt)));
                     self.prepare_started = true;
                 } else {
                     self.manager.proceed_open(now);
                 }
-                None
+                return None;
             }
+            Event::Close { reason, .. } => self.let_go(now, *reason),
+            // Opening failed or timed out: a handshake GET (or WebSocket) may still be
+            // waiting, and nobody needs its answer.
+            Event::Error(_) => self.links.drop_all(),
+            Event::RememberUpgrade(worked) => {
+                crate::remember_websocket(&self.server, *worked);
+                return None;
+            }
+            _ => {}
+        }
+        Some(event)
+    }
+
+    /// Hands an event to the application (its consumers have room).
+    fn deliver(&mut self, _now: Instant, event: Event) {
+        let manager_event = match event {
             Event::Open => Some(ManagerEvent::Open),
-            Event::Close { reason, .. } => {
-                self.let_go(now, reason);
-                Some(ManagerEvent::Close(reason))
-            }
-            Event::Error(e) => {
-                // Opening failed or timed out: a handshake GET (or WebSocket) may still be
-                // waiting, and nobody needs its answer.
-                self.links.drop_all();
-                Some(ManagerEvent::Error(e))
-            }
+            Event::Close { reason, .. } => Some(ManagerEvent::Close(reason)),
+            Event::Error(e) => Some(ManagerEvent::Error(e)),
             Event::Ping => Some(ManagerEvent::Ping),
             Event::Upgrade(kind) => Some(ManagerEvent::Upgrade(kind)),
-            Event::RememberUpgrade(worked) => {
-                crate::remember_websocket(&self.server, worked);
-                None
-            }
             Event::ReconnectAttempt(n) => Some(ManagerEvent::ReconnectAttempt(n)),
             Event::Reconnect(n) => Some(ManagerEvent::Reconnect(n)),
             Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e)),
@@ -686,6 +805,24 @@ impl Driver {
             socket.deliver_lifecycle(status, event);
         }
     }
+}
+
+/// What an event counts against the read-ahead: its payload's bytes (JSON and attachments),
+/// or a small fixed cost for the others, so that even a flood of empty events is bounded.
+fn event_bytes(event: &Event) -> usize {
+    const FIXED: usize = 64;
+    let payload = match event {
+        Event::Message { payload, .. } => Some(payload),
+        Event::Ack {
+            result: Ok(payload),
+            ..
+        } => Some(payload),
+        _ => None,
+    };
+    FIXED
+        + payload.map_or(0, |p| {
+            p.json_bytes().len() + p.attachments().iter().map(|a| a.len()).sum::<usize>()
+        })
 }
 
 /// Logs the connection's lifecycle: connection, upgrade and reconnection at debug/info,
