@@ -180,8 +180,14 @@ async fn slow_consumer_polling(rt: Rt) {
     flood(rt, "polling", SCALED).await
 }
 
+/// `FLOW_FULL_PAD` sets the full-size run's event padding (default 1 KiB): the heartbeat's
+/// margin depends on the consumer's rate in bytes (docs/flow-control.md).
 async fn slow_consumer_full_size(rt: Rt) {
-    flood(rt, "websocket", FULL).await
+    let pad = std::env::var("FLOW_FULL_PAD")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(FULL.pad);
+    flood(rt, "websocket", Flood { pad, ..FULL }).await
 }
 
 socketio_interop::on_every_runtime!(slow_consumer_websocket, slow_consumer_polling);

@@ -110,6 +110,12 @@ pub struct FlowSnapshot {
     pub peak_queue_depth: usize,
     /// Events dropped by queues with a dropping [`Overflow`] policy.
     pub dropped_events: u64,
+    /// Emits in every socket's send buffer (see [`crate::Socket::send_buffer`]).
+    pub send_buffer_emits: usize,
+    /// Their payload bytes.
+    pub send_buffer_bytes: usize,
+    /// Emits dropped from send buffers (policy or clear).
+    pub send_dropped: u64,
 }
 
 /// A bounded queue's shared state.

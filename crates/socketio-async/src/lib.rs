@@ -56,6 +56,7 @@ mod prepare;
 pub mod proxy;
 mod rng;
 pub mod runtime;
+mod send;
 mod shared;
 mod socket;
 #[cfg(feature = "rustls")]
@@ -79,6 +80,7 @@ pub use manager::Manager;
 pub use options::{DEFAULT_MAX_MESSAGE, Options};
 pub use prepare::{BeforeConnect, BoxError, ConnectAttempt};
 pub use runtime::Runtime;
+pub use send::{SendBufferOptions, SendBufferSnapshot, SendOverflow};
 pub use shared::ListenerId;
 pub use socket::{Connecting, Emitter, Socket};
 pub use socketio_proto::ConfigError;

@@ -135,7 +135,7 @@ impl Manager {
                     Some(a) => Some((Payload::from_serialize(a).map_err(Error::from)?, a.clone())),
                     None => None,
                 };
-                let shared = Arc::new(SocketShared::new(nsp.to_owned()));
+                let shared = Arc::new(SocketShared::new(nsp.to_owned(), options.send_buffer));
                 lock(&self.inner.shared.sockets).insert(nsp.to_owned(), shared.clone());
                 self.send(Command::AddSocket {
                     nsp: nsp.to_owned(),

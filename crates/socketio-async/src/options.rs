@@ -73,6 +73,10 @@ pub struct Options {
     /// capacity (1,024 events) and [`crate::Overflow`] policy (wait: nothing dropped) of
     /// event streams and `on_async` queues. See docs/flow-control.md.
     pub flow: crate::FlowOptions,
+    /// The send buffer's bounds and overflow policy (per socket): emits accepted and not
+    /// yet handed to the transport, offline or while the transport is behind. Unbounded by
+    /// default, as the reference's `sendBuffer`. See docs/flow-control.md.
+    pub send_buffer: crate::SendBufferOptions,
 
     // ----- manager -----
     /// Reconnect automatically. Default `true`.
@@ -132,6 +136,7 @@ impl Default for Options {
             max_polling_body: DEFAULT_MAX_MESSAGE,
             limits: socketio_proto::codec::Limits::default(),
             flow: crate::FlowOptions::default(),
+            send_buffer: crate::SendBufferOptions::default(),
             reconnection: true,
             reconnection_attempts: None,
             reconnection_delay: Duration::from_millis(1000),
@@ -168,6 +173,7 @@ impl fmt::Debug for Options {
             .field("max_polling_body", &self.max_polling_body)
             .field("limits", &self.limits)
             .field("flow", &self.flow)
+            .field("send_buffer", &self.send_buffer)
             .field("reconnection", &self.reconnection)
             .field("reconnection_attempts", &self.reconnection_attempts)
             .field("reconnection_delay", &self.reconnection_delay)
@@ -231,6 +237,8 @@ impl Options {
         limits: socketio_proto::codec::Limits);
     setter!(/// Sets the receive-side `flow` control (read-ahead, queue capacity, overflow).
         flow: crate::FlowOptions);
+    setter!(/// Sets the `send_buffer` bounds and overflow policy.
+        send_buffer: crate::SendBufferOptions);
 
     /// Sets the transports, in the order they are tried.
     pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {

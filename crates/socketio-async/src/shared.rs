@@ -63,15 +63,18 @@ pub(crate) struct SocketShared {
     /// under the status lock and taken under it by the driver, so a waiter never misses the
     /// event that the status it checked did not show yet.
     pub(crate) waiters: Mutex<Vec<ConnectWaiter>>,
+    /// The send buffer's accounting, shared by the emitting handles and the driver.
+    pub(crate) send: Mutex<crate::send::SendAccount>,
 }
 
 impl SocketShared {
-    pub(crate) fn new(nsp: String) -> Self {
+    pub(crate) fn new(nsp: String, send: crate::SendBufferOptions) -> Self {
         Self {
             nsp,
             status: Mutex::new(SocketStatus::default()),
             listeners: Mutex::new(SocketListeners::default()),
             waiters: Mutex::new(Vec::new()),
+            send: Mutex::new(crate::send::SendAccount::new(send)),
         }
     }
 
@@ -136,6 +139,11 @@ impl SocketShared {
         for queue in l.messages.iter().filter_map(|m| m.queue.as_ref()) {
             queue.measure(snapshot);
         }
+        drop(l);
+        let send = lock(&self.send).snapshot();
+        snapshot.send_buffer_emits += send.emits;
+        snapshot.send_buffer_bytes += send.bytes;
+        snapshot.send_dropped += send.dropped;
     }
 
     /// Delivers a message: catch-all listeners first, then the event's own, then streams.

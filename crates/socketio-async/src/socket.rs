@@ -158,6 +158,47 @@ impl Socket {
         self.emitter().volatile()
     }
 
+    /// [`Emitter::emit_wait`]: waits for room in the send buffer, then emits.
+    pub async fn emit_wait<A: EmitArgs>(&self, event: &str, args: A) -> Result<(), Error> {
+        self.emitter().emit_wait(event, args).await
+    }
+
+    /// The send buffer now: emits accepted and not yet handed to the transport (offline,
+    /// or while the transport is behind), their bytes, and how many were dropped.
+    pub fn send_buffer(&self) -> crate::SendBufferSnapshot {
+        lock(&self.shared.send).snapshot()
+    }
+
+    /// Drops every emit in the send buffer (socket.io-client's `socket.sendBuffer = []`);
+    /// their acks fail with [`crate::AckError::Dropped`]. Emits made after this call are
+    /// kept.
+    pub fn clear_send_buffer(&self) -> Result<(), Error> {
+        self.manager.send(Command::ClearSendBuffer {
+            nsp: self.shared.nsp.clone(),
+        })
+    }
+
+    /// Resolves once everything emitted before this call (on every socket of the
+    /// connection) has been written to the transport: handed to the WebSocket and flushed,
+    /// or sent in a long-polling POST that completed. While offline it waits for the
+    /// connection. Fails with [`Error::Closed`] if the client shuts down first.
+    ///
+    /// ```no_run
+    /// # async fn demo(socket: socketio_async::Socket) -> Result<(), socketio_async::Error> {
+    /// socket.emit("bye", "see you")?;
+    /// socket.drain().await?; // written: safe to disconnect without losing it here
+    /// socket.disconnect();
+    /// # Ok(()) }
+    /// ```
+    pub fn drain(&self) -> impl Future<Output = Result<(), Error>> + Send + 'static + use<> {
+        let (tx, rx) = oneshot::channel();
+        let sent = self.manager.send(Command::Drain { reply: tx });
+        async move {
+            sent?;
+            rx.await.map_err(|_| Error::Closed)
+        }
+    }
+
     fn emitter(&self) -> Emitter<'_> {
         Emitter {
             socket: self,
@@ -531,15 +572,65 @@ impl Emitter<'_> {
         self
     }
 
-    /// Emits without an ack.
+    /// Emits without an ack. With a bounded send buffer that is full, fails with
+    /// [`Error::SendBufferFull`] or drops an emit, as its [`crate::SendOverflow`] says.
     pub fn emit<A: EmitArgs>(self, event: &str, args: A) -> Result<(), Error> {
         let payload = self.prepare(event, &args)?;
-        self.socket.manager.send(Command::Emit {
+        let Some(counted) = self.admit(&payload)? else {
+            return Ok(());
+        };
+        self.send(payload, counted, None)
+    }
+
+    /// Waits for room in the send buffer, then emits (without an ack): the emit that
+    /// awaits capacity. With an unbounded buffer (the default) it emits at once.
+    pub async fn emit_wait<A: EmitArgs>(self, event: &str, args: A) -> Result<(), Error> {
+        let payload = self.prepare(event, &args)?;
+        let counted = if self.options.volatile {
+            None
+        } else {
+            let bytes = crate::send::payload_bytes(&payload);
+            let shared = self.socket.shared.clone();
+            futures_util::future::poll_fn(|cx| lock(&shared.send).poll_reserve(cx, bytes)).await;
+            Some(bytes)
+        };
+        self.send(payload, counted, None)
+    }
+
+    /// The send buffer's word on a new emit: `Some(bytes reserved)` (`None` inside for a
+    /// volatile emit, which is never buffered), `None` when dropped, or the error.
+    #[allow(clippy::option_option)]
+    fn admit(&self, payload: &Payload) -> Result<Option<Option<usize>>, Error> {
+        if self.options.volatile {
+            return Ok(Some(None));
+        }
+        let bytes = crate::send::payload_bytes(payload);
+        match lock(&self.socket.shared.send).admit(bytes) {
+            crate::send::Admit::Yes => Ok(Some(Some(bytes))),
+            crate::send::Admit::Full(snapshot) => Err(Error::SendBufferFull(snapshot)),
+            crate::send::Admit::Drop => Ok(None),
+        }
+    }
+
+    fn send(
+        &self,
+        payload: Payload,
+        counted: Option<usize>,
+        reply: Option<crate::driver::AckReply>,
+    ) -> Result<(), Error> {
+        let sent = self.socket.manager.send(Command::Emit {
             nsp: self.socket.shared.nsp.clone(),
             payload: Box::new(payload),
             options: self.options,
-            reply: None,
-        })
+            reply,
+            counted,
+        });
+        if sent.is_err()
+            && let Some(bytes) = counted
+        {
+            lock(&self.socket.shared.send).release(bytes, false);
+        }
+        sent
     }
 
     /// Emits and waits for the ack.
@@ -550,14 +641,15 @@ impl Emitter<'_> {
     ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<A, R> {
         self.options.ack = true;
         let (tx, rx) = oneshot::channel();
-        let sent = self.prepare(event, &args).and_then(|payload| {
-            self.socket.manager.send(Command::Emit {
-                nsp: self.socket.shared.nsp.clone(),
-                payload: Box::new(payload),
-                options: self.options,
-                reply: Some(tx),
-            })
-        });
+        let sent = self
+            .prepare(event, &args)
+            .and_then(|payload| match self.admit(&payload)? {
+                Some(counted) => self.send(payload, counted, Some(tx)),
+                None => {
+                    let _ = tx.send(Err(socketio_proto::AckError::Dropped));
+                    Ok(())
+                }
+            });
         async move {
             sent?;
             let payload = rx.await.map_err(|_| Error::Closed)??;

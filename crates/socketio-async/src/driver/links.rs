@@ -144,6 +144,27 @@ impl Links {
         self.links.clear();
     }
 
+    /// Frames queued for WebSockets that had no room for them yet.
+    pub(crate) fn outbox_frames(&self) -> usize {
+        self.links
+            .iter()
+            .map(|l| match &l.io {
+                Io::Open(ws) => ws.outbox.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Whether everything handed to the transports is written: no POST in flight, every
+    /// open WebSocket's queue empty and flushed.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.links.iter().all(|l| match &l.io {
+            Io::Polling(requests) => requests.iter().all(|(r, _)| *r != PollRequest::Post),
+            Io::Open(ws) => ws.outbox.is_empty() && !ws.unflushed,
+            Io::Connecting(_) => true,
+        })
+    }
+
     /// When the next lingering transport is due to be dropped.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.links.iter().filter_map(|l| l.linger_until).min()

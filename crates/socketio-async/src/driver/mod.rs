@@ -10,6 +10,7 @@
 //! never cross a channel. An ack is caller -> driver -> socket, socket -> driver -> caller.
 
 mod links;
+mod outbox;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -55,6 +56,17 @@ pub(crate) enum Command {
         payload: Box<Payload>,
         options: EmitOptions,
         reply: Option<AckReply>,
+        /// The bytes this emit reserved in its socket's send buffer; `None` for a volatile
+        /// emit, which is never buffered.
+        counted: Option<usize>,
+    },
+    /// Drop what the socket's send buffer holds.
+    ClearSendBuffer {
+        nsp: String,
+    },
+    /// Answer once everything emitted so far is written to the transport.
+    Drain {
+        reply: oneshot::Sender<()>,
     },
     Ack {
         nsp: String,
@@ -108,6 +120,8 @@ pub(crate) struct Driver {
     /// The read-ahead is full: the transports are not read, the heartbeat is held.
     paused: bool,
     pauses: u64,
+    /// The send buffer: emits waiting for their namespace and the transport.
+    outbox: outbox::Outbox,
 }
 
 /// An event waiting in the read-ahead, with what it counts against the budget.
@@ -168,6 +182,7 @@ impl Driver {
             peak_bytes: 0,
             paused: false,
             pauses: 0,
+            outbox: outbox::Outbox::default(),
         };
         (driver, tx)
     }
@@ -221,6 +236,7 @@ impl Driver {
             if self.shutdown {
                 return Poll::Ready(());
             }
+            progress |= self.flush_outbox(now);
             // Room a consumer made since the last turn is used before reading more.
             progress |= self.deliver_held(cx, now);
             progress |= self.poll_links(cx, now);
@@ -229,6 +245,11 @@ impl Driver {
             // registers its waker).
             progress |= self.drain(now);
             progress |= self.deliver_held(cx, now);
+            // What the turn connected or wrote may let buffered emits go.
+            if self.flush_outbox(now) {
+                progress |= self.drain(now);
+            }
+            self.check_drains();
             self.update_pause(now);
             progress |= self.poll_timer(cx);
             if !progress {
@@ -426,10 +447,14 @@ impl Driver {
     /// Step 5: arms the timer for the next deadline (the manager's or a lingering
     /// transport's) and fires it when due. Returns whether it fired.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = match (self.manager.poll_timeout(), self.links.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = [
+            self.manager.poll_timeout(),
+            self.links.next_deadline(),
+            self.outbox.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(deadline) = deadline else {
             self.timer = None;
             return false;
@@ -453,6 +478,9 @@ impl Driver {
     fn handle(&mut self, now: Instant, command: Command) {
         match command {
             Command::AddSocket { nsp, config, auth } => {
+                self.outbox
+                    .ack_timeouts
+                    .insert(nsp.clone(), config.ack_timeout);
                 let (payload, json) = auth.map(|a| *a).unzip();
                 if let Ok(mut socket) = self.manager.add_socket(&nsp, config) {
                     match socket.set_auth(payload) {
@@ -480,19 +508,10 @@ impl Driver {
                 payload,
                 options,
                 reply,
-            } => {
-                let Some(mut socket) = self.manager.socket_mut(&nsp) else {
-                    return;
-                };
-                match socket.emit(now, *payload, options) {
-                    Ok(emitted) => {
-                        if let Some(reply) = reply {
-                            self.acks.insert(emitted.id, reply);
-                        }
-                    }
-                    Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
-                }
-            }
+                counted,
+            } => self.queue_emit(now, nsp, payload, options, reply, counted),
+            Command::ClearSendBuffer { nsp } => self.clear_outbox(now, &nsp),
+            Command::Drain { reply } => self.add_drain(reply),
             Command::Ack { nsp, id, payload } => {
                 if let Some(mut s) = self.manager.socket_mut(&nsp)
                     && let Err(e) = s.ack(now, id, *payload)
@@ -524,6 +543,28 @@ impl Driver {
                 let _ = self.drain(now);
                 self.shutdown = true;
             }
+        }
+    }
+
+    /// Hands one emit to the protocol.
+    fn emit_now(
+        &mut self,
+        now: Instant,
+        nsp: &str,
+        payload: Payload,
+        options: EmitOptions,
+        reply: Option<AckReply>,
+    ) {
+        let Some(mut socket) = self.manager.socket_mut(nsp) else {
+            return;
+        };
+        match socket.emit(now, payload, options) {
+            Ok(emitted) => {
+                if let Some(reply) = reply {
+                    self.acks.insert(emitted.id, reply);
+                }
+            }
+            Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
         }
     }
 
