@@ -205,7 +205,8 @@ impl Links {
                             Poll::Ready(result) => {
                                 progress = true;
                                 if let Ok(response) = &result {
-                                    *allowance = allowance.saturating_sub(response.body.len());
+                                    *allowance = allowance
+                                        .saturating_sub(response.body.len() + super::EVENT_COST);
                                 }
                                 report(id, http_event(*request, result));
                                 false
@@ -293,7 +294,7 @@ impl OpenWs {
                         let len = match &frame {
                             WsFrame::Text(b) | WsFrame::Binary(b) => b.len(),
                         };
-                        *allowance = allowance.saturating_sub(len);
+                        *allowance = allowance.saturating_sub(len + super::EVENT_COST);
                         report(TransportEvent::WsFrame(frame));
                     }
                 }

@@ -848,10 +848,14 @@ impl Driver {
     }
 }
 
+/// What every event and every frame read counts against the read-ahead besides its bytes,
+/// so that a flood of tiny events is bounded in number too, and frames read (counted as
+/// they come) and the events they become (counted as they wait) weigh the same.
+pub(crate) const EVENT_COST: usize = 64;
+
 /// What an event counts against the read-ahead: its payload's bytes (JSON and attachments),
 /// or a small fixed cost for the others, so that even a flood of empty events is bounded.
 fn event_bytes(event: &Event) -> usize {
-    const FIXED: usize = 64;
     let payload = match event {
         Event::Message { payload, .. } => Some(payload),
         Event::Ack {
@@ -860,7 +864,7 @@ fn event_bytes(event: &Event) -> usize {
         } => Some(payload),
         _ => None,
     };
-    FIXED
+    EVENT_COST
         + payload.map_or(0, |p| {
             p.json_bytes().len() + p.attachments().iter().map(|a| a.len()).sum::<usize>()
         })
