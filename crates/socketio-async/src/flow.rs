@@ -279,8 +279,12 @@ impl<T> Stream for EventStream<T> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut s = lock(&self.state);
         if let Some(item) = s.items.pop_front() {
-            // Room for one more: the driver may be holding events for this queue.
-            if let Some(waker) = s.tx_waker.take() {
+            // The driver may be holding events for this queue: woken once the queue is half
+            // empty, it delivers half a queue in one turn, rather than crossing threads for
+            // every event (a quarter of the throughput, measured).
+            if s.items.len() <= s.capacity / 2
+                && let Some(waker) = s.tx_waker.take()
+            {
                 waker.wake();
             }
             return Poll::Ready(Some(item));

@@ -263,7 +263,12 @@ impl Driver {
     /// Pauses reading when the read-ahead is full, resumes when it is not; the engine's
     /// heartbeat deadline is held meanwhile (the ping may be among what is not read).
     fn update_pause(&mut self, now: Instant) {
-        let paused = self.held_bytes >= self.shared.flow.read_ahead;
+        let limit = self.shared.flow.read_ahead;
+        let paused = if self.paused {
+            self.held_bytes > limit / 2
+        } else {
+            self.held_bytes >= limit
+        };
         if paused != self.paused {
             self.paused = paused;
             if paused {
@@ -365,8 +370,15 @@ impl Driver {
     /// Step 2: the transports, their reports fed to the manager as they come.
     fn poll_links(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let manager = &mut self.manager;
-        // Bytes that may still be read this turn: the read-ahead's free room.
-        let mut allowance = self.shared.flow.read_ahead.saturating_sub(self.held_bytes);
+        // Bytes that may still be read this turn: the read-ahead's free room. Once paused,
+        // reading resumes when half of it is free, so that a consumer taking one event at a
+        // time does not make the driver read, pause and hold the heartbeat per event.
+        let limit = self.shared.flow.read_ahead;
+        let mut allowance = if self.paused && self.held_bytes > limit / 2 {
+            0
+        } else {
+            limit.saturating_sub(self.held_bytes)
+        };
         self.links.poll(cx, &mut allowance, |transport, event| {
             manager.handle_transport(now, transport, event)
         })
