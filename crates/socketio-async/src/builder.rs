@@ -62,6 +62,16 @@ impl SocketBuilder {
         self.socket.events()
     }
 
+    /// A stream with its own capacity and overflow policy, made before the socket connects
+    /// (see [`Socket::events_with`]).
+    pub fn events_with(
+        &self,
+        capacity: usize,
+        overflow: crate::Overflow,
+    ) -> crate::EventStream<SocketEvent> {
+        self.socket.events_with(capacity, overflow)
+    }
+
     /// [`Socket::on`].
     pub fn on(self, event: &str, f: impl Fn(Message) + Send + Sync + 'static) -> Self {
         self.socket.on(event, f);

@@ -552,6 +552,16 @@ impl Future for Connecting {
     }
 }
 
+/// What the send buffer made of an emit.
+enum Admitted {
+    /// In the buffer, these bytes reserved.
+    Counted(usize),
+    /// Volatile: never buffered.
+    Volatile,
+    /// Dropped by a full buffer's policy.
+    Dropped,
+}
+
 /// One emit with flags: [`Socket::timeout`], [`Socket::volatile`].
 #[derive(Debug)]
 pub struct Emitter<'a> {
@@ -576,10 +586,11 @@ impl Emitter<'_> {
     /// [`Error::SendBufferFull`] or drops an emit, as its [`crate::SendOverflow`] says.
     pub fn emit<A: EmitArgs>(self, event: &str, args: A) -> Result<(), Error> {
         let payload = self.prepare(event, &args)?;
-        let Some(counted) = self.admit(&payload)? else {
-            return Ok(());
-        };
-        self.send(payload, counted, None)
+        match self.admit(&payload)? {
+            Admitted::Counted(bytes) => self.send(payload, Some(bytes), None),
+            Admitted::Volatile => self.send(payload, None, None),
+            Admitted::Dropped => Ok(()),
+        }
     }
 
     /// Waits for room in the send buffer, then emits (without an ack): the emit that
@@ -597,18 +608,17 @@ impl Emitter<'_> {
         self.send(payload, counted, None)
     }
 
-    /// The send buffer's word on a new emit: `Some(bytes reserved)` (`None` inside for a
-    /// volatile emit, which is never buffered), `None` when dropped, or the error.
-    #[allow(clippy::option_option)]
-    fn admit(&self, payload: &Payload) -> Result<Option<Option<usize>>, Error> {
+    /// The send buffer's word on a new emit (room reserved, never buffered, or dropped),
+    /// or the error of a full buffer that fails emits.
+    fn admit(&self, payload: &Payload) -> Result<Admitted, Error> {
         if self.options.volatile {
-            return Ok(Some(None));
+            return Ok(Admitted::Volatile);
         }
         let bytes = crate::send::payload_bytes(payload);
         match lock(&self.socket.shared.send).admit(bytes) {
-            crate::send::Admit::Yes => Ok(Some(Some(bytes))),
+            crate::send::Admit::Yes => Ok(Admitted::Counted(bytes)),
             crate::send::Admit::Full(snapshot) => Err(Error::SendBufferFull(snapshot)),
-            crate::send::Admit::Drop => Ok(None),
+            crate::send::Admit::Drop => Ok(Admitted::Dropped),
         }
     }
 
@@ -644,8 +654,9 @@ impl Emitter<'_> {
         let sent = self
             .prepare(event, &args)
             .and_then(|payload| match self.admit(&payload)? {
-                Some(counted) => self.send(payload, counted, Some(tx)),
-                None => {
+                Admitted::Counted(bytes) => self.send(payload, Some(bytes), Some(tx)),
+                Admitted::Volatile => self.send(payload, None, Some(tx)),
+                Admitted::Dropped => {
                     let _ = tx.send(Err(socketio_proto::AckError::Dropped));
                     Ok(())
                 }
