@@ -110,7 +110,48 @@ async function scale() {
   return outcome;
 }
 
-const tests = { recv, ack, connect, scale };
+// A consumer far slower than the server: events are queued as they come (socket.io-client
+// has no backpressure) and an async consumer spends 10 us of busy work on each, yielding to
+// the event loop every 64 events so that the socket keeps being read, as an application
+// doing async work would. Reports the peak resident memory.
+async function slow() {
+  const socket = io(url, options);
+  const queue = [];
+  let head = 0;
+  let wake = null;
+  socket.on("burst", (i) => {
+    queue.push(i);
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  });
+  await new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  });
+  const stop = meter();
+  socket.emit("burst", n, 0);
+  let count = 0;
+  while (count < n) {
+    if (head === queue.length) {
+      await new Promise((resolve) => (wake = resolve));
+      continue;
+    }
+    queue[head++] = undefined;
+    const end = process.hrtime.bigint() + 10000n;
+    while (process.hrtime.bigint() < end);
+    count++;
+    if (count % 64 === 0) await new Promise(setImmediate);
+  }
+  const outcome = stop(count);
+  outcome.peak_rss_kib = process.resourceUsage().maxRSS;
+  socket.disconnect();
+  return outcome;
+}
+
+const tests = { recv, ack, connect, scale, slow };
 tests[test]()
   .then((outcome) => {
     console.log(JSON.stringify(outcome));

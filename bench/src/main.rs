@@ -78,9 +78,9 @@ fn main() {
         .collect();
     let what = if what.is_empty() { vec!["all"] } else { what };
     for name in &what {
-        if !["all", "codec", "recv", "ack", "scale", "connect"].contains(name) {
+        if !["all", "codec", "recv", "ack", "scale", "connect", "slow"].contains(name) {
             eprintln!(
-                "usage: socketio-bench [all|codec|recv|ack|scale|connect]... [--smoke] \
+                "usage: socketio-bench [all|codec|recv|ack|scale|connect|slow]... [--smoke] \
                  [--peers=NAME,...]\nunknown: {name}"
             );
             std::process::exit(2);

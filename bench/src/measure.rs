@@ -25,6 +25,26 @@ pub struct Outcome {
     /// See `p50_us`.
     #[serde(default)]
     pub p99_us: f64,
+    /// The process's peak resident memory in KiB (slow-consumer test).
+    #[serde(default)]
+    pub peak_rss_kib: f64,
+}
+
+/// Peak resident memory of this process in KiB (`VmHWM`).
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmHWM:")?
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+        })
+        .unwrap_or(0)
 }
 
 /// CPU seconds (user + system) this process used so far, every thread included.

@@ -32,7 +32,41 @@ pub async fn run(io: Io, work: &Workload) -> Result<Outcome, Error> {
         Test::Ack => ack(io, work).await,
         Test::Connect => connect(io, work).await,
         Test::Scale => scale(io, work).await,
+        Test::Slow => slow(io, work).await,
     }
+}
+
+/// A consumer far slower than the server, reading the socket's event stream (bounded by
+/// the default flow control: the client stops reading the socket when it is full).
+async fn slow(io: Io, work: &Workload) -> Result<Outcome, Error> {
+    use futures_util::StreamExt;
+    let socket = io(&work.url, options(work.transport))?;
+    let mut events = socket.events();
+    let mut count = 0u64;
+    let meter = Meter::start();
+    let mut asked = false;
+    while count < work.n {
+        let Some(event) = events.next().await else {
+            break;
+        };
+        match event {
+            socketio_async::SocketEvent::Connect { .. } if !asked => {
+                asked = true;
+                socket.emit("burst", (work.n, 0))?;
+            }
+            socketio_async::SocketEvent::Message(message) if message.event == "burst" => {
+                let index: u64 = message.args.get(0).unwrap_or(u64::MAX);
+                std::hint::black_box(index);
+                crate::workload::spin(crate::workload::SLOW_EVENT);
+                count += 1;
+            }
+            _ => {}
+        }
+    }
+    let mut outcome = meter.stop(count);
+    outcome.peak_rss_kib = crate::measure::peak_rss_kib() as f64;
+    socket.disconnect();
+    Ok(outcome)
 }
 
 async fn connected(io: Io, work: &Workload) -> Result<Socket, Error> {

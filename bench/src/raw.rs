@@ -27,6 +27,7 @@ pub async fn run(work: &Workload) -> Result<Outcome, Error> {
         Test::Ack => ack(work).await,
         Test::Connect => connect(work).await,
         Test::Scale => scale(work).await,
+        Test::Slow => Err("the raw floor has no slow-consumer run".into()),
     }
 }
 

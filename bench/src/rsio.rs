@@ -33,7 +33,40 @@ pub async fn run(work: &Workload) -> Result<Outcome, Error> {
         Test::Ack => ack(work).await,
         Test::Connect => connect(work).await,
         Test::Scale => scale(work).await,
+        Test::Slow => slow(work).await,
     }
+}
+
+/// A consumer far slower than the server: rust_socketio calls its callback on its reading
+/// task, so slow work goes to a task of the application's, through a channel (as with any
+/// callback-only API).
+async fn slow(work: &Workload) -> Result<Outcome, Error> {
+    let n = work.n;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<u64>>();
+    let client = connected(builder(work).on("burst", move |payload, _| {
+        let index = match &payload {
+            Payload::Text(values) => values.first().and_then(|v| v.as_u64()),
+            _ => None,
+        };
+        let _ = tx.send(index);
+        async {}.boxed()
+    }))
+    .await?;
+    let meter = Meter::start();
+    client
+        .emit("burst", Payload::Text(vec![json!(n), json!(0)]))
+        .await?;
+    let mut count = 0;
+    while count < n {
+        let Some(index) = rx.recv().await else { break };
+        std::hint::black_box(index);
+        crate::workload::spin(crate::workload::SLOW_EVENT);
+        count += 1;
+    }
+    let mut outcome = meter.stop(count);
+    outcome.peak_rss_kib = crate::measure::peak_rss_kib() as f64;
+    client.disconnect().await?;
+    Ok(outcome)
 }
 
 /// Connects with `builder`, returning once the namespace's `connect` event came.

@@ -24,6 +24,8 @@ pub struct Sizes {
     pub scale: u64,
     /// Sequential connections per run.
     pub connect: u64,
+    /// Events per slow-consumer run.
+    pub slow: u64,
     /// Time per codec case and direction.
     pub codec: Duration,
     /// Longest one client run may take.
@@ -38,6 +40,7 @@ impl Sizes {
         ack: 10_000,
         scale: 10_000,
         connect: 200,
+        slow: 1_000_000,
         codec: Duration::from_secs(2),
         limit: Duration::from_secs(600),
     };
@@ -49,6 +52,7 @@ impl Sizes {
         ack: 50,
         scale: 20,
         connect: 3,
+        slow: 2_000,
         codec: Duration::from_millis(20),
         limit: Duration::from_secs(60),
     };
@@ -116,6 +120,9 @@ pub fn main(what: &[&str], sizes: Sizes, peers: Vec<Peer>) -> Result<bool, Strin
         }
         if wants("connect") {
             connect_section(&mut run, &servers(true)).await;
+        }
+        if wants("slow") {
+            slow_section(&mut run, &replay.url()).await;
         }
         Ok::<_, String>(())
     })?;
@@ -271,6 +278,45 @@ async fn recv_section(run: &mut Run, servers: &[(&str, String)]) {
         "## Receive throughput ({} events from the replay server, {} from the Node server)\n\n{}",
         run.sizes.recv_replay,
         run.sizes.recv_node,
+        table.render()
+    );
+}
+
+/// Peak resident memory receiving from the replay server with a consumer ten times slower
+/// than it sends.
+async fn slow_section(run: &mut Run, url: &str) {
+    let n = std::env::var("SLOW_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(run.sizes.slow);
+    let mut table = Table::new(&["client", "events", "events/s", "peak RSS"]);
+    for peer in [
+        Peer::OursTokio,
+        Peer::OursAsyncStd,
+        Peer::RustSocketio,
+        Peer::Node,
+    ] {
+        let work = Workload {
+            test: Test::Slow,
+            url: url.to_owned(),
+            n,
+            transport: Transport::WebSocket,
+        };
+        let cells = match one(run, peer, &work).await {
+            Ok(o) => vec![
+                o.count.to_string(),
+                per_second(o.count as f64 / o.wall),
+                format!("{:.1} MiB", o.peak_rss_kib / 1024.0),
+            ],
+            Err(e) => vec![failed(&e), "—".into(), "—".into()],
+        };
+        let mut row = vec![peer.label().to_owned()];
+        row.extend(cells);
+        table.row(row);
+    }
+    println!(
+        "## Slow consumer ({n} events from the replay server over WebSocket, {} µs of work per event)\n\n{}",
+        crate::workload::SLOW_EVENT.as_micros(),
         table.render()
     );
 }

@@ -47,6 +47,21 @@ pub enum Test {
     Connect,
     /// `n` concurrent idle clients.
     Scale,
+    /// Receive `n` `burst` events with a consumer that spends [`SLOW_EVENT`] on each, far
+    /// slower than the server sends them; reports the peak resident memory.
+    Slow,
+}
+
+/// What the slow consumer spends on each event (busy, as real work would): 10 µs, about a
+/// tenth of the rate the replay server sends at to a client that keeps up.
+pub const SLOW_EVENT: std::time::Duration = std::time::Duration::from_micros(10);
+
+/// Busy-waits `d`, as work on an event would.
+pub fn spin(d: std::time::Duration) {
+    let end = std::time::Instant::now() + d;
+    while std::time::Instant::now() < end {
+        std::hint::spin_loop();
+    }
 }
 
 impl Test {
@@ -57,6 +72,7 @@ impl Test {
             Test::Ack => "ack",
             Test::Connect => "connect",
             Test::Scale => "scale",
+            Test::Slow => "slow",
         }
     }
 }
@@ -69,6 +85,7 @@ impl FromStr for Test {
             "ack" => Ok(Test::Ack),
             "connect" => Ok(Test::Connect),
             "scale" => Ok(Test::Scale),
+            "slow" => Ok(Test::Slow),
             _ => Err(format!("unknown test {s}")),
         }
     }

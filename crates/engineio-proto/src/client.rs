@@ -114,6 +114,8 @@ pub struct Client {
     /// Detection read a WebSocket handshake without `maxPayload` as v3: a server ping proves
     /// it v4 after all (see [`EngineProtocol`]).
     tentative_v3: bool,
+    /// Since when the caller holds the heartbeat deadline (see [`Client::hold_heartbeat`]).
+    heartbeat_held_since: Option<Instant>,
 }
 
 impl std::fmt::Debug for Client {
@@ -177,6 +179,7 @@ impl Client {
             output: VecDeque::new(),
             timers: Timers::default(),
             last_now: now,
+            heartbeat_held_since: None,
             rng_state: rng.next_u64(),
             next_id: 0,
             jar: CookieJar::default(),
@@ -244,6 +247,7 @@ impl Client {
     /// even if no timer has fired yet (a laptop that slept); the next entry point closes it.
     pub fn is_expired(&self, now: Instant) -> bool {
         matches!(self.state, State::Open | State::Closing)
+            && self.heartbeat_held_since.is_none()
             && self
                 .timers
                 .get(Timer::Heartbeat)
@@ -280,7 +284,47 @@ impl Client {
         if self.state == State::Closed {
             return None;
         }
+        if self.heartbeat_held_since.is_some() {
+            return self.timers.next_except(Timer::Heartbeat);
+        }
         self.timers.next()
+    }
+
+    /// Holds the heartbeat deadline (`held`) or lets it run again: for a caller that stops
+    /// reading the transport on purpose, to bound its memory while its application catches
+    /// up (backpressure). While held, the deadline does not expire; when released, it moves
+    /// later by the time it was held. A ping the server queued behind data the caller has
+    /// not read yet cannot arrive before the caller reads again, so the time the caller
+    /// spent not reading proves nothing about the server: counting it would close a healthy
+    /// session as "ping timeout" because the application was slow. The server keeps its own
+    /// pong deadline; if that fires, its close arrives in order once reading resumes.
+    /// Repeated calls with the same `held` are harmless.
+    pub fn hold_heartbeat(&mut self, now: Instant, held: bool) {
+        match (held, self.heartbeat_held_since) {
+            (true, None) => {
+                // Time before the hold counts as usual: a deadline already passed closes.
+                let now = self.enter(now);
+                if self.state != State::Closed {
+                    self.heartbeat_held_since = Some(now);
+                }
+            }
+            (false, Some(since)) => {
+                self.heartbeat_held_since = None;
+                let now = now.max(self.last_now);
+                if let Some(at) = self.timers.get(Timer::Heartbeat) {
+                    // Too far to represent: the deadline never comes, as in `arm_heartbeat`.
+                    let moved = at.checked_add(now.saturating_duration_since(since));
+                    self.timers.set(Timer::Heartbeat, moved);
+                }
+                self.enter(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the heartbeat deadline is held (see [`Client::hold_heartbeat`]).
+    pub fn is_heartbeat_held(&self) -> bool {
+        self.heartbeat_held_since.is_some()
     }
 
     /// Fires what is due at `now`: the heartbeat deadline, the upgrade probe timeout, and

@@ -41,6 +41,16 @@ impl Timers {
         self.0.iter().flatten().min().copied()
     }
 
+    /// The earliest deadline but `skip`'s.
+    pub(crate) fn next_except(&self, skip: Timer) -> Option<Instant> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip as usize)
+            .filter_map(|(_, at)| *at)
+            .min()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.0 = [None; COUNT];
     }

@@ -3,8 +3,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::Stream;
-
 use crate::error::{ConnectError, DisconnectReason, Error};
 use crate::events::{Message, SocketEvent};
 use crate::options::Options;
@@ -60,8 +58,18 @@ impl SocketBuilder {
 
     /// A stream of every event of the socket, made before it connects (see
     /// [`Socket::events`]).
-    pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + use<> {
+    pub fn events(&self) -> crate::EventStream<SocketEvent> {
         self.socket.events()
+    }
+
+    /// A stream with its own capacity and overflow policy, made before the socket connects
+    /// (see [`Socket::events_with`]).
+    pub fn events_with(
+        &self,
+        capacity: usize,
+        overflow: crate::Overflow,
+    ) -> crate::EventStream<SocketEvent> {
+        self.socket.events_with(capacity, overflow)
     }
 
     /// [`Socket::on`].

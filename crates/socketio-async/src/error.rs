@@ -26,6 +26,10 @@ pub enum Error {
     Ack(AckError),
     /// Answering the server's ack failed (already answered, or from a previous connection).
     AckReply(socketio_proto::AckReplyError),
+    /// The socket's send buffer is full ([`crate::SendOverflow::Fail`]): the connection is
+    /// offline or not keeping up with the caller. Emit later, await room with
+    /// [`crate::Socket::emit_wait`], or bound the rate; the snapshot is the buffer as found.
+    SendBufferFull(crate::SendBufferSnapshot),
     /// The client's background task is gone (the manager was dropped).
     Closed,
     /// Connecting failed: the namespace was refused, or the connection could not open.
@@ -65,6 +69,12 @@ impl fmt::Display for Error {
             Self::Decode(e) => write!(f, "received arguments: {e}"),
             Self::Ack(e) => write!(f, "no ack: {e}"),
             Self::AckReply(e) => e.fmt(f),
+            Self::SendBufferFull(s) => write!(
+                f,
+                "send buffer full ({} emits, {} bytes): the connection is not keeping up; \
+                 emit later or await room with emit_wait",
+                s.emits, s.bytes
+            ),
             Self::Closed => f.write_str("the client has shut down: create a new one"),
             Self::Connect(e) => e.fmt(f),
             Self::ConnectTimeout => f.write_str("connecting timed out"),
@@ -87,7 +97,7 @@ impl std::error::Error for Error {
             Self::Encode(e) => Some(e),
             Self::Decode(e) => Some(e),
             Self::Unsupported(e) => Some(e),
-            Self::Closed | Self::ConnectTimeout | Self::NoRuntime => None,
+            Self::SendBufferFull(_) | Self::Closed | Self::ConnectTimeout | Self::NoRuntime => None,
         }
     }
 }

@@ -47,6 +47,7 @@ mod builder;
 mod driver;
 mod error;
 mod events;
+mod flow;
 mod manager;
 #[cfg(feature = "net")]
 pub mod net;
@@ -55,6 +56,7 @@ mod prepare;
 pub mod proxy;
 mod rng;
 pub mod runtime;
+mod send;
 mod shared;
 mod socket;
 #[cfg(feature = "rustls")]
@@ -71,10 +73,14 @@ pub use engineio_proto::ConfigError as EngineConfigError;
 pub use engineio_proto::{EngineProtocol, TransportKind};
 pub use error::{AckError, ConnectError, DisconnectReason, Error};
 pub use events::{AckSender, ManagerEvent, Message, SocketEvent};
+pub use flow::{
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_READ_AHEAD, EventStream, FlowOptions, FlowSnapshot, Overflow,
+};
 pub use manager::Manager;
 pub use options::{DEFAULT_MAX_MESSAGE, Options};
 pub use prepare::{BeforeConnect, BoxError, ConnectAttempt};
 pub use runtime::Runtime;
+pub use send::{SendBufferOptions, SendBufferSnapshot, SendOverflow};
 pub use shared::ListenerId;
 pub use socket::{Connecting, Emitter, Socket};
 pub use socketio_proto::ConfigError;

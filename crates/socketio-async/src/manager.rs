@@ -4,7 +4,6 @@ use std::sync::{Arc, Mutex};
 
 use engineio_proto::TransportKind;
 use futures_channel::mpsc::UnboundedSender;
-use futures_util::Stream;
 use socketio_proto::codec::Payload;
 use url::Url;
 
@@ -76,7 +75,10 @@ impl Manager {
         // `remember_upgrade` across managers, as the reference's process-wide flag does.
         let server = crate::cache_key(&url, &options);
         manager.set_prior_websocket_success(crate::prior_websocket_success(&server));
-        let shared = Arc::new(ManagerShared::default());
+        let shared = Arc::new(ManagerShared {
+            flow: options.flow,
+            ..ManagerShared::default()
+        });
         let limits = crate::driver::IoLimits {
             max_ws_message: options.max_websocket_message,
             max_http_body: options.max_polling_body,
@@ -146,7 +148,8 @@ impl Manager {
                     match sockets.get(nsp) {
                         Some(shared) => (shared.clone(), false),
                         None => {
-                            let shared = Arc::new(SocketShared::new(nsp.to_owned()));
+                            let shared =
+                                Arc::new(SocketShared::new(nsp.to_owned(), options.send_buffer));
                             sockets.insert(nsp.to_owned(), shared.clone());
                             (shared, true)
                         }
@@ -236,8 +239,21 @@ impl Manager {
 
     /// Manager events as a stream, starting with the current state: `Open` first when the
     /// connection is open now, then every event from now on.
-    pub fn events(&self) -> impl Stream<Item = ManagerEvent> + Send + Unpin + use<> {
+    pub fn events(&self) -> crate::EventStream<ManagerEvent> {
         self.inner.shared.subscribe()
+    }
+
+    /// The depths of this connection's queues now: the driver's read-ahead and every event
+    /// stream and `on_async` queue (see docs/flow-control.md). Cheap: a few locks.
+    ///
+    /// ```no_run
+    /// # fn demo(manager: socketio_async::Manager) {
+    /// let flow = manager.flow();
+    /// println!("{} bytes read ahead, {} events queued", flow.read_ahead_bytes, flow.queued_events);
+    /// # }
+    /// ```
+    pub fn flow(&self) -> crate::FlowSnapshot {
+        self.inner.shared.flow_snapshot()
     }
 
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {

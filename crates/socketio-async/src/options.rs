@@ -68,6 +68,15 @@ pub struct Options {
     /// body fails the request ("transport error"). Default 100 MiB, the WebSocket bound, so
     /// both transports carry the same largest message.
     pub max_polling_body: usize,
+    /// Flow control on the receive side (per connection): the read-ahead in bytes (1 MiB)
+    /// above which the transport is not read until the application catches up, and the
+    /// capacity (1,024 events) and [`crate::Overflow`] policy (wait: nothing dropped) of
+    /// event streams and `on_async` queues. See docs/flow-control.md.
+    pub flow: crate::FlowOptions,
+    /// The send buffer's bounds and overflow policy (per socket): emits accepted and not
+    /// yet handed to the transport, offline or while the transport is behind. Unbounded by
+    /// default, as the reference's `sendBuffer`. See docs/flow-control.md.
+    pub send_buffer: crate::SendBufferOptions,
 
     // ----- manager -----
     /// Reconnect automatically. Default `true`.
@@ -126,6 +135,8 @@ impl Default for Options {
             max_websocket_message: DEFAULT_MAX_MESSAGE,
             max_polling_body: DEFAULT_MAX_MESSAGE,
             limits: socketio_proto::codec::Limits::default(),
+            flow: crate::FlowOptions::default(),
+            send_buffer: crate::SendBufferOptions::default(),
             reconnection: true,
             reconnection_attempts: None,
             reconnection_delay: Duration::from_millis(1000),
@@ -161,6 +172,8 @@ impl fmt::Debug for Options {
             .field("max_websocket_message", &self.max_websocket_message)
             .field("max_polling_body", &self.max_polling_body)
             .field("limits", &self.limits)
+            .field("flow", &self.flow)
+            .field("send_buffer", &self.send_buffer)
             .field("reconnection", &self.reconnection)
             .field("reconnection_attempts", &self.reconnection_attempts)
             .field("reconnection_delay", &self.reconnection_delay)
@@ -222,6 +235,10 @@ impl Options {
         max_polling_body: usize);
     setter!(/// Sets the decoder's `limits`.
         limits: socketio_proto::codec::Limits);
+    setter!(/// Sets the receive-side `flow` control (read-ahead, queue capacity, overflow).
+        flow: crate::FlowOptions);
+    setter!(/// Sets the `send_buffer` bounds and overflow policy.
+        send_buffer: crate::SendBufferOptions);
 
     /// Sets the transports, in the order they are tried.
     pub fn transports(mut self, transports: impl IntoIterator<Item = TransportKind>) -> Self {

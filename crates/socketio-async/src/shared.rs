@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
-use futures_channel::mpsc::UnboundedSender;
 use smallvec::SmallVec;
 use socketio_proto::codec::Payload;
 
 use crate::events::{ManagerEvent, Message, SocketEvent};
+use crate::flow::{EventStream, FlowOptions, FlowSnapshot, Overflow, QueueSender, queue};
 
 /// Identifies a listener, to remove it with `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +43,9 @@ pub(crate) struct MessageListener {
     pub(crate) event: Option<String>,
     pub(crate) once: bool,
     pub(crate) callback: MessageFn,
+    /// The bounded queue an `on_async` listener's callback pushes into, asked for room
+    /// before the callback is called.
+    pub(crate) queue: Option<QueueSender<Message>>,
 }
 
 #[derive(Default)]
@@ -49,7 +53,7 @@ pub(crate) struct SocketListeners {
     pub(crate) messages: Vec<MessageListener>,
     pub(crate) lifecycle: Vec<(ListenerId, SocketEventFn)>,
     pub(crate) outgoing: Vec<(ListenerId, OutgoingFn)>,
-    pub(crate) streams: Vec<UnboundedSender<SocketEvent>>,
+    pub(crate) streams: Vec<QueueSender<SocketEvent>>,
 }
 
 pub(crate) struct SocketShared {
@@ -60,15 +64,18 @@ pub(crate) struct SocketShared {
     /// under the status lock and taken under it by the driver, so a waiter never misses the
     /// event that the status it checked did not show yet.
     pub(crate) waiters: Mutex<Vec<ConnectWaiter>>,
+    /// The send buffer's accounting, shared by the emitting handles and the driver.
+    pub(crate) send: Mutex<crate::send::SendAccount>,
 }
 
 impl SocketShared {
-    pub(crate) fn new(nsp: String) -> Self {
+    pub(crate) fn new(nsp: String, send: crate::SendBufferOptions) -> Self {
         Self {
             nsp,
             status: Mutex::new(SocketStatus::default()),
             listeners: Mutex::new(SocketListeners::default()),
             waiters: Mutex::new(Vec::new()),
+            send: Mutex::new(crate::send::SendAccount::new(send)),
         }
     }
 
@@ -76,15 +83,19 @@ impl SocketShared {
     /// first when connected. Made under the listeners lock, which the driver holds from
     /// publishing a status to handing its event to the streams: the stream sees each change
     /// once, either as that first item or as the event.
-    pub(crate) fn subscribe(&self) -> futures_channel::mpsc::UnboundedReceiver<SocketEvent> {
-        let (tx, rx) = futures_channel::mpsc::unbounded();
+    pub(crate) fn subscribe(
+        &self,
+        capacity: usize,
+        overflow: Overflow,
+    ) -> EventStream<SocketEvent> {
+        let (tx, rx) = queue(capacity, overflow);
         let mut l = lock(&self.listeners);
         {
             let status = lock(&self.status);
             if status.connected
                 && let Some(id) = status.id.clone()
             {
-                let _ = tx.unbounded_send(SocketEvent::Connect {
+                let _ = tx.push(SocketEvent::Connect {
                     id,
                     recovered: status.recovered,
                 });
@@ -92,6 +103,48 @@ impl SocketShared {
         }
         l.streams.push(tx);
         rx
+    }
+
+    /// Ready when every bounded queue that a message named `event` goes to (streams, the
+    /// `on_async` listeners of that event and the catch-all ones) has room; otherwise the
+    /// driver is woken when one that is full takes an item.
+    pub(crate) fn poll_room_message(&self, cx: &mut Context<'_>, event: &str) -> Poll<()> {
+        let l = lock(&self.listeners);
+        if poll_room(&l.streams, cx).is_pending() {
+            return Poll::Pending;
+        }
+        let listeners = l
+            .messages
+            .iter()
+            .filter(|m| m.event.as_deref().is_none_or(|e| e == event))
+            .filter_map(|m| m.queue.as_ref());
+        for queue in listeners {
+            if queue.poll_room(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(())
+    }
+
+    /// Ready when every stream has room for a lifecycle event.
+    pub(crate) fn poll_room_lifecycle(&self, cx: &mut Context<'_>) -> Poll<()> {
+        poll_room(&lock(&self.listeners).streams, cx)
+    }
+
+    /// Adds the depth of this socket's streams and `on_async` queues to `snapshot`.
+    pub(crate) fn measure(&self, snapshot: &mut FlowSnapshot) {
+        let l = lock(&self.listeners);
+        for queue in &l.streams {
+            queue.measure(snapshot);
+        }
+        for queue in l.messages.iter().filter_map(|m| m.queue.as_ref()) {
+            queue.measure(snapshot);
+        }
+        drop(l);
+        let send = lock(&self.send).snapshot();
+        snapshot.send_buffer_emits += send.emits;
+        snapshot.send_buffer_bytes += send.bytes;
+        snapshot.send_dropped += send.dropped;
     }
 
     /// Delivers a message: catch-all listeners first, then the event's own, then streams.
@@ -199,20 +252,40 @@ impl SocketShared {
             } else {
                 event.clone()
             };
-            item.is_some_and(|e| s.unbounded_send(e).is_ok())
+            item.is_some_and(|e| s.push(e).is_ok())
         });
     }
 }
 
 /// Sends a clone of `event` to every stream, forgetting those whose receiver is gone.
-fn send_streams<E: Clone>(streams: &mut Vec<UnboundedSender<E>>, event: &E) {
-    streams.retain(|s| s.unbounded_send(event.clone()).is_ok());
+fn send_streams<E: Clone>(streams: &mut Vec<QueueSender<E>>, event: &E) {
+    streams.retain(|s| s.push(event.clone()).is_ok());
+}
+
+/// Ready when every queue has room.
+fn poll_room<E>(queues: &[QueueSender<E>], cx: &mut Context<'_>) -> Poll<()> {
+    for queue in queues {
+        if queue.poll_room(cx).is_pending() {
+            return Poll::Pending;
+        }
+    }
+    Poll::Ready(())
+}
+
+/// The driver's read-ahead as it last published it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ReadAhead {
+    pub(crate) bytes: usize,
+    pub(crate) events: usize,
+    pub(crate) peak_bytes: usize,
+    pub(crate) paused: bool,
+    pub(crate) pauses: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct ManagerListeners {
     pub(crate) events: Vec<(ListenerId, ManagerEventFn)>,
-    pub(crate) streams: Vec<UnboundedSender<ManagerEvent>>,
+    pub(crate) streams: Vec<QueueSender<ManagerEvent>>,
 }
 
 /// The connection as the driver last published it.
@@ -235,6 +308,10 @@ pub(crate) struct ManagerShared {
     /// [`SocketShared::waiters`]).
     pub(crate) waiters: Mutex<Vec<ConnectWaiter>>,
     pub(crate) next_listener: std::sync::atomic::AtomicU64,
+    /// The receive-side bounds (streams take their capacity and policy from here).
+    pub(crate) flow: FlowOptions,
+    /// The driver's read-ahead, for [`ManagerShared::flow_snapshot`].
+    pub(crate) read_ahead: Mutex<ReadAhead>,
 }
 
 impl ManagerShared {
@@ -251,14 +328,41 @@ impl ManagerShared {
 
     /// A stream of manager events that starts with the current state: `Open` first when
     /// open (see [`SocketShared::subscribe`] for the locking).
-    pub(crate) fn subscribe(&self) -> futures_channel::mpsc::UnboundedReceiver<ManagerEvent> {
-        let (tx, rx) = futures_channel::mpsc::unbounded();
+    pub(crate) fn subscribe(&self) -> EventStream<ManagerEvent> {
+        let (tx, rx) = queue(self.flow.queue_capacity, self.flow.overflow);
         let mut l = lock(&self.listeners);
         if lock(&self.status).open {
-            let _ = tx.unbounded_send(ManagerEvent::Open);
+            let _ = tx.push(ManagerEvent::Open);
         }
         l.streams.push(tx);
         rx
+    }
+
+    /// Ready when every manager stream has room.
+    pub(crate) fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        poll_room(&lock(&self.listeners).streams, cx)
+    }
+
+    /// Every queue's depth and the driver's read-ahead, now.
+    pub(crate) fn flow_snapshot(&self) -> FlowSnapshot {
+        let read_ahead = *lock(&self.read_ahead);
+        let mut snapshot = FlowSnapshot {
+            read_ahead_bytes: read_ahead.bytes,
+            read_ahead_events: read_ahead.events,
+            peak_read_ahead_bytes: read_ahead.peak_bytes,
+            read_ahead_limit: self.flow.read_ahead,
+            reading_paused: read_ahead.paused,
+            pauses: read_ahead.pauses,
+            ..FlowSnapshot::default()
+        };
+        for queue in &lock(&self.listeners).streams {
+            queue.measure(&mut snapshot);
+        }
+        let sockets: Vec<Arc<SocketShared>> = lock(&self.sockets).values().cloned().collect();
+        for socket in sockets {
+            socket.measure(&mut snapshot);
+        }
+        snapshot
     }
 
     /// Publishes what `event` changes, settles the `open()` futures it answers, then

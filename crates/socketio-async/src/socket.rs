@@ -4,9 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_channel::mpsc::unbounded;
 use futures_channel::oneshot;
-use futures_util::Stream;
 use serde::de::DeserializeOwned;
 use socketio_proto::codec::{Payload, RESERVED_EVENTS};
 use socketio_proto::{EmitError, EmitOptions};
@@ -15,6 +13,7 @@ use crate::args::{Args, EmitArgs, event_payload};
 use crate::driver::Command;
 use crate::error::{ConnectError, DisconnectReason, Error};
 use crate::events::{Message, SocketEvent};
+use crate::flow::EventStream;
 use crate::manager::Manager;
 use crate::shared::{ListenerId, MessageListener, SocketShared, lock};
 
@@ -159,6 +158,47 @@ impl Socket {
         self.emitter().volatile()
     }
 
+    /// [`Emitter::emit_wait`]: waits for room in the send buffer, then emits.
+    pub async fn emit_wait<A: EmitArgs>(&self, event: &str, args: A) -> Result<(), Error> {
+        self.emitter().emit_wait(event, args).await
+    }
+
+    /// The send buffer now: emits accepted and not yet handed to the transport (offline,
+    /// or while the transport is behind), their bytes, and how many were dropped.
+    pub fn send_buffer(&self) -> crate::SendBufferSnapshot {
+        lock(&self.shared.send).snapshot()
+    }
+
+    /// Drops every emit in the send buffer (socket.io-client's `socket.sendBuffer = []`);
+    /// their acks fail with [`crate::AckError::Dropped`]. Emits made after this call are
+    /// kept.
+    pub fn clear_send_buffer(&self) -> Result<(), Error> {
+        self.manager.send(Command::ClearSendBuffer {
+            nsp: self.shared.nsp.clone(),
+        })
+    }
+
+    /// Resolves once everything emitted before this call (on every socket of the
+    /// connection) has been written to the transport: handed to the WebSocket and flushed,
+    /// or sent in a long-polling POST that completed. While offline it waits for the
+    /// connection. Fails with [`Error::Closed`] if the client shuts down first.
+    ///
+    /// ```no_run
+    /// # async fn demo(socket: socketio_async::Socket) -> Result<(), socketio_async::Error> {
+    /// socket.emit("bye", "see you")?;
+    /// socket.drain().await?; // written: safe to disconnect without losing it here
+    /// socket.disconnect();
+    /// # Ok(()) }
+    /// ```
+    pub fn drain(&self) -> impl Future<Output = Result<(), Error>> + Send + 'static + use<> {
+        let (tx, rx) = oneshot::channel();
+        let sent = self.manager.send(Command::Drain { reply: tx });
+        async move {
+            sent?;
+            rx.await.map_err(|_| Error::Closed)
+        }
+    }
+
     fn emitter(&self) -> Emitter<'_> {
         Emitter {
             socket: self,
@@ -188,8 +228,11 @@ impl Socket {
     ///
     /// Order: one listener's futures run one at a time, in the order the events arrived
     /// (each starts when the previous one finished); different listeners run concurrently.
-    /// Events wait for their turn in an unbounded queue. Removing the listener ([`Socket::off`])
-    /// lets the queued ones finish, then its task ends.
+    /// Events wait for their turn in a bounded queue (capacity and [`crate::Overflow`] policy
+    /// from [`crate::Options::flow`]); with the default policy a full queue makes the
+    /// connection wait (nothing is dropped), so a slow handler slows the server down instead
+    /// of growing memory. Removing the listener ([`Socket::off`]) lets the queued ones
+    /// finish, then its task ends.
     ///
     /// ```no_run
     /// # fn demo(socket: socketio_async::Socket) {
@@ -207,20 +250,23 @@ impl Socket {
         F: Fn(Message) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let (tx, mut rx) = unbounded::<Message>();
+        let flow = self.manager.inner.shared.flow;
+        let (tx, mut rx) = crate::flow::queue::<Message>(flow.queue_capacity, flow.overflow);
         self.manager.inner.runtime.spawn(Box::pin(async move {
             use futures_util::StreamExt;
             while let Some(message) = rx.next().await {
                 f(message).await;
             }
         }));
-        self.add_message_listener(
+        let queue = tx.clone();
+        self.add_listener(
             Some(event),
             false,
             false,
             Arc::new(move |message| {
-                let _ = tx.unbounded_send(message);
+                let _ = tx.push(message);
             }),
+            Some(queue),
         )
     }
 
@@ -341,12 +387,24 @@ impl Socket {
         prepend: bool,
         callback: crate::shared::MessageFn,
     ) -> ListenerId {
+        self.add_listener(event, once, prepend, callback, None)
+    }
+
+    fn add_listener(
+        &self,
+        event: Option<&str>,
+        once: bool,
+        prepend: bool,
+        callback: crate::shared::MessageFn,
+        queue: Option<crate::flow::QueueSender<Message>>,
+    ) -> ListenerId {
         let id = self.manager.inner.shared.listener_id();
         let listener = MessageListener {
             id,
             event: event.map(str::to_owned),
             once,
             callback,
+            queue,
         };
         let mut l = lock(&self.shared.listeners);
         if prepend {
@@ -376,8 +434,37 @@ impl Socket {
     /// starting with the current state: a [`SocketEvent::Connect`] first when connected
     /// now, then every event from now on. Messages from before the call are not replayed:
     /// make the stream before connecting to see them all (see [`crate::SocketBuilder`]).
-    pub fn events(&self) -> impl Stream<Item = SocketEvent> + Send + Unpin + use<> {
-        self.shared.subscribe()
+    ///
+    /// The stream is bounded ([`crate::Options::flow`]: 1,024 events, [`crate::Overflow::Wait`]
+    /// by default): a stream that is not read stops the whole connection from reading once
+    /// it is full, so read it, or drop it.
+    pub fn events(&self) -> EventStream<SocketEvent> {
+        let flow = self.manager.inner.shared.flow;
+        self.shared.subscribe(flow.queue_capacity, flow.overflow)
+    }
+
+    /// [`Socket::events`] with its own capacity (events, at least 1) and [`crate::Overflow`]
+    /// policy: e.g. a dashboard that only needs the latest state takes
+    /// `events_with(16, Overflow::DropOldest)` and never slows the connection down.
+    ///
+    /// ```no_run
+    /// # async fn demo(socket: socketio_async::Socket) {
+    /// use futures_util::StreamExt;
+    /// use socketio_async::Overflow;
+    /// let mut latest = socket.events_with(16, Overflow::DropOldest);
+    /// while let Some(event) = latest.next().await {
+    ///     // ... slow work: events that pile up meanwhile replace the oldest ones ...
+    ///     # let _ = event;
+    /// }
+    /// println!("missed {}", latest.dropped());
+    /// # }
+    /// ```
+    pub fn events_with(
+        &self,
+        capacity: usize,
+        overflow: crate::Overflow,
+    ) -> EventStream<SocketEvent> {
+        self.shared.subscribe(capacity, overflow)
     }
 }
 
@@ -465,6 +552,16 @@ impl Future for Connecting {
     }
 }
 
+/// What the send buffer made of an emit.
+enum Admitted {
+    /// In the buffer, these bytes reserved.
+    Counted(usize),
+    /// Volatile: never buffered.
+    Volatile,
+    /// Dropped by a full buffer's policy.
+    Dropped,
+}
+
 /// One emit with flags: [`Socket::timeout`], [`Socket::volatile`].
 #[derive(Debug)]
 pub struct Emitter<'a> {
@@ -485,15 +582,65 @@ impl Emitter<'_> {
         self
     }
 
-    /// Emits without an ack.
+    /// Emits without an ack. With a bounded send buffer that is full, fails with
+    /// [`Error::SendBufferFull`] or drops an emit, as its [`crate::SendOverflow`] says.
     pub fn emit<A: EmitArgs>(self, event: &str, args: A) -> Result<(), Error> {
         let payload = self.prepare(event, &args)?;
-        self.socket.manager.send_emit(Command::Emit {
+        match self.admit(&payload)? {
+            Admitted::Counted(bytes) => self.send(payload, Some(bytes), None),
+            Admitted::Volatile => self.send(payload, None, None),
+            Admitted::Dropped => Ok(()),
+        }
+    }
+
+    /// Waits for room in the send buffer, then emits (without an ack): the emit that
+    /// awaits capacity. With an unbounded buffer (the default) it emits at once.
+    pub async fn emit_wait<A: EmitArgs>(self, event: &str, args: A) -> Result<(), Error> {
+        let payload = self.prepare(event, &args)?;
+        let counted = if self.options.volatile {
+            None
+        } else {
+            let bytes = crate::send::payload_bytes(&payload);
+            let shared = self.socket.shared.clone();
+            futures_util::future::poll_fn(|cx| lock(&shared.send).poll_reserve(cx, bytes)).await;
+            Some(bytes)
+        };
+        self.send(payload, counted, None)
+    }
+
+    /// The send buffer's word on a new emit (room reserved, never buffered, or dropped),
+    /// or the error of a full buffer that fails emits.
+    fn admit(&self, payload: &Payload) -> Result<Admitted, Error> {
+        if self.options.volatile {
+            return Ok(Admitted::Volatile);
+        }
+        let bytes = crate::send::payload_bytes(payload);
+        match lock(&self.socket.shared.send).admit(bytes) {
+            crate::send::Admit::Yes => Ok(Admitted::Counted(bytes)),
+            crate::send::Admit::Full(snapshot) => Err(Error::SendBufferFull(snapshot)),
+            crate::send::Admit::Drop => Ok(Admitted::Dropped),
+        }
+    }
+
+    fn send(
+        &self,
+        payload: Payload,
+        counted: Option<usize>,
+        reply: Option<crate::driver::AckReply>,
+    ) -> Result<(), Error> {
+        let sent = self.socket.manager.send_emit(Command::Emit {
             nsp: self.socket.shared.nsp.clone(),
             payload: Box::new(payload),
             options: self.options,
-            reply: None,
-        })
+            reply,
+            counted,
+        });
+        if sent.is_err()
+            && let Some(bytes) = counted
+        {
+            lock(&self.socket.shared.send).release(bytes, false);
+        }
+        sent
     }
 
     /// Emits and waits for the ack.
@@ -504,14 +651,16 @@ impl Emitter<'_> {
     ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<A, R> {
         self.options.ack = true;
         let (tx, rx) = oneshot::channel();
-        let sent = self.prepare(event, &args).and_then(|payload| {
-            self.socket.manager.send_emit(Command::Emit {
-                nsp: self.socket.shared.nsp.clone(),
-                payload: Box::new(payload),
-                options: self.options,
-                reply: Some(tx),
-            })
-        });
+        let sent = self
+            .prepare(event, &args)
+            .and_then(|payload| match self.admit(&payload)? {
+                Admitted::Counted(bytes) => self.send(payload, Some(bytes), Some(tx)),
+                Admitted::Volatile => self.send(payload, None, Some(tx)),
+                Admitted::Dropped => {
+                    let _ = tx.send(Err(socketio_proto::AckError::Dropped));
+                    Ok(())
+                }
+            });
         async move {
             sent?;
             let payload = rx.await.map_err(|_| Error::Closed)??;

@@ -161,6 +161,17 @@ impl Manager {
         self.engine.as_ref().map(|e| &e.client)
     }
 
+    /// Holds the current engine's heartbeat deadline while the caller stops reading the
+    /// transport to apply backpressure, or lets it run again (see
+    /// [`engineio_proto::Client::hold_heartbeat`]). A new engine starts released.
+    pub fn hold_heartbeat(&mut self, now: Instant, held: bool) {
+        let now = self.clamp(now);
+        if let Some(slot) = self.engine.as_mut() {
+            slot.client.hold_heartbeat(now, held);
+        }
+        self.pump(now);
+    }
+
     /// Turns reconnection on or off; off also stops a reconnection in progress.
     pub fn set_reconnection(&mut self, on: bool) {
         self.config.reconnection = on;

@@ -124,6 +124,40 @@ function wire(nsp) {
       for (let i = 0; i < count; i++) socket.emit("burst", i, pad);
     });
 
+    // Flow control: emit "flood" (n, pad of `size` bytes) as fast as the connection takes
+    // them, until at least `count` are out AND `pongs` heartbeats have been answered since
+    // the start (so the flood spans that many heartbeats, however fast the client reads),
+    // then "flood_done" with the total. "As fast as the connection takes them": a batch goes
+    // into engine.io's write buffer, the next when the transport has written it (the
+    // socket's "drain"), so the server's memory stays bounded and a ping it queues waits
+    // only behind one batch and what the OS buffers hold (docs/flow-control.md).
+    socket.on("flood", (count, size, pongs) => {
+      const pad = "x".repeat(size || 0);
+      const conn = socket.conn;
+      let n = 0;
+      let answered = 0;
+      const onPacket = (packet) => {
+        if (packet.type === "pong") answered++;
+      };
+      conn.on("packet", onPacket);
+      const pump = () => {
+        if (conn.readyState !== "open") return conn.off("packet", onPacket);
+        while (conn.writeBuffer.length < 64 && (n < count || answered < (pongs || 0))) {
+          socket.emit("flood", n++, pad);
+        }
+        if (n < count || answered < (pongs || 0)) {
+          // Emitted everything the buffer takes: go on when it drains. With nothing
+          // buffered (all flushed at once), go on at the next turn of the event loop.
+          if (conn.writeBuffer.length) conn.once("drain", pump);
+          else setImmediate(pump);
+        } else {
+          conn.off("packet", onPacket);
+          socket.emit("flood_done", n);
+        }
+      };
+      pump();
+    });
+
     // Tally of numbered events, for at-least-once checks. With SEEN_FILE, every arrival is
     // also appended to that file (synchronously, so before the ack leaves): the tally
     // survives the server being killed and restarted.

@@ -172,3 +172,52 @@ fn a_zero_heartbeat_window_is_due_at_once() {
     assert_eq!(h.timeout().close_reason(), Some("ping timeout"));
     assert_eq!(h.client.poll_timeout(), None);
 }
+
+/// Backpressure: the caller stopped reading on purpose, so the time it held the deadline
+/// does not count, and the deadline is not offered as a timeout meanwhile (a driver would
+/// spin on it).
+#[test]
+fn a_held_heartbeat_does_not_expire_and_moves_by_the_time_held() {
+    let (mut h, _) = open();
+    h.at(40_000);
+    h.client.hold_heartbeat(h.now, true);
+    assert!(h.client.is_heartbeat_held());
+    assert_eq!(h.client.poll_timeout(), None);
+    h.at(100_000);
+    assert!(!h.client.is_expired(h.now));
+    assert!(h.timeout().all.is_empty());
+    assert_eq!(h.client.state(), State::Open);
+    // Held from 40 s to 100 s: the 45 s deadline is now at 105 s.
+    h.client.hold_heartbeat(h.now, false);
+    assert!(!h.client.is_heartbeat_held());
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(h.t0 + Duration::from_millis(105_000))
+    );
+    h.at(104_999);
+    assert!(h.timeout().all.is_empty());
+    h.at(105_000);
+    assert_eq!(h.timeout().close_reason(), Some("ping timeout"));
+}
+
+/// Time before the hold counts: a deadline already passed closes the session when the hold
+/// starts, and holding twice or releasing twice changes nothing.
+#[test]
+fn a_hold_after_the_deadline_closes_and_repeats_are_harmless() {
+    let (mut h, _) = open();
+    h.at(10_000);
+    h.client.hold_heartbeat(h.now, true);
+    h.at(20_000);
+    h.client.hold_heartbeat(h.now, true);
+    h.client.hold_heartbeat(h.now, false);
+    h.client.hold_heartbeat(h.now, false);
+    // Held once, from 10 s to 20 s.
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(h.t0 + Duration::from_millis(55_000))
+    );
+    h.at(56_000);
+    h.client.hold_heartbeat(h.now, true);
+    assert!(!h.client.is_heartbeat_held());
+    assert_eq!(h.client.state(), State::Closed);
+}

@@ -18,9 +18,10 @@ use crate::runtime::{BoxFuture, TransportFailure, WebSocket, WsConnection};
 type HttpFuture = BoxFuture<'static, Result<HttpResponse, TransportFailure>>;
 type WsFuture = BoxFuture<'static, Result<WsConnection, TransportFailure>>;
 
-/// Frames read from one WebSocket per [`Links::poll`]: the driver delivers what they carried
-/// before it reads more, so at most this many frames are read and not yet delivered, and a
-/// listener that does not keep up stops the socket from being read (the server's buffers
+/// Frames read from one WebSocket per [`Links::poll`], so that a socket that is always
+/// ready does not keep the driver from its other work. How much is read at all is bounded
+/// in bytes by the read-ahead allowance the driver passes in: once what was read and not yet
+/// delivered reaches `FlowOptions::read_ahead`, the socket is not read (the server's buffers
 /// and TCP then slow the server down).
 pub(crate) const READ_BATCH: usize = 64;
 
@@ -154,6 +155,27 @@ impl Links {
         self.links.clear();
     }
 
+    /// Frames queued for WebSockets that had no room for them yet.
+    pub(crate) fn outbox_frames(&self) -> usize {
+        self.links
+            .iter()
+            .map(|l| match &l.io {
+                Io::Open(ws) => ws.outbox.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Whether everything handed to the transports is written: no POST in flight, every
+    /// open WebSocket's queue empty and flushed.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.links.iter().all(|l| match &l.io {
+            Io::Polling(requests) => requests.iter().all(|(r, _)| *r != PollRequest::Post),
+            Io::Open(ws) => ws.outbox.is_empty() && !ws.unflushed,
+            Io::Connecting(_) => true,
+        })
+    }
+
     /// When the next lingering transport is due to be dropped.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.links.iter().filter_map(|l| l.linger_until).min()
@@ -193,11 +215,14 @@ impl Links {
     }
 
     /// Polls every transport: writes what is queued, reads what is ready (at most
-    /// [`READ_BATCH`] frames each), and hands what happened to `report`. Returns whether
-    /// anything happened.
+    /// [`READ_BATCH`] frames each, and while `allowance` bytes are left: a frame or a
+    /// polling response is taken whole, then counted), and hands what happened to `report`.
+    /// With no allowance left, WebSockets are only written and polling GETs not polled, so
+    /// their bytes wait in the OS and the server. Returns whether anything happened.
     pub(crate) fn poll(
         &mut self,
         cx: &mut Context<'_>,
+        allowance: &mut usize,
         mut report: impl FnMut(TransportId, TransportEvent),
     ) -> bool {
         let mut progress = false;
@@ -207,12 +232,23 @@ impl Links {
             let id = link.id;
             let done = match &mut link.io {
                 Io::Polling(requests) => {
-                    requests.retain_mut(|(request, future)| match future.as_mut().poll(cx) {
-                        Poll::Pending => true,
-                        Poll::Ready(result) => {
-                            progress = true;
-                            report(id, http_event(*request, result));
-                            false
+                    requests.retain_mut(|(request, future)| {
+                        // A GET's body is what the server sent: left unread while the
+                        // read-ahead is full. POSTs (our writes) always finish.
+                        if *request == PollRequest::Get && *allowance == 0 {
+                            return true;
+                        }
+                        match future.as_mut().poll(cx) {
+                            Poll::Pending => true,
+                            Poll::Ready(result) => {
+                                progress = true;
+                                if let Ok(response) = &result {
+                                    *allowance = allowance
+                                        .saturating_sub(response.body.len() + super::EVENT_COST);
+                                }
+                                report(id, http_event(*request, result));
+                                false
+                            }
                         }
                     });
                     requests.is_empty()
@@ -246,7 +282,7 @@ impl Links {
                     }
                 },
                 Io::Open(ws) => {
-                    let (moved, ended) = ws.poll(cx, |event| report(id, event));
+                    let (moved, ended) = ws.poll(cx, allowance, |event| report(id, event));
                     progress |= moved;
                     ended
                 }
@@ -276,6 +312,7 @@ impl OpenWs {
     fn poll(
         &mut self,
         cx: &mut Context<'_>,
+        allowance: &mut usize,
         mut report: impl FnMut(TransportEvent),
     ) -> (bool, bool) {
         let mut progress = false;
@@ -291,6 +328,11 @@ impl OpenWs {
             return (progress, false);
         }
         for _ in 0..READ_BATCH {
+            // Once closing, frames are dropped unread by anyone: read on to the end.
+            if *allowance == 0 && self.close == Close::No {
+                // The consumer that makes room wakes the driver.
+                return (progress, false);
+            }
             match self.socket.poll_next(cx) {
                 Poll::Pending => {
                     self.drained = true;
@@ -299,6 +341,10 @@ impl OpenWs {
                 Poll::Ready(Some(Ok(frame))) => {
                     progress = true;
                     if self.close == Close::No {
+                        let len = match &frame {
+                            WsFrame::Text(b) | WsFrame::Binary(b) => b.len(),
+                        };
+                        *allowance = allowance.saturating_sub(len + super::EVENT_COST);
                         report(TransportEvent::WsFrame(frame));
                     }
                 }

@@ -10,9 +10,9 @@
 //! never cross a channel. An ack is caller -> driver -> socket, socket -> driver -> caller.
 
 mod links;
+mod outbox;
 
-use std::collections::VecDeque;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -56,6 +56,17 @@ pub(crate) enum Command {
         payload: Box<Payload>,
         options: EmitOptions,
         reply: Option<AckReply>,
+        /// The bytes this emit reserved in its socket's send buffer; `None` for a volatile
+        /// emit, which is never buffered.
+        counted: Option<usize>,
+    },
+    /// Drop what the socket's send buffer holds.
+    ClearSendBuffer {
+        nsp: String,
+    },
+    /// Answer once everything emitted so far is written to the transport.
+    Drain {
+        reply: oneshot::Sender<()>,
     },
     Ack {
         nsp: String,
@@ -107,9 +118,24 @@ pub(crate) struct Driver {
     /// Its own cell, for the ack senders handed to listeners (weak: a sender kept in a
     /// listener must not keep the driver alive).
     pub(crate) cell: std::sync::Weak<Mutex<Driver>>,
-    /// Events the manager gave while a caller ran a command inline: the driver task
-    /// delivers them, first thing in its next drain (listeners run on its task).
-    stashed: VecDeque<Event>,
+    /// The read-ahead: events the manager gave out, in order, waiting for their consumers
+    /// to have room (docs/flow-control.md).
+    held: VecDeque<Held>,
+    /// Their bytes (payloads), against `FlowOptions::read_ahead`.
+    held_bytes: usize,
+    /// The most `held_bytes` has been.
+    peak_bytes: usize,
+    /// The read-ahead is full: the transports are not read, the heartbeat is held.
+    paused: bool,
+    pauses: u64,
+    /// The send buffer: emits waiting for their namespace and the transport.
+    outbox: outbox::Outbox,
+}
+
+/// An event waiting in the read-ahead, with what it counts against the budget.
+struct Held {
+    event: Event,
+    bytes: usize,
 }
 
 /// The driver, shared by its task and the callers that write through it while it is idle.
@@ -146,7 +172,7 @@ impl Lingering {
         self.links.woken();
         loop {
             self.links.expire(self.runtime.now());
-            self.links.poll(cx, |_, _| {});
+            self.links.poll(cx, &mut { usize::MAX }, |_, _| {});
             let Some(deadline) = self.links.next_deadline() else {
                 return if self.links.is_empty() {
                     Poll::Ready(())
@@ -208,7 +234,6 @@ impl Driver {
             last_socket: None,
             waker: None,
             cell: std::sync::Weak::new(),
-            stashed: VecDeque::new(),
             links: Links::default(),
             timer: None,
             shutdown: false,
@@ -218,6 +243,12 @@ impl Driver {
             preparing: None,
             prepare_started: false,
             auths: BTreeMap::new(),
+            held: VecDeque::new(),
+            held_bytes: 0,
+            peak_bytes: 0,
+            paused: false,
+            pauses: 0,
+            outbox: outbox::Outbox::default(),
         };
         (driver, tx)
     }
@@ -291,13 +322,15 @@ impl Driver {
                     self.transmit(t);
                 }
                 Output::Event(e) => {
-                    self.stashed.push_back(e);
+                    // Acted on now; delivered by the driver task (listeners run there).
+                    self.take_event(now, e);
                     wake = true;
                 }
             }
         }
         let mut cx = Context::from_waker(&waker);
         wake |= !self.links.write(&mut cx);
+        wake |= self.outbox.is_busy();
         wake |= self.next_deadline() != self.timer.as_ref().map(|(at, _)| *at);
         if wake {
             waker.wake_by_ref();
@@ -308,17 +341,33 @@ impl Driver {
     /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
     fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         self.links.woken();
+        let result = self.turns(cx);
+        self.publish_read_ahead();
+        result
+    }
+
+    fn turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         for _ in 0..TURNS_BEFORE_YIELD {
             let now = self.runtime.now();
             let mut progress = self.take_commands(cx, now);
             if self.shutdown {
                 return Poll::Ready(());
             }
+            progress |= self.flush_outbox(now);
+            // Room a consumer made since the last turn is used before reading more.
+            progress |= self.deliver_held(cx, now);
             progress |= self.poll_links(cx, now);
             progress |= self.poll_prepare(cx, now);
             // IO a transmit started has not been polled yet: another turn polls it (and
             // registers its waker).
             progress |= self.drain(now);
+            progress |= self.deliver_held(cx, now);
+            // What the turn connected or wrote may let buffered emits go.
+            if self.flush_outbox(now) {
+                progress |= self.drain(now);
+            }
+            self.check_drains();
+            self.update_pause(now);
             progress |= self.poll_timer(cx);
             if !progress {
                 // Asleep until a waker: what a burst grew is given back meanwhile.
@@ -329,6 +378,91 @@ impl Driver {
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+
+    /// Pauses reading when the read-ahead is full, resumes when it is not; the engine's
+    /// heartbeat deadline is held meanwhile (the ping may be among what is not read).
+    fn update_pause(&mut self, now: Instant) {
+        let limit = self.shared.flow.read_ahead;
+        let paused = if self.paused {
+            self.held_bytes > limit / 2
+        } else {
+            self.held_bytes >= limit
+        };
+        if paused != self.paused {
+            self.paused = paused;
+            if paused {
+                self.pauses += 1;
+                tracing::debug!(
+                    read_ahead_bytes = self.held_bytes,
+                    events = self.held.len(),
+                    "read-ahead full: reading paused"
+                );
+            } else {
+                tracing::trace!(read_ahead_bytes = self.held_bytes, "reading resumed");
+            }
+        }
+        if self
+            .manager
+            .engine()
+            .is_some_and(|e| e.is_heartbeat_held() != paused)
+        {
+            self.manager.hold_heartbeat(now, paused);
+        }
+    }
+
+    /// What [`crate::Manager::flow`] reports about the read-ahead.
+    fn publish_read_ahead(&self) {
+        let mut r = lock(&self.shared.read_ahead);
+        r.bytes = self.held_bytes;
+        r.events = self.held.len();
+        r.peak_bytes = self.peak_bytes;
+        r.paused = self.paused;
+        r.pauses = self.pauses;
+    }
+
+    /// Hands held events to their consumers, in order, while the consumers have room.
+    /// Returns whether any was delivered.
+    fn deliver_held(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let mut delivered = false;
+        while let Some(front) = self.held.front() {
+            if self.poll_room(cx, &front.event).is_pending() {
+                break;
+            }
+            let Some(held) = self.held.pop_front() else {
+                break;
+            };
+            self.held_bytes -= held.bytes;
+            delivered = true;
+            self.deliver(now, held.event);
+        }
+        if delivered && self.held.is_empty() {
+            // Everything the manager said is out: the published status may catch up with
+            // it (while events wait, it stays that of the last one delivered).
+            self.publish_status();
+        }
+        delivered
+    }
+
+    /// Whether every bounded queue `event` goes to has room.
+    fn poll_room(&self, cx: &mut Context<'_>, event: &Event) -> Poll<()> {
+        match event {
+            Event::Message { nsp, payload, .. } => match self.shared.socket(nsp) {
+                Some(socket) => {
+                    let name = payload.event_name().unwrap_or_default();
+                    socket.poll_room_message(cx, &name)
+                }
+                None => Poll::Ready(()),
+            },
+            Event::Connect { nsp, .. }
+            | Event::ConnectError { nsp, .. }
+            | Event::Disconnect { nsp, .. } => match self.shared.socket(nsp) {
+                Some(socket) => socket.poll_room_lifecycle(cx),
+                None => Poll::Ready(()),
+            },
+            Event::Ack { .. } | Event::Outgoing { .. } => Poll::Ready(()),
+            _ => self.shared.poll_room(cx),
+        }
     }
 
     /// Step 1: every ready command (up to a turn's share).
@@ -356,7 +490,16 @@ impl Driver {
     /// Step 2: the transports, their reports fed to the manager as they come.
     fn poll_links(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let manager = &mut self.manager;
-        self.links.poll(cx, |transport, event| {
+        // Bytes that may still be read this turn: the read-ahead's free room. Once paused,
+        // reading resumes when half of it is free, so that a consumer taking one event at a
+        // time does not make the driver read, pause and hold the heartbeat per event.
+        let limit = self.shared.flow.read_ahead;
+        let mut allowance = if self.paused && self.held_bytes > limit / 2 {
+            0
+        } else {
+            limit.saturating_sub(self.held_bytes)
+        };
+        self.links.poll(cx, &mut allowance, |transport, event| {
             manager.handle_transport(now, transport, event)
         })
     }
@@ -458,15 +601,22 @@ impl Driver {
 
     /// The manager's deadline or a lingering transport's, whichever comes first.
     fn next_deadline(&self) -> Option<Instant> {
-        match (self.manager.poll_timeout(), self.links.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.manager.poll_timeout(),
+            self.links.next_deadline(),
+            self.outbox.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn handle(&mut self, now: Instant, command: Command) {
         match command {
             Command::AddSocket { nsp, config, auth } => {
+                self.outbox
+                    .ack_timeouts
+                    .insert(nsp.clone(), config.ack_timeout);
                 let (payload, json) = auth.map(|a| *a).unzip();
                 if let Ok(mut socket) = self.manager.add_socket(&nsp, config) {
                     match socket.set_auth(payload) {
@@ -494,19 +644,10 @@ impl Driver {
                 payload,
                 options,
                 reply,
-            } => {
-                let Some(mut socket) = self.manager.socket_mut(&nsp) else {
-                    return;
-                };
-                match socket.emit(now, *payload, options) {
-                    Ok(emitted) => {
-                        if let Some(reply) = reply {
-                            self.acks.insert(emitted.id, reply);
-                        }
-                    }
-                    Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
-                }
-            }
+                counted,
+            } => self.queue_emit(now, nsp, payload, options, reply, counted),
+            Command::ClearSendBuffer { nsp } => self.clear_outbox(now, &nsp),
+            Command::Drain { reply } => self.add_drain(reply),
             Command::Ack { nsp, id, payload } => {
                 if let Some(mut s) = self.manager.socket_mut(&nsp)
                     && let Err(e) = s.ack(now, id, *payload)
@@ -541,29 +682,40 @@ impl Driver {
         }
     }
 
+    /// Hands one emit to the protocol.
+    fn emit_now(
+        &mut self,
+        now: Instant,
+        nsp: &str,
+        payload: Payload,
+        options: EmitOptions,
+        reply: Option<AckReply>,
+    ) {
+        let Some(mut socket) = self.manager.socket_mut(nsp) else {
+            return;
+        };
+        match socket.emit(now, payload, options) {
+            Ok(emitted) => {
+                if let Some(reply) = reply {
+                    self.acks.insert(emitted.id, reply);
+                }
+            }
+            Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
+        }
+    }
+
     /// Step 3 and 4 of the loop. Returns whether any transmit came out.
     fn drain(&mut self, now: Instant) -> bool {
         self.sync_report_outgoing();
-        let mut touched = false;
         let mut transmitted = false;
-        while let Some(e) = self.stashed.pop_front() {
-            touched = true;
-            self.deliver(now, e);
-        }
         while let Some(output) = self.manager.poll_output() {
             match output {
                 Output::Transmit(t) => {
                     transmitted = true;
                     self.transmit(t);
                 }
-                Output::Event(e) => {
-                    touched = true;
-                    self.deliver(now, e);
-                }
+                Output::Event(e) => self.take_event(now, e),
             }
-        }
-        if touched {
-            self.publish_status();
         }
         if self.preparing.is_some() && !self.manager.is_gated() {
             // The opening the hook was preparing is over (timed out, or closed).
@@ -572,6 +724,17 @@ impl Driver {
         // A hook that just started has not been polled yet: another turn polls it (and
         // registers its waker), like the IO a transmit started.
         transmitted || std::mem::take(&mut self.prepare_started)
+    }
+
+    /// An event the manager gave: what it asks of the IO happens now, what the user sees
+    /// waits in the read-ahead, in order.
+    fn take_event(&mut self, now: Instant, event: Event) {
+        if let Some(e) = self.act(now, event) {
+            let bytes = event_bytes(&e);
+            self.held_bytes += bytes;
+            self.peak_bytes = self.peak_bytes.max(self.held_bytes);
+            self.held.push_back(Held { event: e, bytes });
+        }
     }
 
     /// Whether the manager reports written events: only while someone listens to them.
@@ -669,35 +832,41 @@ impl Driver {
         self.links.start_http(transport, request, pending);
     }
 
-    fn deliver(&mut self, now: Instant, event: Event) {
+    /// What an event does to the connection's IO, at once, ahead of the events waiting in
+    /// the read-ahead; returns the event if the application is to see it, in order.
+    fn act(&mut self, now: Instant, event: Event) -> Option<Event> {
         trace_event(&event);
-        let manager_event = match event {
+        match &event {
             Event::Prepare { attempt } => {
                 if let Some(hook) = &self.before_connect {
-                    self.preparing = Some((hook.0)(self.attempt(attempt)));
+                    self.preparing = Some((hook.0)(self.attempt(*attempt)));
                     self.prepare_started = true;
                 } else {
                     self.manager.proceed_open(now);
                 }
-                None
+                return None;
             }
+            Event::Close { reason, .. } => self.let_go(now, *reason),
+            // Opening failed or timed out: a handshake GET (or WebSocket) may still be
+            // waiting, and nobody needs its answer.
+            Event::Error(_) => self.links.drop_all(),
+            Event::RememberUpgrade(worked) => {
+                crate::remember_websocket(&self.server, *worked);
+                return None;
+            }
+            _ => {}
+        }
+        Some(event)
+    }
+
+    /// Hands an event to the application (its consumers have room).
+    fn deliver(&mut self, _now: Instant, event: Event) {
+        let manager_event = match event {
             Event::Open => Some(ManagerEvent::Open),
-            Event::Close { reason, .. } => {
-                self.let_go(now, reason);
-                Some(ManagerEvent::Close(reason))
-            }
-            Event::Error(e) => {
-                // Opening failed or timed out: a handshake GET (or WebSocket) may still be
-                // waiting, and nobody needs its answer.
-                self.links.drop_all();
-                Some(ManagerEvent::Error(e))
-            }
+            Event::Close { reason, .. } => Some(ManagerEvent::Close(reason)),
+            Event::Error(e) => Some(ManagerEvent::Error(e)),
             Event::Ping => Some(ManagerEvent::Ping),
             Event::Upgrade(kind) => Some(ManagerEvent::Upgrade(kind)),
-            Event::RememberUpgrade(worked) => {
-                crate::remember_websocket(&self.server, worked);
-                None
-            }
             Event::ReconnectAttempt(n) => Some(ManagerEvent::ReconnectAttempt(n)),
             Event::Reconnect(n) => Some(ManagerEvent::Reconnect(n)),
             Event::ReconnectError(e) => Some(ManagerEvent::ReconnectError(e)),
@@ -832,6 +1001,28 @@ impl Driver {
             socket.deliver_lifecycle(status, event);
         }
     }
+}
+
+/// What every event and every frame read counts against the read-ahead besides its bytes,
+/// so that a flood of tiny events is bounded in number too, and frames read (counted as
+/// they come) and the events they become (counted as they wait) weigh the same.
+pub(crate) const EVENT_COST: usize = 64;
+
+/// What an event counts against the read-ahead: its payload's bytes (JSON and attachments),
+/// or a small fixed cost for the others, so that even a flood of empty events is bounded.
+fn event_bytes(event: &Event) -> usize {
+    let payload = match event {
+        Event::Message { payload, .. } => Some(payload),
+        Event::Ack {
+            result: Ok(payload),
+            ..
+        } => Some(payload),
+        _ => None,
+    };
+    EVENT_COST
+        + payload.map_or(0, |p| {
+            p.json_bytes().len() + p.attachments().iter().map(|a| a.len()).sum::<usize>()
+        })
 }
 
 /// Logs the connection's lifecycle: connection, upgrade and reconnection at debug/info,

@@ -4,6 +4,7 @@
 //! Every run is the same run.
 
 mod app;
+mod backpressure;
 mod bad_input;
 mod black_hole;
 mod fake;
