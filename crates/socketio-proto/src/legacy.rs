@@ -71,7 +71,7 @@ impl Legacy {
     }
 }
 
-impl Manager {
+impl<W> Manager<W> {
     pub(crate) fn connect_namespace_legacy(&mut self, now: Instant, index: usize) {
         if self.sockets[index].auth.is_some() {
             // Sending the CONNECT without the credentials would connect unauthenticated, or

@@ -76,6 +76,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ack;
 mod backoff;
 pub mod codec;
 mod config;

@@ -1,7 +1,7 @@
 //! The Manager: one Engine.IO connection at a time, the namespace sockets multiplexed over it,
 //! and reconnection with backoff.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use web_time::Instant;
 
 use engineio_proto::{
@@ -9,6 +9,7 @@ use engineio_proto::{
     Output as EngineOutput, Transmit, TransportEvent, TransportId,
 };
 
+use crate::ack::AckTable;
 use crate::backoff::{Backoff, unit_f64};
 use crate::codec::{Packet, PacketDecoder, PacketKind};
 use crate::config::{ConfigError, ManagerConfig, SocketConfig};
@@ -52,8 +53,14 @@ impl std::fmt::Debug for Rng {
 /// Same loop as the engine: feed inputs, drain [`Manager::poll_output`] until `None`, sleep
 /// until [`Manager::poll_timeout`]. Per-namespace operations go through borrowed views:
 /// `manager.socket_mut("/chat")?.emit(now, payload, options)`.
+///
+/// `W` is what the caller keeps with each ack it waits for (a oneshot sender, a callback, a
+/// request id): the manager holds it beside the ack's wire id, namespace and deadline, and
+/// hands it back in the ack's [`Event::Ack`], so the caller needs no table of its own. It is
+/// `()` unless the manager is made with [`Manager::with_waiters`]; emits then name their
+/// acks by [`EmitId`] only.
 #[derive(Debug)]
-pub struct Manager {
+pub struct Manager<W = ()> {
     pub(crate) config: ManagerConfig,
     pub(crate) engine: Option<EngineSlot>,
     /// Engines closed by the manager that still finish their goodbye (flush, `1`).
@@ -65,14 +72,13 @@ pub struct Manager {
     /// The engine now opening is a reconnection attempt.
     attempt_is_reconnect: bool,
     backoff: Backoff,
-    pub(crate) sockets: Vec<Socket>,
+    pub(crate) sockets: Vec<Socket<W>>,
     decoder: Box<dyn PacketDecoder>,
-    pub(crate) output: VecDeque<Output>,
+    pub(crate) output: VecDeque<Output<W>>,
     timers: Timers,
-    /// Ack deadlines, earliest first, folded into [`Manager::poll_timeout`].
-    pub(crate) deadlines: BTreeSet<(Instant, EmitId)>,
-    /// Which socket and wire id an emit waiting for an ack is under.
-    pub(crate) owners: HashMap<EmitId, (usize, u64)>,
+    /// Every ack the sockets wait for; its earliest deadline is folded into
+    /// [`Manager::poll_timeout`].
+    pub(crate) acks: AckTable<W>,
     next_emit: u64,
     rng: Rng,
     prior_websocket_success: bool,
@@ -93,6 +99,42 @@ impl Manager {
     /// A manager for `config`. Nothing happens until a socket connects or [`Manager::open`]
     /// is called.
     pub fn new(
+        config: ManagerConfig,
+        now: Instant,
+        rng: Box<dyn rand_core::RngCore + Send>,
+    ) -> Result<Self, ConfigError> {
+        Self::with_waiters(config, now, rng)
+    }
+}
+
+impl<W> Manager<W> {
+    /// A manager for `config` whose acks carry a waiter of the caller's type `W`, given to
+    /// [`crate::SocketMut::emit_with_ack`] and handed back in [`Event::Ack`].
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use std::sync::mpsc::{Sender, channel};
+    /// use socketio_proto::{AckError, Manager, ManagerConfig, SocketConfig, EmitOptions, Event, Output};
+    /// use socketio_proto::codec::Payload;
+    ///
+    /// # struct Rng; impl rand_core::RngCore for Rng {
+    /// #   fn next_u32(&mut self) -> u32 { 4 } fn next_u64(&mut self) -> u64 { 4 }
+    /// #   fn fill_bytes(&mut self, d: &mut [u8]) { d.fill(4) } }
+    /// type Reply = Sender<Result<Payload, AckError>>;
+    /// let config = ManagerConfig::new("http://localhost:3000")?;
+    /// let mut manager = Manager::<Option<Reply>>::with_waiters(config, Instant::now(), Box::new(Rng))?;
+    /// let (reply, answer) = channel();
+    /// let mut socket = manager.add_socket("/", SocketConfig::default())?;
+    /// socket.emit_with_ack(Instant::now(), Payload::from_serialize(&("hello",))?, EmitOptions::default(), Some(reply))?;
+    /// while let Some(output) = manager.poll_output() {
+    ///     if let Output::Event(Event::Ack { waiter: Some(reply), result, .. }) = output {
+    ///         let _ = reply.send(result);
+    ///     }
+    /// }
+    /// # drop(answer);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_waiters(
         config: ManagerConfig,
         now: Instant,
         rng: Box<dyn rand_core::RngCore + Send>,
@@ -118,8 +160,7 @@ impl Manager {
             decoder,
             output: VecDeque::new(),
             timers: Timers::default(),
-            deadlines: BTreeSet::new(),
-            owners: HashMap::new(),
+            acks: AckTable::default(),
             next_emit: 0,
             rng: Rng(rng),
             prior_websocket_success: false,
@@ -230,7 +271,7 @@ impl Manager {
         &mut self,
         nsp: &str,
         config: SocketConfig,
-    ) -> Result<crate::SocketMut<'_>, ConfigError> {
+    ) -> Result<crate::SocketMut<'_, W>, ConfigError> {
         if !nsp.starts_with('/') {
             return Err(ConfigError::InvalidNamespace(nsp.to_owned()));
         }
@@ -250,15 +291,15 @@ impl Manager {
     }
 
     /// The socket for `nsp`, to act on it.
-    pub fn socket_mut(&mut self, nsp: &str) -> Option<crate::SocketMut<'_>> {
+    pub fn socket_mut(&mut self, nsp: &str) -> Option<crate::SocketMut<'_, W>> {
         let index = self.index_of(nsp)?;
         Some(crate::SocketMut::new(self, index))
     }
 
     /// The socket for `nsp`, to look at it.
-    pub fn socket(&self, nsp: &str) -> Option<crate::SocketRef<'_>> {
+    pub fn socket(&self, nsp: &str) -> Option<crate::SocketRef<'_, W>> {
         let index = self.index_of(nsp)?;
-        Some(crate::SocketRef::new(&self.sockets[index]))
+        Some(crate::SocketRef::new(self, index))
     }
 
     /// The namespaces with a socket.
@@ -274,7 +315,7 @@ impl Manager {
 
     /// The next transmit or event, in order. Drain until `None` after every input.
     #[must_use = "outputs are the manager's only effect; drain until None"]
-    pub fn poll_output(&mut self) -> Option<Output> {
+    pub fn poll_output(&mut self) -> Option<Output<W>> {
         self.output.pop_front()
     }
 
@@ -299,7 +340,7 @@ impl Manager {
             .iter()
             .chain(self.closing.iter())
             .filter_map(|e| e.client.poll_timeout());
-        let acks = self.deadlines.first().map(|(at, _)| *at);
+        let acks = self.acks.next_deadline();
         engines.chain(self.timers.next()).chain(acks).min()
     }
 
@@ -432,7 +473,7 @@ impl Manager {
         now
     }
 
-    pub(crate) fn event(&mut self, e: Event) {
+    pub(crate) fn event(&mut self, e: Event<W>) {
         self.output.push_back(Output::Event(e));
     }
 
@@ -463,7 +504,7 @@ impl Manager {
         TransportId((generation << GENERATION_SHIFT) | id.0)
     }
 
-    fn forward(output: &mut VecDeque<Output>, generation: u64, mut t: Transmit) {
+    fn forward(output: &mut VecDeque<Output<W>>, generation: u64, mut t: Transmit) {
         match &mut t {
             Transmit::HttpGet { transport, .. }
             | Transmit::HttpPost { transport, .. }

@@ -1,28 +1,11 @@
 //! One namespace socket's state, and the borrowed views through which callers use it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
-use web_time::Instant;
 
 use crate::codec::{Packet, Payload};
 use crate::config::SocketConfig;
 use crate::event::EmitId;
-
-/// Who waits for an ack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AckWaiter {
-    /// The caller, through an [`crate::Event::Ack`].
-    Caller,
-    /// The retry queue, which reports to the caller when it is done.
-    Queue,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct PendingAck {
-    pub(crate) emit: EmitId,
-    pub(crate) deadline: Option<Instant>,
-    pub(crate) waiter: AckWaiter,
-}
 
 /// A packet waiting for the namespace's CONNECT reply.
 #[derive(Debug, Clone)]
@@ -32,17 +15,19 @@ pub(crate) struct Buffered {
 }
 
 /// An emit in the retry queue (at-least-once delivery).
-#[derive(Debug, Clone)]
-pub(crate) struct Queued {
+#[derive(Debug)]
+pub(crate) struct Queued<W> {
     pub(crate) emit: EmitId,
     pub(crate) payload: Payload,
     pub(crate) tries: u32,
     pub(crate) pending: bool,
-    pub(crate) report: bool,
+    /// The caller's waiter, handed back in the [`crate::Event::Ack`] once the queue is done
+    /// with the emit; `None` when the caller asked for no ack.
+    pub(crate) waiter: Option<W>,
     pub(crate) timeout: Option<Duration>,
 }
 
-pub(crate) struct Socket {
+pub(crate) struct Socket<W> {
     pub(crate) nsp: String,
     pub(crate) config: SocketConfig,
     /// Subscribed to the manager: (re)connects whenever the engine (re)opens.
@@ -58,16 +43,17 @@ pub(crate) struct Socket {
     pub(crate) last_offset: Option<String>,
     pub(crate) recovered: bool,
     pub(crate) auth: Option<Payload>,
+    /// The wire id of this namespace's next ack (its pending acks are in the manager's
+    /// [`crate::ack::AckTable`]).
     pub(crate) next_ack_id: u64,
-    pub(crate) acks: HashMap<u64, PendingAck>,
     pub(crate) send_buffer: VecDeque<Buffered>,
     pub(crate) receive_buffer: VecDeque<Packet>,
-    pub(crate) queue: VecDeque<Queued>,
+    pub(crate) queue: VecDeque<Queued<W>>,
     /// Ack ids the server asked for on this connection and the caller has not answered yet.
     pub(crate) server_acks: HashSet<u64>,
 }
 
-impl std::fmt::Debug for Socket {
+impl<W> std::fmt::Debug for Socket<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // `auth` is a credential; buffered packets are counted (they are the caller's data).
         f.debug_struct("Socket")
@@ -80,7 +66,6 @@ impl std::fmt::Debug for Socket {
             .field("id", &self.id)
             .field("recovered", &self.recovered)
             .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
-            .field("acks", &self.acks.len())
             .field("send_buffer", &self.send_buffer.len())
             .field("receive_buffer", &self.receive_buffer.len())
             .field("queue", &self.queue.len())
@@ -88,7 +73,7 @@ impl std::fmt::Debug for Socket {
     }
 }
 
-impl Socket {
+impl<W> Socket<W> {
     pub(crate) fn new(nsp: String, config: SocketConfig) -> Self {
         Self {
             nsp,
@@ -103,7 +88,6 @@ impl Socket {
             recovered: false,
             auth: None,
             next_ack_id: 0,
-            acks: HashMap::new(),
             send_buffer: VecDeque::new(),
             receive_buffer: VecDeque::new(),
             queue: VecDeque::new(),

@@ -12,14 +12,34 @@ use crate::manager::{Manager, ReadyState};
 use crate::socket::Socket;
 
 /// A read-only view of a namespace socket.
-#[derive(Debug, Clone, Copy)]
-pub struct SocketRef<'a> {
-    socket: &'a Socket,
+pub struct SocketRef<'a, W = ()> {
+    manager: &'a Manager<W>,
+    socket: &'a Socket<W>,
+    index: usize,
 }
 
-impl<'a> SocketRef<'a> {
-    pub(crate) fn new(socket: &'a Socket) -> Self {
-        Self { socket }
+// Not derived: a view is a pair of references, copyable whatever the waiter type.
+impl<W> Clone for SocketRef<'_, W> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<W> Copy for SocketRef<'_, W> {}
+
+impl<W> std::fmt::Debug for SocketRef<'_, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SocketRef").field(self.socket).finish()
+    }
+}
+
+impl<'a, W> SocketRef<'a, W> {
+    pub(crate) fn new(manager: &'a Manager<W>, index: usize) -> Self {
+        Self {
+            manager,
+            socket: &manager.sockets[index],
+            index,
+        }
     }
 
     /// The namespace.
@@ -58,27 +78,64 @@ impl<'a> SocketRef<'a> {
         self.socket.queue.len()
     }
 
-    /// Emits waiting for their ack.
+    /// Emits waiting for their ack (counted over the manager's ack table: for a look now
+    /// and then, not for every packet).
     pub fn pending_acks(&self) -> usize {
-        self.socket.acks.len()
+        self.manager.acks.count(self.index)
     }
 }
 
 /// A mutable view of a namespace socket, borrowed from its [`Manager`].
 #[derive(Debug)]
-pub struct SocketMut<'a> {
-    manager: &'a mut Manager,
+pub struct SocketMut<'a, W = ()> {
+    manager: &'a mut Manager<W>,
     index: usize,
 }
 
-impl<'a> SocketMut<'a> {
-    pub(crate) fn new(manager: &'a mut Manager, index: usize) -> Self {
+impl<W: Default> SocketMut<'_, W> {
+    /// Emits `payload` (`[event name, args...]`, built with [`Payload::from_serialize`]).
+    ///
+    /// Written at once when connected; otherwise kept until the namespace connects and then
+    /// sent once, in order. Volatile emits are dropped instead when the connection cannot take
+    /// them. With `retries`, emits go through the at-least-once queue. With `options.ack`,
+    /// the ack's [`crate::Event::Ack`] carries the default waiter (`()` usually): see
+    /// [`SocketMut::emit_with_ack`] to hand one of your own.
+    pub fn emit(
+        &mut self,
+        now: Instant,
+        payload: Payload,
+        options: EmitOptions,
+    ) -> Result<Emitted, EmitError> {
+        let now = self.manager.clamp(now);
+        let waiter = options.ack.then(W::default);
+        self.manager.emit(now, self.index, payload, options, waiter)
+    }
+}
+
+impl<'a, W> SocketMut<'a, W> {
+    pub(crate) fn new(manager: &'a mut Manager<W>, index: usize) -> Self {
         Self { manager, index }
     }
 
     /// A read-only view.
-    pub fn get(&self) -> SocketRef<'_> {
-        SocketRef::new(&self.manager.sockets[self.index])
+    pub fn get(&self) -> SocketRef<'_, W> {
+        SocketRef::new(self.manager, self.index)
+    }
+
+    /// Emits `payload` like [`SocketMut::emit`] and asks for an ack (whatever `options.ack`
+    /// says): the manager keeps `waiter` with the ack and hands it back in the ack's
+    /// [`crate::Event::Ack`], with the server's arguments or why they did not come. A refused
+    /// emit drops `waiter`.
+    pub fn emit_with_ack(
+        &mut self,
+        now: Instant,
+        payload: Payload,
+        options: EmitOptions,
+        waiter: W,
+    ) -> Result<Emitted, EmitError> {
+        let now = self.manager.clamp(now);
+        self.manager
+            .emit(now, self.index, payload, options, Some(waiter))
     }
 
     /// Connects the namespace: the socket becomes active, the manager opens if needed, and
@@ -120,21 +177,6 @@ impl<'a> SocketMut<'a> {
         self.manager.maybe_close_after_destroy(now);
     }
 
-    /// Emits `payload` (`[event name, args...]`, built with [`Payload::from_serialize`]).
-    ///
-    /// Written at once when connected; otherwise kept until the namespace connects and then
-    /// sent once, in order. Volatile emits are dropped instead when the connection cannot take
-    /// them. With `retries`, emits go through the at-least-once queue.
-    pub fn emit(
-        &mut self,
-        now: Instant,
-        payload: Payload,
-        options: EmitOptions,
-    ) -> Result<Emitted, EmitError> {
-        let now = self.manager.clamp(now);
-        self.manager.emit(now, self.index, payload, options)
-    }
-
     /// Answers the server's ack request `id` (from [`crate::Event::Message`]) with `payload`,
     /// a JSON array of the ack arguments (binary allowed).
     pub fn ack(&mut self, now: Instant, id: u64, payload: Payload) -> Result<(), AckReplyError> {
@@ -168,7 +210,7 @@ impl<'a> SocketMut<'a> {
     }
 }
 
-impl Manager {
+impl<W> Manager<W> {
     pub(crate) fn connect_namespace(&mut self, now: Instant, index: usize) {
         let socket = &mut self.sockets[index];
         if socket.connect_sent || socket.connected {
