@@ -406,21 +406,21 @@ impl<W> Manager<W> {
             Err(_) => head.tries > retries,
         };
         head.pending = false;
-        if done {
-            if let Some(Queued {
+        // Done: the emit leaves the queue, and its waiter, if any, gets the result.
+        if done
+            && let Some(Queued {
                 emit,
                 waiter: Some(waiter),
                 ..
             }) = socket.queue.pop_front()
-            {
-                let nsp = socket.nsp.clone();
-                self.event(Event::Ack {
-                    nsp,
-                    emit,
-                    waiter,
-                    result,
-                });
-            }
+        {
+            let nsp = socket.nsp.clone();
+            self.event(Event::Ack {
+                nsp,
+                emit,
+                waiter,
+                result,
+            });
         }
         self.drain_queue(now, index, false);
     }

@@ -11,8 +11,7 @@
 
 mod links;
 
-use std::collections::VecDeque;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -24,7 +23,7 @@ use futures_channel::oneshot;
 use futures_util::StreamExt;
 use futures_util::future::poll_fn;
 use socketio_proto::codec::Payload;
-use socketio_proto::{AckError, EmitId, EmitOptions, Event, Manager, Output, SocketConfig};
+use socketio_proto::{AckError, EmitOptions, Event, Output, SocketConfig};
 
 use crate::args::Args;
 use crate::events::{AckSender, ManagerEvent, Message, SocketEvent};
@@ -34,6 +33,10 @@ use crate::shared::{ManagerShared, lock};
 use links::Links;
 
 pub(crate) type AckReply = oneshot::Sender<Result<Payload, AckError>>;
+
+/// The sans-IO manager, keeping each caller's ack reply with the ack it waits for (`None` for
+/// the emits that ask for none): it hands the reply back in the ack's event.
+pub(crate) type Manager = socketio_proto::Manager<Option<AckReply>>;
 
 /// What user handles tell the driver.
 pub(crate) enum Command {
@@ -79,8 +82,6 @@ pub(crate) struct Driver {
     /// For the ack senders handed to listeners.
     tx: UnboundedSender<Command>,
     rx: UnboundedReceiver<Command>,
-    /// The callers waiting for an ack, by the emit that asked for it.
-    acks: HashMap<EmitId, AckReply>,
     /// Every transport's IO.
     links: Links,
     /// The deadline the timer is set for, and the timer.
@@ -109,7 +110,7 @@ pub(crate) struct Driver {
     pub(crate) cell: std::sync::Weak<Mutex<Driver>>,
     /// Events the manager gave while a caller ran a command inline: the driver task
     /// delivers them, first thing in its next drain (listeners run on its task).
-    stashed: VecDeque<Event>,
+    stashed: VecDeque<Event<Option<AckReply>>>,
 }
 
 /// The driver, shared by its task and the callers that write through it while it is idle.
@@ -204,7 +205,6 @@ impl Driver {
             shared,
             tx: tx.clone(),
             rx,
-            acks: HashMap::new(),
             last_socket: None,
             waker: None,
             cell: std::sync::Weak::new(),
@@ -498,13 +498,12 @@ impl Driver {
                 let Some(mut socket) = self.manager.socket_mut(&nsp) else {
                     return;
                 };
-                match socket.emit(now, *payload, options) {
-                    Ok(emitted) => {
-                        if let Some(reply) = reply {
-                            self.acks.insert(emitted.id, reply);
-                        }
-                    }
-                    Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
+                let emitted = match reply {
+                    Some(reply) => socket.emit_with_ack(now, *payload, options, Some(reply)),
+                    None => socket.emit(now, *payload, options),
+                };
+                if let Err(e) = emitted {
+                    tracing::warn!(nsp, error = %e, "emit refused");
                 }
             }
             Command::Ack { nsp, id, payload } => {
@@ -669,7 +668,7 @@ impl Driver {
         self.links.start_http(transport, request, pending);
     }
 
-    fn deliver(&mut self, now: Instant, event: Event) {
+    fn deliver(&mut self, now: Instant, event: Event<Option<AckReply>>) {
         trace_event(&event);
         let manager_event = match event {
             Event::Prepare { attempt } => {
@@ -778,8 +777,8 @@ impl Driver {
                 }
                 None
             }
-            Event::Ack { emit, result, .. } => {
-                if let Some(reply) = self.acks.remove(&emit) {
+            Event::Ack { waiter, result, .. } => {
+                if let Some(reply) = waiter {
                     let _ = reply.send(result);
                 }
                 None
@@ -836,7 +835,7 @@ impl Driver {
 
 /// Logs the connection's lifecycle: connection, upgrade and reconnection at debug/info,
 /// per-message traffic at trace. Payloads, auth and query are never logged.
-fn trace_event(event: &Event) {
+fn trace_event<W>(event: &Event<W>) {
     match event {
         Event::Open => tracing::debug!("engine open"),
         Event::Close {
