@@ -176,7 +176,7 @@ impl<W> Manager<W> {
             .as_ref()
             .is_some_and(|e| e.client.is_expired(now));
         let writable = !expired && self.engine.as_ref().is_some_and(|e| e.client.is_writable());
-        let connected = self.sockets[index].connected && !expired;
+        let connected = self.sockets[index].state.is_connected() && !expired;
         if options.volatile && !(connected && writable) {
             // A volatile emit is never queued: its waiter is the caller's.
             if let Some(AckWaiter::Caller(waiter)) = waiter {
@@ -359,7 +359,7 @@ impl<W> Manager<W> {
     /// after a reconnection).
     pub(crate) fn drain_queue(&mut self, now: Instant, index: usize, force: bool) {
         let socket = &mut self.sockets[index];
-        if !socket.connected {
+        if !socket.state.is_connected() {
             return;
         }
         let Some(head) = socket.queue.front_mut() else {

@@ -15,7 +15,7 @@ use crate::codec::{Packet, PacketDecoder, PacketKind};
 use crate::config::{ConfigError, ManagerConfig, SocketConfig};
 use crate::event::{ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
 use crate::legacy::{Legacy, Root};
-use crate::socket::Socket;
+use crate::socket::{NspState, Socket};
 use crate::timer::{Timer, Timers};
 
 /// Where the manager's connection is.
@@ -610,9 +610,8 @@ impl<W> Manager<W> {
         self.timers.set(Timer::Connect, None);
         self.event(Event::Open);
         for index in 0..self.sockets.len() {
-            if self.sockets[index].active {
-                self.connect_namespace(now, index);
-            }
+            // A new engine carries no session of any namespace.
+            self.connect_namespace(now, index, false);
         }
         if self.attempt_is_reconnect {
             self.attempt_is_reconnect = false;
@@ -648,7 +647,7 @@ impl<W> Manager<W> {
         self.timers.set(Timer::Connect, None);
         self.event(Event::Error(error.clone()));
         for socket in &mut self.sockets {
-            if socket.active && !socket.connected {
+            if socket.state.is_active() && !socket.state.is_connected() {
                 let nsp = socket.nsp.clone();
                 self.output.push_back(Output::Event(Event::ConnectError {
                     nsp,
@@ -679,11 +678,11 @@ impl<W> Manager<W> {
             description,
         });
         for index in 0..self.sockets.len() {
-            let socket = &mut self.sockets[index];
-            socket.connect_sent = false;
-            socket.left_on_engine = false;
-            if socket.active {
-                self.socket_closed(now, index, reason);
+            let state = self.sockets[index].state;
+            if state.is_active() {
+                self.socket_closed(now, index, reason, state.engine_closed());
+            } else {
+                self.sockets[index].state = state.engine_closed();
             }
         }
         if self.config.reconnection && !self.skip_reconnect {
@@ -713,7 +712,7 @@ impl<W> Manager<W> {
 
     /// Closes the connection when no socket is active any more (the reference's `_destroy`).
     pub(crate) fn maybe_close_after_destroy(&mut self, now: Instant) {
-        if self.sockets.iter().any(|s| s.active) {
+        if self.sockets.iter().any(|s| s.state.is_active()) {
             return;
         }
         self.close(now);
@@ -748,11 +747,12 @@ impl<W> Manager<W> {
             && let Some(left) = self
                 .sockets
                 .iter()
-                .position(|s| !s.active && s.connect_sent && s.nsp == packet.nsp)
+                .position(|s| !s.state.is_active() && s.state.connect_sent() && s.nsp == packet.nsp)
         {
             // The namespace was left while its CONNECT was pending: now that the server has
             // answered, leave it there too.
-            self.sockets[left].connect_sent = false;
+            let socket = &mut self.sockets[left];
+            socket.state = socket.state.answered_inactive();
             if packet.kind == PacketKind::Connect {
                 self.write(now, &Packet::disconnect(&packet.nsp));
             }
@@ -762,7 +762,7 @@ impl<W> Manager<W> {
         let Some(index) = self
             .sockets
             .iter()
-            .position(|s| s.active && s.nsp == packet.nsp)
+            .position(|s| s.state.is_active() && s.nsp == packet.nsp)
         else {
             return;
         };
@@ -771,9 +771,9 @@ impl<W> Manager<W> {
             PacketKind::ConnectError => self.on_connect_error(now, index, packet),
             PacketKind::Event => {
                 let socket = &mut self.sockets[index];
-                if socket.connected {
+                if socket.state.is_connected() {
                     self.dispatch(index, packet);
-                } else if !socket.left_on_engine {
+                } else if !socket.state.left_session() {
                     // Recovery replays missed events before the CONNECT reply.
                     socket.receive_buffer.push_back(packet);
                 }
@@ -784,9 +784,9 @@ impl<W> Manager<W> {
             PacketKind::Disconnect => {
                 // The server refuses a pending CONNECT with CONNECT_ERROR, never DISCONNECT: a
                 // DISCONNECT before the reply was meant for a socket the caller already left.
-                if self.sockets[index].connected {
-                    self.sockets[index].active = false;
-                    self.socket_closed(now, index, DisconnectReason::IoServerDisconnect);
+                if self.sockets[index].state.is_connected() {
+                    let reason = DisconnectReason::IoServerDisconnect;
+                    self.socket_closed(now, index, reason, NspState::Inactive);
                     self.maybe_close_after_destroy(now);
                 }
             }
@@ -822,16 +822,14 @@ impl<W> Manager<W> {
                 return;
             }
         };
-        if self.sockets[index].connected {
+        if self.sockets[index].state.is_connected() {
             return;
         }
         let socket = &mut self.sockets[index];
-        socket.left_on_engine = false;
         socket.recovered = pid.is_some() && pid == socket.pid;
         socket.pid = pid;
         socket.id = Some(sid.clone());
-        socket.connected = true;
-        socket.connect_sent = false;
+        socket.state = NspState::Connected;
         // Missed events first, then what was emitted while offline, then the retry queue,
         // and only then `connect`: an emit from the connect handler goes after all of them.
         while let Some(packet) = self.sockets[index].receive_buffer.pop_front() {
@@ -854,7 +852,7 @@ impl<W> Manager<W> {
         // A refusal answers a CONNECT: for a namespace that is connected it makes no sense
         // (the Node server never sends one). The reference deactivates the socket but leaves
         // it connected, so it would write events on the next engine without a CONNECT.
-        if self.sockets[index].connected {
+        if self.sockets[index].state.is_connected() {
             return;
         }
         #[derive(serde::Deserialize)]
@@ -890,8 +888,7 @@ impl<W> Manager<W> {
             })
         };
         let socket = &mut self.sockets[index];
-        socket.active = false;
-        socket.connect_sent = false;
+        socket.state = socket.state.answered_inactive();
         let nsp = socket.nsp.clone();
         self.event(Event::ConnectError {
             nsp,
@@ -903,12 +900,18 @@ impl<W> Manager<W> {
         self.maybe_close_after_destroy(now);
     }
 
-    /// A socket lost its connection: the reference's `Socket.onclose`.
-    pub(crate) fn socket_closed(&mut self, now: Instant, index: usize, reason: DisconnectReason) {
+    /// A socket lost its connection (the reference's `Socket.onclose`) and is now in `next`,
+    /// which its caller chose: subscribed still or not.
+    pub(crate) fn socket_closed(
+        &mut self,
+        now: Instant,
+        index: usize,
+        reason: DisconnectReason,
+        next: NspState,
+    ) {
         let socket = &mut self.sockets[index];
-        let was_connected = socket.connected;
-        socket.connected = false;
-        socket.connect_sent = false;
+        let was_connected = socket.state.is_connected();
+        socket.state = next;
         socket.id = None;
         socket.server_acks.clear();
         if was_connected {

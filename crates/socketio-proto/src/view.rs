@@ -9,7 +9,7 @@ use crate::config::ConfigError;
 use crate::emit::{AckReplyError, EmitError, EmitOptions, Emitted};
 use crate::event::DisconnectReason;
 use crate::manager::{Manager, ReadyState};
-use crate::socket::Socket;
+use crate::socket::{NspState, Socket};
 
 /// A read-only view of a namespace socket.
 pub struct SocketRef<'a, W = ()> {
@@ -54,13 +54,13 @@ impl<'a, W> SocketRef<'a, W> {
 
     /// Whether the namespace is connected.
     pub fn connected(&self) -> bool {
-        self.socket.connected
+        self.socket.state.is_connected()
     }
 
     /// Whether the socket (re)connects whenever the manager (re)opens. False after
     /// `disconnect()`, a server DISCONNECT, or a CONNECT_ERROR.
     pub fn active(&self) -> bool {
-        self.socket.active
+        self.socket.state.is_active()
     }
 
     /// Whether the last connection restored the previous session.
@@ -143,15 +143,19 @@ impl<'a, W> SocketMut<'a, W> {
     pub fn connect(&mut self, now: Instant) {
         let now = self.manager.clamp(now);
         let socket = &mut self.manager.sockets[self.index];
-        if socket.connected {
+        if socket.state.is_connected() {
             return;
         }
-        socket.active = true;
+        // Joining again on the engine where a session was left: the new CONNECT's reply
+        // tells the new session from the old one.
+        let left_session = socket.state.left_session();
+        socket.state = socket.state.activated();
         if !self.manager.is_reconnecting() {
             self.manager.open(now);
         }
         if self.manager.ready_state() == ReadyState::Open {
-            self.manager.connect_namespace(now, self.index);
+            self.manager
+                .connect_namespace(now, self.index, left_session);
         }
     }
 
@@ -160,19 +164,18 @@ impl<'a, W> SocketMut<'a, W> {
     pub fn disconnect(&mut self, now: Instant) {
         let now = self.manager.clamp(now);
         let socket = &self.manager.sockets[self.index];
-        let connected = socket.connected;
-        if connected {
+        let state = socket.state;
+        if state.is_connected() {
             let packet = crate::codec::Packet::disconnect(&socket.nsp);
             self.manager.write(now, &packet);
         }
-        // A CONNECT still unanswered stays recorded: its reply is answered with a DISCONNECT,
-        // and a new `connect()` waits for it instead of sending a second CONNECT, which the
-        // server would punish by closing the whole connection.
-        self.manager.sockets[self.index].active = false;
-        if connected {
+        // A CONNECT still unanswered stays recorded (see `NspState::Left`).
+        let left = state.deactivated();
+        if state.is_connected() {
             self.manager
-                .socket_closed(now, self.index, DisconnectReason::IoClientDisconnect);
-            self.manager.sockets[self.index].left_on_engine = true;
+                .socket_closed(now, self.index, DisconnectReason::IoClientDisconnect, left);
+        } else {
+            self.manager.sockets[self.index].state = left;
         }
         self.manager.maybe_close_after_destroy(now);
     }
@@ -204,22 +207,24 @@ impl<'a, W> SocketMut<'a, W> {
     pub fn clear_send_buffer(&mut self, now: Instant) {
         let now = self.manager.clamp(now);
         self.manager.sockets[self.index].send_buffer.clear();
-        if !self.manager.sockets[self.index].connected {
+        if !self.manager.sockets[self.index].state.is_connected() {
             self.manager.clear_acks(now, self.index);
         }
     }
 }
 
 impl<W> Manager<W> {
-    pub(crate) fn connect_namespace(&mut self, now: Instant, index: usize) {
+    /// Sends the CONNECT of a namespace waiting for the engine, now open; `left_session` when
+    /// the caller left a session of it on this engine.
+    pub(crate) fn connect_namespace(&mut self, now: Instant, index: usize, left_session: bool) {
         let socket = &mut self.sockets[index];
-        if socket.connect_sent || socket.connected {
+        if socket.state != NspState::WaitingForEngine {
             return;
         }
         if self.legacy.is_some() {
-            return self.connect_namespace_legacy(now, index);
+            return self.connect_namespace_legacy(now, index, left_session);
         }
-        socket.connect_sent = true;
+        socket.state = NspState::ConnectSent { left_session };
         let packet = crate::codec::Packet::connect(&socket.nsp, socket.connect_payload());
         self.write(now, &packet);
     }
