@@ -354,3 +354,18 @@ pub enum Output<W = ()> {
     /// Something that happened.
     Event(Event<W>),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    #[test]
+    fn a_pointer_sized_waiter_does_not_grow_the_event() {
+        // Events are moved through the output queue and the adapters' channels: the waiter a
+        // driver keeps (a oneshot sender, one pointer) must fit in what `Message` needs anyway.
+        assert_eq!(
+            std::mem::size_of::<Event<Option<Box<u8>>>>(),
+            std::mem::size_of::<Event>()
+        );
+    }
+}
