@@ -65,6 +65,9 @@ impl<W> std::fmt::Debug for AckTable<W> {
 }
 
 impl<W> AckTable<W> {
+    /// Pending acks that keep their room through [`AckTable::shrink_to_fit`].
+    const KEPT: usize = 8;
+
     /// Waits for the ack `key`. A key is inserted once: wire ids only grow.
     pub(crate) fn insert(&mut self, key: AckKey, ack: PendingAck<W>) {
         if let Some(at) = ack.deadline {
@@ -130,6 +133,13 @@ impl<W> AckTable<W> {
     /// Whether any ack of `socket` is waited for.
     pub(crate) fn any(&self, socket: usize) -> bool {
         self.pending.keys().any(|k| k.socket == socket)
+    }
+
+    /// Gives back the memory a burst of acks grew (the deadline index, a B-tree, frees its
+    /// nodes as it empties). A few entries' room is kept: an idle connection shrinks after
+    /// every ack round trip, and reallocating then would cost each emit an allocation.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.pending.shrink_to(Self::KEPT);
     }
 
     /// How many acks are waited for.
@@ -201,6 +211,32 @@ mod tests {
         assert!(table.take(key(0, 0)).is_some());
         assert_eq!(table.next_deadline(), None);
         assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn shrinking_gives_back_a_burst_but_keeps_room_for_a_few() {
+        let mut table = AckTable::default();
+        table.insert(key(0, 0), ack(0, None, "one"));
+        let small = table.pending.capacity();
+        table.shrink_to_fit();
+        assert_eq!(
+            table.pending.capacity(),
+            small,
+            "no reallocation for the next emit"
+        );
+        for id in 1..1000 {
+            table.insert(key(0, id), ack(id, None, "burst"));
+        }
+        for id in 0..1000 {
+            table.take(key(0, id));
+        }
+        table.shrink_to_fit();
+        assert!(
+            table.pending.capacity() < 32,
+            "{}",
+            table.pending.capacity()
+        );
+        assert!(table.pending.capacity() >= AckTable::<()>::KEPT);
     }
 
     #[test]

@@ -326,6 +326,7 @@ impl<W> Manager<W> {
         if self.output.is_empty() {
             self.output = VecDeque::new();
         }
+        self.acks.shrink_to_fit();
         for slot in self.engine.iter_mut().chain(self.closing.iter_mut()) {
             slot.client.shrink_to_fit();
         }
