@@ -7,7 +7,8 @@
 //! - what the client writes always decodes (Engine.IO, then Socket.IO);
 //! - no EVENT, ACK or DISCONNECT for a namespace on an engine before a CONNECT reply for that
 //!   namespace was delivered on that engine (the server's rule, protocol.md 2.4);
-//! - every `Ack` event resolves an emit that asked for an ack, at most once;
+//! - every `Ack` event resolves an emit that asked for an ack, at most once, and hands back
+//!   the waiter that emit gave;
 //! - after `handle_timeout(now)`, `poll_timeout()` is never in the past, and a deadline due
 //!   at `now` clears within a few more calls (no livelock);
 //! - at most one GET and one POST in flight per polling transport; WebSocket frames only on a
@@ -341,7 +342,8 @@ impl engineio_proto::rand_core::RngCore for Rng {
 
 /// The adapter and the server's bookkeeping, and the checks.
 struct Harness {
-    manager: Manager,
+    /// Each ack's waiter is a token: the emit's number among those that asked for an ack.
+    manager: Manager<u64>,
     now: Instant,
     websocket: bool,
     /// Polling requests in flight: (transport, is POST).
@@ -359,8 +361,8 @@ struct Harness {
     client_decoders: BTreeMap<u64, Decoder>,
     /// Per engine generation: namespaces a CONNECT reply was delivered for.
     replied: BTreeMap<u64, BTreeSet<String>>,
-    /// Emits that asked for an ack, and those resolved.
-    ack_emits: BTreeSet<EmitId>,
+    /// Emits that asked for an ack, with their waiter, and those resolved.
+    ack_emits: BTreeMap<EmitId, u64>,
     resolved: BTreeSet<EmitId>,
     /// Ack requests from the server: (namespace, id).
     requests: Vec<(String, u64)>,
@@ -376,12 +378,13 @@ impl Harness {
         }
     }
 
-    fn event(&mut self, e: Event) {
+    fn event(&mut self, e: Event<u64>) {
         match e {
-            Event::Ack { emit, .. } => {
-                assert!(
-                    self.ack_emits.contains(&emit),
-                    "an ack for {emit:?}, which did not ask for one"
+            Event::Ack { emit, waiter, .. } => {
+                assert_eq!(
+                    self.ack_emits.get(&emit),
+                    Some(&waiter),
+                    "an ack for {emit:?}, which did not ask for one or gave another waiter"
                 );
                 assert!(self.resolved.insert(emit), "{emit:?} resolved twice");
             }
@@ -721,22 +724,25 @@ impl Harness {
                 } else {
                     Payload::from_json(Bytes::from(json)).unwrap()
                 };
-                let mut options = if *ack {
-                    EmitOptions::with_ack()
-                } else {
-                    EmitOptions::default()
-                };
+                let mut options = EmitOptions::default();
                 if let Some(t) = timeout {
                     options = options.timeout(Duration::from_millis(u64::from(*t) + 1));
                 }
                 if *volatile {
                     options = options.volatile();
                 }
-                if let Some(mut s) = self.manager.socket_mut(nsp(*n))
-                    && let Ok(emitted) = s.emit(now, payload, options)
-                    && *ack
-                {
-                    self.ack_emits.insert(emitted.id);
+                let token = self.ack_emits.len() as u64 + 1;
+                if let Some(mut s) = self.manager.socket_mut(nsp(*n)) {
+                    let emitted = if *ack {
+                        s.emit_with_ack(now, payload, options, token)
+                    } else {
+                        s.emit(now, payload, options)
+                    };
+                    if let Ok(emitted) = emitted
+                        && *ack
+                    {
+                        self.ack_emits.insert(emitted.id, token);
+                    }
                 }
                 self.drain();
             }
@@ -821,7 +827,7 @@ fuzz_target!(|input: Input| {
     config.randomization_factor = f64::from(o >> 2 & 7) / 7.0;
     config.timeout = (o & 128 == 0).then_some(Duration::from_millis(1500));
     let t0 = Instant::now();
-    let Ok(manager) = Manager::new(config, t0, Box::new(Rng(input.rng_seed))) else {
+    let Ok(manager) = Manager::with_waiters(config, t0, Box::new(Rng(input.rng_seed))) else {
         return;
     };
     let mut h = Harness {
@@ -837,7 +843,7 @@ fuzz_target!(|input: Input| {
         pending: Vec::new(),
         client_decoders: BTreeMap::new(),
         replied: BTreeMap::new(),
-        ack_emits: BTreeSet::new(),
+        ack_emits: BTreeMap::new(),
         resolved: BTreeSet::new(),
         requests: Vec::new(),
     };

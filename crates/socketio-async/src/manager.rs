@@ -71,7 +71,7 @@ impl Manager {
         let mut seed = rand_core::OsRng;
         let rng = Box::new(crate::rng::SplitMix::from_os(&mut seed));
         let now = runtime.now();
-        let mut manager = socketio_proto::Manager::new(config, now, rng)?;
+        let mut manager = socketio_proto::Manager::with_waiters(config, now, rng)?;
         // `remember_upgrade` across managers, as the reference's process-wide flag does.
         let server = crate::cache_key(&url, &options);
         manager.set_prior_websocket_success(crate::prior_websocket_success(&server));

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use socketio_async::EmitArgs;
 use socketio_proto::codec::{Payload, RESERVED_EVENTS};
-use socketio_proto::{AckError, ConnectError, DisconnectReason, EmitId, EmitOptions};
+use socketio_proto::{AckError, ConnectError, DisconnectReason, EmitOptions};
 
 use crate::connection::{Builder, Connection, Notifier};
 use crate::error::Error;
@@ -237,7 +237,7 @@ impl std::fmt::Debug for Client {
 pub(crate) fn connect(builder: Builder) -> Result<Client, Error> {
     let timeout = builder.timeout();
     let nsp = builder.namespace()?;
-    let mut connection = builder.connection()?;
+    let mut connection = builder.connection_with_waiters()?;
     let notifier = connection.notifier()?;
     let shared = Arc::new(Shared {
         commands: Mutex::new(Vec::new()),
@@ -525,8 +525,7 @@ impl<'a> IntoIterator for &'a Client {
 }
 
 /// The IO thread: commands in, the connection stepped, events out to the handles.
-fn run(mut connection: Connection, shared: Arc<Shared>) {
-    let mut acks: HashMap<EmitId, AckReply> = HashMap::new();
+fn run(mut connection: Connection<Option<AckReply>>, shared: Arc<Shared>) {
     let mut shutdown = false;
     loop {
         let commands = std::mem::take(&mut *lock(&shared.commands));
@@ -549,11 +548,12 @@ fn run(mut connection: Connection, shared: Arc<Shared>) {
                     options,
                     reply,
                 } => {
-                    if let Some(mut socket) = manager.socket_mut(&nsp)
-                        && let Ok(emitted) = socket.emit(now, payload, options)
-                        && let Some(reply) = reply
-                    {
-                        acks.insert(emitted.id, reply);
+                    // A refused emit drops its reply: the caller sees `Closed`.
+                    if let Some(mut socket) = manager.socket_mut(&nsp) {
+                        let _ = match reply {
+                            Some(reply) => socket.emit_with_ack(now, payload, options, Some(reply)),
+                            None => socket.emit(now, payload, options),
+                        };
                     }
                 }
                 Command::Ack { nsp, id, payload } => {
@@ -579,7 +579,7 @@ fn run(mut connection: Connection, shared: Arc<Shared>) {
         // futex wake each (which made receiving cost twice the async client's CPU).
         let mut batch = Vec::new();
         while let Some(event) = connection.poll_event() {
-            if let Some(delivery) = deliver(&shared, &mut acks, event) {
+            if let Some(delivery) = deliver(&shared, event) {
                 batch.push(delivery);
             }
         }
@@ -605,8 +605,8 @@ fn run(mut connection: Connection, shared: Arc<Shared>) {
         connection.handle_readable();
         connection.handle_timeout(Instant::now());
     }
-    // Pending calls end with `Closed` as their senders go.
-    drop(acks);
+    // Pending calls end with `Closed` as their senders go, with the manager.
+    drop(connection);
     lock(&shared.state).closed = true;
     shared.changed.notify_all();
 }
@@ -615,13 +615,12 @@ fn run(mut connection: Connection, shared: Arc<Shared>) {
 /// (the caller queues a batch of them at once).
 fn deliver(
     shared: &Arc<Shared>,
-    acks: &mut HashMap<EmitId, AckReply>,
-    event: socketio_proto::Event,
+    event: socketio_proto::Event<Option<AckReply>>,
 ) -> Option<(String, Event)> {
     use socketio_proto::Event as E;
     let (nsp, event) = match event {
-        E::Ack { emit, result, .. } => {
-            if let Some(reply) = acks.remove(&emit) {
+        E::Ack { waiter, result, .. } => {
+            if let Some(reply) = waiter {
                 let _ = reply.send(result);
             }
             return None;

@@ -31,7 +31,7 @@ const MAX_IDLE: usize = 2;
 const WS_READ_BUFFER: usize = 4 * 1024;
 
 /// Hands the manager one transport report, at the time it is handled.
-fn report(manager: &mut Manager, transport: TransportId, event: TransportEvent) {
+fn report<W>(manager: &mut Manager<W>, transport: TransportId, event: TransportEvent) {
     manager.handle_transport(Instant::now(), transport, event);
 }
 
@@ -132,6 +132,13 @@ impl Builder {
     /// options' `auto_connect` is on, the default). Nothing happens on the network until it
     /// is polled.
     pub fn connection(self) -> Result<Connection, Error> {
+        self.connection_with_waiters()
+    }
+
+    /// A [`Connection`] like [`Builder::connection`] whose manager keeps a waiter of type `W`
+    /// with each ack (see [`Manager::with_waiters`]): give it to
+    /// [`socketio_proto::SocketMut::emit_with_ack`], and [`Event::Ack`] hands it back.
+    pub fn connection_with_waiters<W>(self) -> Result<Connection<W>, Error> {
         let url = engineio_proto::parse_server_url(&self.url)?;
         let config = self.options.manager_config(&url)?;
         let socket_config = self.options.socket_config()?;
@@ -143,7 +150,7 @@ impl Builder {
         let tls = self.tls.build().map_err(Error::Tls)?;
         let rng = Box::new(rand_core::UnwrapErr(rand_core::OsRng));
         let now = Instant::now();
-        let mut manager = Manager::new(config, now, rng)?;
+        let mut manager = Manager::with_waiters(config, now, rng)?;
         let mut socket = manager.add_socket(&nsp, socket_config)?;
         socket.set_auth(auth)?;
         if self.options.auto_connect {
@@ -226,8 +233,8 @@ impl Notifier {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct Connection {
-    manager: Manager,
+pub struct Connection<W = ()> {
+    manager: Manager<W>,
     poll: mio::Poll,
     readiness: mio::Events,
     connector: Connector,
@@ -241,8 +248,10 @@ impl Connection {
     pub fn open(url: &str, options: Options) -> Result<Self, Error> {
         Builder::new(url).options(options).connection()
     }
+}
 
-    fn new(manager: Manager, connector: Connector) -> Result<Self, Error> {
+impl<W> Connection<W> {
+    fn new(manager: Manager<W>, connector: Connector) -> Result<Self, Error> {
         Ok(Self {
             manager,
             poll: mio::Poll::new()?,
@@ -254,13 +263,13 @@ impl Connection {
     }
 
     /// The sans-IO manager, to look at.
-    pub fn manager(&self) -> &Manager {
+    pub fn manager(&self) -> &Manager<W> {
         &self.manager
     }
 
     /// The sans-IO manager, for commands: `add_socket`, `socket_mut(nsp)?.emit(..)`,
     /// `.ack(..)`, `.connect(..)`, `close(..)`.
-    pub fn manager_mut(&mut self) -> &mut Manager {
+    pub fn manager_mut(&mut self) -> &mut Manager<W> {
         &mut self.manager
     }
 
@@ -273,7 +282,7 @@ impl Connection {
     /// The next event, performing every transmit before it; `None` when the manager has
     /// nothing more until new input. May block while a connection opens (see
     /// [`Connection`]).
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<Event<W>> {
         while let Some(output) = self.manager.poll_output() {
             match output {
                 Output::Transmit(transmit) => self.perform(transmit),
@@ -701,7 +710,7 @@ impl Connection {
 }
 
 #[cfg(unix)]
-impl std::os::fd::AsRawFd for Connection {
+impl<W> std::os::fd::AsRawFd for Connection<W> {
     /// The readiness poller's fd (epoll on Linux, kqueue on BSD and macOS): readable whenever
     /// one of the connection's sockets may be. Wait on it in your own `poll`/`select`/mio
     /// loop, then call [`Connection::handle_readable`].

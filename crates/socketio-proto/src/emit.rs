@@ -4,16 +4,18 @@ use std::fmt;
 use std::time::Duration;
 use web_time::Instant;
 
+use crate::ack::{AckKey, AckWaiter, PendingAck};
 use crate::codec::{Packet, Payload, RESERVED_EVENTS};
 use crate::event::{AckError, EmitId, Event};
 use crate::manager::Manager;
-use crate::socket::{AckWaiter, Buffered, PendingAck, Queued};
+use crate::socket::{Buffered, Queued};
 
 /// How to emit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EmitOptions {
-    /// Ask the server for an ack; its result comes as [`Event::Ack`].
+    /// Ask the server for an ack; its result comes as [`Event::Ack`], with the manager's
+    /// default waiter ([`crate::SocketMut::emit_with_ack`] gives one of the caller's own).
     pub ack: bool,
     /// The ack timeout for this emit, instead of the socket's `ack_timeout`.
     pub timeout: Option<Duration>,
@@ -115,13 +117,16 @@ impl fmt::Display for AckReplyError {
 
 impl std::error::Error for AckReplyError {}
 
-impl Manager {
+impl<W> Manager<W> {
+    /// Emits on socket `index`, asking for an ack when there is a `waiter` for it
+    /// (`options.ack` is the view's business).
     pub(crate) fn emit(
         &mut self,
         now: Instant,
         index: usize,
         payload: Payload,
         options: EmitOptions,
+        waiter: Option<W>,
     ) -> Result<Emitted, EmitError> {
         let name = payload.event_name().ok_or(EmitError::NotAnEvent)?;
         let legacy = self.legacy.is_some()
@@ -140,7 +145,7 @@ impl Manager {
                 payload,
                 tries: 0,
                 pending: false,
-                report: options.ack,
+                waiter,
                 timeout,
             });
             self.drain_queue(now, index, false);
@@ -150,11 +155,13 @@ impl Manager {
             });
         }
         let emit = self.next_emit_id();
-        let status = self.emit_once(now, index, emit, payload, options, AckWaiter::Caller);
+        let waiter = waiter.map(AckWaiter::Caller);
+        let status = self.emit_once(now, index, emit, payload, options, waiter);
         Ok(Emitted { id: emit, status })
     }
 
-    /// One emit on the normal path (also each try of a queued emit).
+    /// One emit on the normal path (also each try of a queued emit); it asks for an ack when
+    /// someone waits for it.
     fn emit_once(
         &mut self,
         now: Instant,
@@ -162,47 +169,44 @@ impl Manager {
         emit: EmitId,
         payload: Payload,
         options: EmitOptions,
-        waiter: AckWaiter,
+        waiter: Option<AckWaiter<W>>,
     ) -> EmitStatus {
         let expired = self
             .engine
             .as_ref()
             .is_some_and(|e| e.client.is_expired(now));
         let writable = !expired && self.engine.as_ref().is_some_and(|e| e.client.is_writable());
-        let connected = self.sockets[index].connected && !expired;
+        let connected = self.sockets[index].state.is_connected() && !expired;
         if options.volatile && !(connected && writable) {
-            if options.ack {
+            // A volatile emit is never queued: its waiter is the caller's.
+            if let Some(AckWaiter::Caller(waiter)) = waiter {
                 let nsp = self.sockets[index].nsp.clone();
                 self.event(Event::Ack {
                     nsp,
                     emit,
+                    waiter,
                     result: Err(AckError::Dropped),
                 });
             }
             return EmitStatus::Dropped;
         }
         let socket = &mut self.sockets[index];
-        let id = if options.ack {
+        let id = waiter.map(|waiter| {
             let id = socket.next_ack_id;
             socket.next_ack_id += 1;
             let timeout = options.timeout.or(socket.config.ack_timeout);
             let deadline = timeout.and_then(|t| now.checked_add(t));
-            socket.acks.insert(
-                id,
+            let key = AckKey { socket: index, id };
+            self.acks.insert(
+                key,
                 PendingAck {
                     emit,
                     deadline,
                     waiter,
                 },
             );
-            if let Some(at) = deadline {
-                self.deadlines.insert((at, emit));
-            }
-            self.owners.insert(emit, (index, id));
-            Some(id)
-        } else {
-            None
-        };
+            id
+        });
         let packet = Packet::event(&self.sockets[index].nsp, payload, id);
         if connected {
             self.write_event(now, index, &packet);
@@ -290,36 +294,29 @@ impl Manager {
             return;
         };
         // An ack for an id we are not waiting for is ignored, as in the reference.
-        let Some(pending) = self.sockets[index].acks.remove(&id) else {
+        let Some(pending) = self.acks.take(AckKey { socket: index, id }) else {
             return;
         };
-        self.forget_ack(&pending);
         let payload = packet.data.unwrap_or_else(|| {
             Payload::from_json(bytes::Bytes::from_static(b"[]")).expect("valid JSON")
         });
         self.resolve(now, index, pending, Ok(payload));
     }
 
-    fn forget_ack(&mut self, pending: &PendingAck) {
-        if let Some(at) = pending.deadline {
-            self.deadlines.remove(&(at, pending.emit));
-        }
-        self.owners.remove(&pending.emit);
-    }
-
     fn resolve(
         &mut self,
         now: Instant,
         index: usize,
-        pending: PendingAck,
+        pending: PendingAck<W>,
         result: Result<Payload, AckError>,
     ) {
         match pending.waiter {
-            AckWaiter::Caller => {
+            AckWaiter::Caller(waiter) => {
                 let nsp = self.sockets[index].nsp.clone();
                 self.event(Event::Ack {
                     nsp,
                     emit: pending.emit,
+                    waiter,
                     result,
                 });
             }
@@ -330,38 +327,30 @@ impl Manager {
     /// Fails the acks of a socket that lost its connection, except those whose packet still
     /// waits in the send buffer: it goes out, and can be acked, after reconnecting.
     pub(crate) fn clear_acks(&mut self, now: Instant, index: usize) {
-        let socket = &mut self.sockets[index];
+        // Nothing to fail is the common case (no ack, or a disconnect after they all came):
+        // no allocation for it.
+        if !self.acks.any(index) {
+            return;
+        }
+        let send_buffer = &self.sockets[index].send_buffer;
         let buffered: std::collections::HashSet<EmitId> =
-            socket.send_buffer.iter().map(|b| b.emit).collect();
-        let mut failed: Vec<(u64, PendingAck)> = socket
+            send_buffer.iter().map(|b| b.emit).collect();
+        let failed = self
             .acks
-            .iter()
-            .filter(|(_, p)| !buffered.contains(&p.emit))
-            .map(|(id, p)| (*id, p.clone()))
-            .collect();
-        failed.sort_by_key(|(id, _)| *id);
-        for (id, pending) in failed {
-            self.sockets[index].acks.remove(&id);
-            self.forget_ack(&pending);
+            .take_where(index, |pending| !buffered.contains(&pending.emit));
+        for pending in failed {
             self.resolve(now, index, pending, Err(AckError::Disconnected));
         }
     }
 
     pub(crate) fn fire_ack_deadlines(&mut self, now: Instant) {
-        while let Some(&(at, emit)) = self.deadlines.first() {
-            if at > now {
-                break;
-            }
-            self.deadlines.pop_first();
-            let Some((index, id)) = self.owners.remove(&emit) else {
-                continue;
-            };
-            let Some(pending) = self.sockets[index].acks.remove(&id) else {
-                continue;
-            };
+        while let Some((key, pending)) = self.acks.take_due(now) {
+            let index = key.socket;
             // A timed-out emit still waiting for the connection is withdrawn, so the server
             // never gets an event the caller gave up on.
-            self.sockets[index].send_buffer.retain(|b| b.emit != emit);
+            self.sockets[index]
+                .send_buffer
+                .retain(|b| b.emit != pending.emit);
             self.resolve(now, index, pending, Err(AckError::Timeout));
         }
     }
@@ -370,7 +359,7 @@ impl Manager {
     /// after a reconnection).
     pub(crate) fn drain_queue(&mut self, now: Instant, index: usize, force: bool) {
         let socket = &mut self.sockets[index];
-        if !socket.connected {
+        if !socket.state.is_connected() {
             return;
         }
         let Some(head) = socket.queue.front_mut() else {
@@ -383,21 +372,18 @@ impl Manager {
         head.tries += 1;
         let (emit, payload, timeout) = (head.emit, head.payload.clone(), head.timeout);
         // A forced resend replaces the try still waiting, if any.
-        if let Some(old) = socket
-            .acks
-            .iter()
-            .find(|(_, p)| p.emit == emit)
-            .map(|(id, _)| *id)
-            && let Some(pending) = socket.acks.remove(&old)
-        {
-            self.forget_ack(&pending);
+        if let Some(old) = self.acks.id_of(index, emit) {
+            self.acks.take(AckKey {
+                socket: index,
+                id: old,
+            });
         }
         let options = EmitOptions {
             ack: true,
             timeout,
             volatile: false,
         };
-        self.emit_once(now, index, emit, payload, options, AckWaiter::Queue);
+        self.emit_once(now, index, emit, payload, options, Some(AckWaiter::Queue));
     }
 
     fn queue_result(
@@ -420,16 +406,21 @@ impl Manager {
             Err(_) => head.tries > retries,
         };
         head.pending = false;
-        if done {
-            let finished = socket.queue.pop_front();
-            if let Some(q) = finished.filter(|q| q.report) {
-                let nsp = socket.nsp.clone();
-                self.event(Event::Ack {
-                    nsp,
-                    emit: q.emit,
-                    result,
-                });
-            }
+        // Done: the emit leaves the queue, and its waiter, if any, gets the result.
+        if done
+            && let Some(Queued {
+                emit,
+                waiter: Some(waiter),
+                ..
+            }) = socket.queue.pop_front()
+        {
+            let nsp = socket.nsp.clone();
+            self.event(Event::Ack {
+                nsp,
+                emit,
+                waiter,
+                result,
+            });
         }
         self.drain_queue(now, index, false);
     }

@@ -246,10 +246,11 @@ impl std::error::Error for ManagerError {
     }
 }
 
-/// Something that happened, in order with the transmits.
+/// Something that happened, in order with the transmits. `W` is the manager's ack waiter
+/// (see [`crate::Manager`]), handed back in [`Event::Ack`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Event {
+pub enum Event<W = ()> {
     // ----- manager -----
     /// A connection is about to open and waits at the gate (only with
     /// [`crate::Manager::set_open_gate`]): change the engine options or auths, then call
@@ -328,6 +329,9 @@ pub enum Event {
         nsp: String,
         /// The emit.
         emit: EmitId,
+        /// Whoever waits for the ack, as given to the emit (`()` from
+        /// [`crate::SocketMut::emit`] on a manager without waiters).
+        waiter: W,
         /// The server's ack arguments, or why they did not come.
         result: Result<Payload, AckError>,
     },
@@ -344,9 +348,24 @@ pub enum Event {
 /// The next thing for the adapter or the layer above, drained by
 /// [`crate::Manager::poll_output`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Output {
+pub enum Output<W = ()> {
     /// An IO action for the adapter (transport ids are unique across reconnections).
     Transmit(engineio_proto::Transmit),
     /// Something that happened.
-    Event(Event),
+    Event(Event<W>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    #[test]
+    fn a_pointer_sized_waiter_does_not_grow_the_event() {
+        // Events are moved through the output queue and the adapters' channels: the waiter a
+        // driver keeps (a oneshot sender, one pointer) must fit in what `Message` needs anyway.
+        assert_eq!(
+            std::mem::size_of::<Event<Option<Box<u8>>>>(),
+            std::mem::size_of::<Event>()
+        );
+    }
 }

@@ -18,9 +18,7 @@ pub struct Footprint {
     pub outputs: usize,
     /// Ack deadlines being watched.
     pub ack_deadlines: usize,
-    /// Emits waiting for an ack, as indexed by the manager.
-    pub awaited_acks: usize,
-    /// Emits waiting for an ack, as held by the sockets.
+    /// Emits waiting for an ack.
     pub pending_acks: usize,
     /// Emits buffered while their namespace is not connected.
     pub send_buffer: usize,
@@ -40,7 +38,6 @@ impl Footprint {
         self.closing_engines
             + self.outputs
             + self.ack_deadlines
-            + self.awaited_acks
             + self.pending_acks
             + self.send_buffer
             + self.receive_buffer
@@ -50,15 +47,15 @@ impl Footprint {
     }
 }
 
-impl Manager {
+impl<W> Manager<W> {
     /// How much state this manager holds right now (cheap: a few lengths).
     pub fn footprint(&self) -> Footprint {
         let mut footprint = Footprint {
             sockets: self.sockets.len(),
             closing_engines: self.closing.len(),
             outputs: self.output.len(),
-            ack_deadlines: self.deadlines.len(),
-            awaited_acks: self.owners.len(),
+            ack_deadlines: self.acks.deadlines(),
+            pending_acks: self.acks.len(),
             engine_buffered: self
                 .engine
                 .as_ref()
@@ -66,7 +63,6 @@ impl Manager {
             ..Footprint::default()
         };
         for socket in &self.sockets {
-            footprint.pending_acks += socket.acks.len();
             footprint.send_buffer += socket.send_buffer.len();
             footprint.receive_buffer += socket.receive_buffer.len();
             footprint.queued += socket.queue.len();

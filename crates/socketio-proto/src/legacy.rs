@@ -22,6 +22,7 @@ use web_time::Instant;
 use crate::codec::Packet;
 use crate::event::{ConnectError, Event};
 use crate::manager::Manager;
+use crate::socket::NspState;
 
 /// Event names socket.io-client 2.x reserved (`Socket.events`): emitting one emitted it
 /// locally instead of sending it, so this client refuses to emit them to such a server.
@@ -71,13 +72,18 @@ impl Legacy {
     }
 }
 
-impl Manager {
-    pub(crate) fn connect_namespace_legacy(&mut self, now: Instant, index: usize) {
+impl<W> Manager<W> {
+    pub(crate) fn connect_namespace_legacy(
+        &mut self,
+        now: Instant,
+        index: usize,
+        left_session: bool,
+    ) {
         if self.sockets[index].auth.is_some() {
             // Sending the CONNECT without the credentials would connect unauthenticated, or
             // be refused for a reason the caller could not see: say why instead.
             let socket = &mut self.sockets[index];
-            socket.active = false;
+            socket.state = NspState::ConnectSent { left_session }.answered_inactive();
             let nsp = socket.nsp.clone();
             self.event(Event::ConnectError {
                 nsp,
@@ -93,18 +99,18 @@ impl Manager {
             legacy.root = Root::Used;
             match root {
                 Root::Awaiting => {
-                    self.sockets[index].connect_sent = true;
+                    self.sockets[index].state = NspState::ConnectSent { left_session };
                     return;
                 }
                 Root::Arrived => {
-                    self.sockets[index].connect_sent = true;
+                    self.sockets[index].state = NspState::ConnectSent { left_session };
                     return self.on_connect_reply(now, index, Packet::connect("/", None));
                 }
                 Root::Used => {}
             }
         }
         let socket = &mut self.sockets[index];
-        socket.connect_sent = true;
+        socket.state = NspState::ConnectSent { left_session };
         let mut nsp = socket.nsp.clone();
         let query = &self.config.engine.query;
         if !query.is_empty() {

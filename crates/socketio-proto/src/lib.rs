@@ -8,6 +8,11 @@
 //! reconnects with the reference's backoff (without its overflow); and recovers sessions
 //! (connection state recovery). It does no IO and reads no clock.
 //!
+//! Each ack the client waits for is kept in one table with its namespace, wire id, deadline
+//! and waiter: a layer that wants its own waiter per ack (a oneshot sender, a callback) makes
+//! the manager with [`Manager::with_waiters`], emits with [`SocketMut::emit_with_ack`], and
+//! gets the waiter back in [`Event::Ack`], so it keeps no table of its own.
+//!
 //! # The loop
 //!
 //! **Feed inputs (`handle_transport`, `handle_timeout`, socket commands), then drain
@@ -76,6 +81,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ack;
 mod backoff;
 pub mod codec;
 mod config;

@@ -1,7 +1,7 @@
 //! The Manager: one Engine.IO connection at a time, the namespace sockets multiplexed over it,
 //! and reconnection with backoff.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use web_time::Instant;
 
 use engineio_proto::{
@@ -9,12 +9,13 @@ use engineio_proto::{
     Output as EngineOutput, Transmit, TransportEvent, TransportId,
 };
 
+use crate::ack::AckTable;
 use crate::backoff::{Backoff, unit_f64};
 use crate::codec::{Packet, PacketDecoder, PacketKind};
 use crate::config::{ConfigError, ManagerConfig, SocketConfig};
 use crate::event::{ConnectError, DisconnectReason, EmitId, Event, ManagerError, Output};
 use crate::legacy::{Legacy, Root};
-use crate::socket::Socket;
+use crate::socket::{NspState, Socket};
 use crate::timer::{Timer, Timers};
 
 /// Where the manager's connection is.
@@ -52,8 +53,14 @@ impl std::fmt::Debug for Rng {
 /// Same loop as the engine: feed inputs, drain [`Manager::poll_output`] until `None`, sleep
 /// until [`Manager::poll_timeout`]. Per-namespace operations go through borrowed views:
 /// `manager.socket_mut("/chat")?.emit(now, payload, options)`.
+///
+/// `W` is what the caller keeps with each ack it waits for (a oneshot sender, a callback, a
+/// request id): the manager holds it beside the ack's wire id, namespace and deadline, and
+/// hands it back in the ack's [`Event::Ack`], so the caller needs no table of its own. It is
+/// `()` unless the manager is made with [`Manager::with_waiters`]; emits then name their
+/// acks by [`EmitId`] only.
 #[derive(Debug)]
-pub struct Manager {
+pub struct Manager<W = ()> {
     pub(crate) config: ManagerConfig,
     pub(crate) engine: Option<EngineSlot>,
     /// Engines closed by the manager that still finish their goodbye (flush, `1`).
@@ -65,14 +72,13 @@ pub struct Manager {
     /// The engine now opening is a reconnection attempt.
     attempt_is_reconnect: bool,
     backoff: Backoff,
-    pub(crate) sockets: Vec<Socket>,
+    pub(crate) sockets: Vec<Socket<W>>,
     decoder: Box<dyn PacketDecoder>,
-    pub(crate) output: VecDeque<Output>,
+    pub(crate) output: VecDeque<Output<W>>,
     timers: Timers,
-    /// Ack deadlines, earliest first, folded into [`Manager::poll_timeout`].
-    pub(crate) deadlines: BTreeSet<(Instant, EmitId)>,
-    /// Which socket and wire id an emit waiting for an ack is under.
-    pub(crate) owners: HashMap<EmitId, (usize, u64)>,
+    /// Every ack the sockets wait for; its earliest deadline is folded into
+    /// [`Manager::poll_timeout`].
+    pub(crate) acks: AckTable<W>,
     next_emit: u64,
     rng: Rng,
     prior_websocket_success: bool,
@@ -93,6 +99,42 @@ impl Manager {
     /// A manager for `config`. Nothing happens until a socket connects or [`Manager::open`]
     /// is called.
     pub fn new(
+        config: ManagerConfig,
+        now: Instant,
+        rng: Box<dyn rand_core::RngCore + Send>,
+    ) -> Result<Self, ConfigError> {
+        Self::with_waiters(config, now, rng)
+    }
+}
+
+impl<W> Manager<W> {
+    /// A manager for `config` whose acks carry a waiter of the caller's type `W`, given to
+    /// [`crate::SocketMut::emit_with_ack`] and handed back in [`Event::Ack`].
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use std::sync::mpsc::{Sender, channel};
+    /// use socketio_proto::{AckError, Manager, ManagerConfig, SocketConfig, EmitOptions, Event, Output};
+    /// use socketio_proto::codec::Payload;
+    ///
+    /// # struct Rng; impl rand_core::RngCore for Rng {
+    /// #   fn next_u32(&mut self) -> u32 { 4 } fn next_u64(&mut self) -> u64 { 4 }
+    /// #   fn fill_bytes(&mut self, d: &mut [u8]) { d.fill(4) } }
+    /// type Reply = Sender<Result<Payload, AckError>>;
+    /// let config = ManagerConfig::new("http://localhost:3000")?;
+    /// let mut manager = Manager::<Option<Reply>>::with_waiters(config, Instant::now(), Box::new(Rng))?;
+    /// let (reply, answer) = channel();
+    /// let mut socket = manager.add_socket("/", SocketConfig::default())?;
+    /// socket.emit_with_ack(Instant::now(), Payload::from_serialize(&("hello",))?, EmitOptions::default(), Some(reply))?;
+    /// while let Some(output) = manager.poll_output() {
+    ///     if let Output::Event(Event::Ack { waiter: Some(reply), result, .. }) = output {
+    ///         let _ = reply.send(result);
+    ///     }
+    /// }
+    /// # drop(answer);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_waiters(
         config: ManagerConfig,
         now: Instant,
         rng: Box<dyn rand_core::RngCore + Send>,
@@ -118,8 +160,7 @@ impl Manager {
             decoder,
             output: VecDeque::new(),
             timers: Timers::default(),
-            deadlines: BTreeSet::new(),
-            owners: HashMap::new(),
+            acks: AckTable::default(),
             next_emit: 0,
             rng: Rng(rng),
             prior_websocket_success: false,
@@ -241,7 +282,7 @@ impl Manager {
         &mut self,
         nsp: &str,
         config: SocketConfig,
-    ) -> Result<crate::SocketMut<'_>, ConfigError> {
+    ) -> Result<crate::SocketMut<'_, W>, ConfigError> {
         if !nsp.starts_with('/') {
             return Err(ConfigError::InvalidNamespace(nsp.to_owned()));
         }
@@ -261,15 +302,15 @@ impl Manager {
     }
 
     /// The socket for `nsp`, to act on it.
-    pub fn socket_mut(&mut self, nsp: &str) -> Option<crate::SocketMut<'_>> {
+    pub fn socket_mut(&mut self, nsp: &str) -> Option<crate::SocketMut<'_, W>> {
         let index = self.index_of(nsp)?;
         Some(crate::SocketMut::new(self, index))
     }
 
     /// The socket for `nsp`, to look at it.
-    pub fn socket(&self, nsp: &str) -> Option<crate::SocketRef<'_>> {
+    pub fn socket(&self, nsp: &str) -> Option<crate::SocketRef<'_, W>> {
         let index = self.index_of(nsp)?;
-        Some(crate::SocketRef::new(&self.sockets[index]))
+        Some(crate::SocketRef::new(self, index))
     }
 
     /// The namespaces with a socket.
@@ -285,7 +326,7 @@ impl Manager {
 
     /// The next transmit or event, in order. Drain until `None` after every input.
     #[must_use = "outputs are the manager's only effect; drain until None"]
-    pub fn poll_output(&mut self) -> Option<Output> {
+    pub fn poll_output(&mut self) -> Option<Output<W>> {
         self.output.pop_front()
     }
 
@@ -296,6 +337,7 @@ impl Manager {
         if self.output.is_empty() {
             self.output = VecDeque::new();
         }
+        self.acks.shrink_to_fit();
         for slot in self.engine.iter_mut().chain(self.closing.iter_mut()) {
             slot.client.shrink_to_fit();
         }
@@ -310,7 +352,7 @@ impl Manager {
             .iter()
             .chain(self.closing.iter())
             .filter_map(|e| e.client.poll_timeout());
-        let acks = self.deadlines.first().map(|(at, _)| *at);
+        let acks = self.acks.next_deadline();
         engines.chain(self.timers.next()).chain(acks).min()
     }
 
@@ -443,7 +485,7 @@ impl Manager {
         now
     }
 
-    pub(crate) fn event(&mut self, e: Event) {
+    pub(crate) fn event(&mut self, e: Event<W>) {
         self.output.push_back(Output::Event(e));
     }
 
@@ -474,7 +516,7 @@ impl Manager {
         TransportId((generation << GENERATION_SHIFT) | id.0)
     }
 
-    fn forward(output: &mut VecDeque<Output>, generation: u64, mut t: Transmit) {
+    fn forward(output: &mut VecDeque<Output<W>>, generation: u64, mut t: Transmit) {
         match &mut t {
             Transmit::HttpGet { transport, .. }
             | Transmit::HttpPost { transport, .. }
@@ -580,9 +622,8 @@ impl Manager {
         self.timers.set(Timer::Connect, None);
         self.event(Event::Open);
         for index in 0..self.sockets.len() {
-            if self.sockets[index].active {
-                self.connect_namespace(now, index);
-            }
+            // A new engine carries no session of any namespace.
+            self.connect_namespace(now, index, false);
         }
         if self.attempt_is_reconnect {
             self.attempt_is_reconnect = false;
@@ -618,7 +659,7 @@ impl Manager {
         self.timers.set(Timer::Connect, None);
         self.event(Event::Error(error.clone()));
         for socket in &mut self.sockets {
-            if socket.active && !socket.connected {
+            if socket.state.is_active() && !socket.state.is_connected() {
                 let nsp = socket.nsp.clone();
                 self.output.push_back(Output::Event(Event::ConnectError {
                     nsp,
@@ -649,11 +690,11 @@ impl Manager {
             description,
         });
         for index in 0..self.sockets.len() {
-            let socket = &mut self.sockets[index];
-            socket.connect_sent = false;
-            socket.left_on_engine = false;
-            if socket.active {
-                self.socket_closed(now, index, reason);
+            let state = self.sockets[index].state;
+            if state.is_active() {
+                self.socket_closed(now, index, reason, state.engine_closed());
+            } else {
+                self.sockets[index].state = state.engine_closed();
             }
         }
         if self.config.reconnection && !self.skip_reconnect {
@@ -683,7 +724,7 @@ impl Manager {
 
     /// Closes the connection when no socket is active any more (the reference's `_destroy`).
     pub(crate) fn maybe_close_after_destroy(&mut self, now: Instant) {
-        if self.sockets.iter().any(|s| s.active) {
+        if self.sockets.iter().any(|s| s.state.is_active()) {
             return;
         }
         self.close(now);
@@ -718,11 +759,12 @@ impl Manager {
             && let Some(left) = self
                 .sockets
                 .iter()
-                .position(|s| !s.active && s.connect_sent && s.nsp == packet.nsp)
+                .position(|s| !s.state.is_active() && s.state.connect_sent() && s.nsp == packet.nsp)
         {
             // The namespace was left while its CONNECT was pending: now that the server has
             // answered, leave it there too.
-            self.sockets[left].connect_sent = false;
+            let socket = &mut self.sockets[left];
+            socket.state = socket.state.answered_inactive();
             if packet.kind == PacketKind::Connect {
                 self.write(now, &Packet::disconnect(&packet.nsp));
             }
@@ -732,7 +774,7 @@ impl Manager {
         let Some(index) = self
             .sockets
             .iter()
-            .position(|s| s.active && s.nsp == packet.nsp)
+            .position(|s| s.state.is_active() && s.nsp == packet.nsp)
         else {
             return;
         };
@@ -741,9 +783,9 @@ impl Manager {
             PacketKind::ConnectError => self.on_connect_error(now, index, packet),
             PacketKind::Event => {
                 let socket = &mut self.sockets[index];
-                if socket.connected {
+                if socket.state.is_connected() {
                     self.dispatch(index, packet);
-                } else if !socket.left_on_engine {
+                } else if !socket.state.left_session() {
                     // Recovery replays missed events before the CONNECT reply.
                     socket.receive_buffer.push_back(packet);
                 }
@@ -754,9 +796,9 @@ impl Manager {
             PacketKind::Disconnect => {
                 // The server refuses a pending CONNECT with CONNECT_ERROR, never DISCONNECT: a
                 // DISCONNECT before the reply was meant for a socket the caller already left.
-                if self.sockets[index].connected {
-                    self.sockets[index].active = false;
-                    self.socket_closed(now, index, DisconnectReason::IoServerDisconnect);
+                if self.sockets[index].state.is_connected() {
+                    let reason = DisconnectReason::IoServerDisconnect;
+                    self.socket_closed(now, index, reason, NspState::Inactive);
                     self.maybe_close_after_destroy(now);
                 }
             }
@@ -792,16 +834,14 @@ impl Manager {
                 return;
             }
         };
-        if self.sockets[index].connected {
+        if self.sockets[index].state.is_connected() {
             return;
         }
         let socket = &mut self.sockets[index];
-        socket.left_on_engine = false;
         socket.recovered = pid.is_some() && pid == socket.pid;
         socket.pid = pid;
         socket.id = Some(sid.clone());
-        socket.connected = true;
-        socket.connect_sent = false;
+        socket.state = NspState::Connected;
         // Missed events first, then what was emitted while offline, then the retry queue,
         // and only then `connect`: an emit from the connect handler goes after all of them.
         while let Some(packet) = self.sockets[index].receive_buffer.pop_front() {
@@ -824,7 +864,7 @@ impl Manager {
         // A refusal answers a CONNECT: for a namespace that is connected it makes no sense
         // (the Node server never sends one). The reference deactivates the socket but leaves
         // it connected, so it would write events on the next engine without a CONNECT.
-        if self.sockets[index].connected {
+        if self.sockets[index].state.is_connected() {
             return;
         }
         #[derive(serde::Deserialize)]
@@ -860,8 +900,7 @@ impl Manager {
             })
         };
         let socket = &mut self.sockets[index];
-        socket.active = false;
-        socket.connect_sent = false;
+        socket.state = socket.state.answered_inactive();
         let nsp = socket.nsp.clone();
         self.event(Event::ConnectError {
             nsp,
@@ -873,12 +912,18 @@ impl Manager {
         self.maybe_close_after_destroy(now);
     }
 
-    /// A socket lost its connection: the reference's `Socket.onclose`.
-    pub(crate) fn socket_closed(&mut self, now: Instant, index: usize, reason: DisconnectReason) {
+    /// A socket lost its connection (the reference's `Socket.onclose`) and is now in `next`,
+    /// which its caller chose: subscribed still or not.
+    pub(crate) fn socket_closed(
+        &mut self,
+        now: Instant,
+        index: usize,
+        reason: DisconnectReason,
+        next: NspState,
+    ) {
         let socket = &mut self.sockets[index];
-        let was_connected = socket.connected;
-        socket.connected = false;
-        socket.connect_sent = false;
+        let was_connected = socket.state.is_connected();
+        socket.state = next;
         socket.id = None;
         socket.server_acks.clear();
         if was_connected {

@@ -300,3 +300,111 @@ fn ack_timeout_default_comes_from_the_socket() {
     h.advance(Duration::from_secs(2));
     assert_eq!(acks(&h.take_events()), [(a, Err(AckError::Timeout))]);
 }
+
+/// The waiters of the acks in `events`, with their outcome.
+fn waiters(events: Vec<Event<&'static str>>) -> Vec<(&'static str, Result<String, AckError>)> {
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Ack { waiter, result, .. } => Some((
+                waiter,
+                result.map(|p| String::from_utf8_lossy(p.json()).into_owned()),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn emit_to(h: &mut Harness<&'static str>, name: &str, o: EmitOptions, waiter: &'static str) {
+    let now = h.now;
+    h.manager
+        .socket_mut("/")
+        .expect("socket")
+        .emit_with_ack(now, payload(&(name,)), o, waiter)
+        .expect("emit");
+    h.drain();
+}
+
+#[test]
+fn each_waiter_comes_back_once_with_its_own_outcome() {
+    let mut h = Harness::connected_with_waiters(config(), SocketConfig::default());
+    let short = EmitOptions::default().timeout(Duration::from_millis(100));
+    emit_to(&mut h, "a", EmitOptions::default(), "answered");
+    emit_to(&mut h, "b", short, "timed out");
+    emit_to(&mut h, "c", EmitOptions::default(), "disconnected");
+    // `ack` in the options makes no difference: the waiter asks for the ack.
+    let now = h.now;
+    h.manager
+        .socket_mut("/")
+        .expect("socket")
+        .emit(now, payload(&("no ack",)), EmitOptions::default())
+        .expect("emit");
+    h.drain();
+    assert_eq!(
+        h.take_sent(),
+        [
+            r#"420["a"]"#,
+            r#"421["b"]"#,
+            r#"422["c"]"#,
+            r#"42["no ack"]"#
+        ]
+    );
+    assert_eq!(h.manager.socket("/").expect("socket").pending_acks(), 3);
+    h.frame(r#"430["ok"]"#);
+    h.advance(Duration::from_millis(100));
+    h.frame(r#"431["late"]"#);
+    h.drop_ws(None);
+    assert_eq!(
+        waiters(h.take_events()),
+        [
+            ("answered", Ok(r#"["ok"]"#.into())),
+            ("timed out", Err(AckError::Timeout)),
+            ("disconnected", Err(AckError::Disconnected)),
+        ]
+    );
+    assert_eq!(h.manager.socket("/").expect("socket").pending_acks(), 0);
+    assert_eq!(h.manager.footprint().pending_acks, 0);
+    assert_eq!(h.manager.footprint().ack_deadlines, 0);
+}
+
+#[test]
+fn a_buffered_waiter_survives_the_disconnect_and_a_dropped_one_comes_back_at_once() {
+    let mut h = Harness::with_waiters(config(), 7);
+    h.connect("/", SocketConfig::default());
+    emit_to(&mut h, "v", EmitOptions::default().volatile(), "dropped");
+    emit_to(&mut h, "b", EmitOptions::default(), "buffered");
+    assert_eq!(
+        waiters(h.take_events()),
+        [("dropped", Err(AckError::Dropped))]
+    );
+    h.accept();
+    h.frame(r#"40{"sid":"s"}"#);
+    assert_eq!(h.take_sent(), ["40", r#"420["b"]"#]);
+    h.frame(r#"430[]"#);
+    assert_eq!(waiters(h.take_events()), [("buffered", Ok("[]".into()))]);
+}
+
+#[test]
+fn the_retry_queue_keeps_the_waiter_until_the_last_try() {
+    let mut h = Harness::connected_with_waiters(config(), retrying());
+    emit_to(&mut h, "first", EmitOptions::default(), "first");
+    emit_to(&mut h, "second", EmitOptions::default(), "second");
+    for _ in 0..4 {
+        h.advance(Duration::from_millis(50));
+    }
+    assert_eq!(
+        waiters(h.take_events()),
+        [("first", Err(AckError::Timeout))]
+    );
+    assert_eq!(
+        h.take_sent().len(),
+        5,
+        "four tries of the first, then the second"
+    );
+    h.frame(r#"434["yes"]"#);
+    assert_eq!(
+        waiters(h.take_events()),
+        [("second", Ok(r#"["yes"]"#.into()))]
+    );
+    assert_eq!(h.manager.socket("/").expect("socket").queued(), 0);
+}

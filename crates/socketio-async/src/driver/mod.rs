@@ -12,7 +12,7 @@
 mod links;
 mod outbox;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -24,7 +24,7 @@ use futures_channel::oneshot;
 use futures_util::StreamExt;
 use futures_util::future::poll_fn;
 use socketio_proto::codec::Payload;
-use socketio_proto::{AckError, EmitId, EmitOptions, Event, Manager, Output, SocketConfig};
+use socketio_proto::{AckError, EmitOptions, Event, Output, SocketConfig};
 
 use crate::args::Args;
 use crate::events::{AckSender, ManagerEvent, Message, SocketEvent};
@@ -34,6 +34,10 @@ use crate::shared::{ManagerShared, lock};
 use links::Links;
 
 pub(crate) type AckReply = oneshot::Sender<Result<Payload, AckError>>;
+
+/// The sans-IO manager, keeping each caller's ack reply with the ack it waits for (`None` for
+/// the emits that ask for none): it hands the reply back in the ack's event.
+pub(crate) type Manager = socketio_proto::Manager<Option<AckReply>>;
 
 /// What user handles tell the driver.
 pub(crate) enum Command {
@@ -90,8 +94,6 @@ pub(crate) struct Driver {
     /// For the ack senders handed to listeners.
     tx: UnboundedSender<Command>,
     rx: UnboundedReceiver<Command>,
-    /// The callers waiting for an ack, by the emit that asked for it.
-    acks: HashMap<EmitId, AckReply>,
     /// Every transport's IO.
     links: Links,
     /// The deadline the timer is set for, and the timer.
@@ -132,9 +134,12 @@ pub(crate) struct Driver {
     outbox: outbox::Outbox,
 }
 
+/// What the protocol tells the driver: its events carry the callers' ack replies.
+type DriverEvent = Event<Option<AckReply>>;
+
 /// An event waiting in the read-ahead, with what it counts against the budget.
 struct Held {
-    event: Event,
+    event: DriverEvent,
     bytes: usize,
 }
 
@@ -230,7 +235,6 @@ impl Driver {
             shared,
             tx: tx.clone(),
             rx,
-            acks: HashMap::new(),
             last_socket: None,
             waker: None,
             cell: std::sync::Weak::new(),
@@ -445,7 +449,7 @@ impl Driver {
     }
 
     /// Whether every bounded queue `event` goes to has room.
-    fn poll_room(&self, cx: &mut Context<'_>, event: &Event) -> Poll<()> {
+    fn poll_room(&self, cx: &mut Context<'_>, event: &DriverEvent) -> Poll<()> {
         match event {
             Event::Message { nsp, payload, .. } => match self.shared.socket(nsp) {
                 Some(socket) => {
@@ -694,13 +698,13 @@ impl Driver {
         let Some(mut socket) = self.manager.socket_mut(nsp) else {
             return;
         };
-        match socket.emit(now, payload, options) {
-            Ok(emitted) => {
-                if let Some(reply) = reply {
-                    self.acks.insert(emitted.id, reply);
-                }
-            }
-            Err(e) => tracing::warn!(nsp, error = %e, "emit refused"),
+        // The caller's reply travels in the protocol's ack table.
+        let emitted = match reply {
+            Some(reply) => socket.emit_with_ack(now, payload, options, Some(reply)),
+            None => socket.emit(now, payload, options),
+        };
+        if let Err(e) = emitted {
+            tracing::warn!(nsp, error = %e, "emit refused");
         }
     }
 
@@ -728,7 +732,7 @@ impl Driver {
 
     /// An event the manager gave: what it asks of the IO happens now, what the user sees
     /// waits in the read-ahead, in order.
-    fn take_event(&mut self, now: Instant, event: Event) {
+    fn take_event(&mut self, now: Instant, event: DriverEvent) {
         if let Some(e) = self.act(now, event) {
             let bytes = event_bytes(&e);
             self.held_bytes += bytes;
@@ -834,7 +838,7 @@ impl Driver {
 
     /// What an event does to the connection's IO, at once, ahead of the events waiting in
     /// the read-ahead; returns the event if the application is to see it, in order.
-    fn act(&mut self, now: Instant, event: Event) -> Option<Event> {
+    fn act(&mut self, now: Instant, event: DriverEvent) -> Option<DriverEvent> {
         trace_event(&event);
         match &event {
             Event::Prepare { attempt } => {
@@ -860,7 +864,7 @@ impl Driver {
     }
 
     /// Hands an event to the application (its consumers have room).
-    fn deliver(&mut self, _now: Instant, event: Event) {
+    fn deliver(&mut self, _now: Instant, event: DriverEvent) {
         let manager_event = match event {
             Event::Open => Some(ManagerEvent::Open),
             Event::Close { reason, .. } => Some(ManagerEvent::Close(reason)),
@@ -947,8 +951,8 @@ impl Driver {
                 }
                 None
             }
-            Event::Ack { emit, result, .. } => {
-                if let Some(reply) = self.acks.remove(&emit) {
+            Event::Ack { waiter, result, .. } => {
+                if let Some(reply) = waiter {
                     let _ = reply.send(result);
                 }
                 None
@@ -1010,7 +1014,7 @@ pub(crate) const EVENT_COST: usize = 64;
 
 /// What an event counts against the read-ahead: its payload's bytes (JSON and attachments),
 /// or a small fixed cost for the others, so that even a flood of empty events is bounded.
-fn event_bytes(event: &Event) -> usize {
+fn event_bytes<W>(event: &Event<W>) -> usize {
     let payload = match event {
         Event::Message { payload, .. } => Some(payload),
         Event::Ack {
@@ -1027,7 +1031,7 @@ fn event_bytes(event: &Event) -> usize {
 
 /// Logs the connection's lifecycle: connection, upgrade and reconnection at debug/info,
 /// per-message traffic at trace. Payloads, auth and query are never logged.
-fn trace_event(event: &Event) {
+fn trace_event<W>(event: &Event<W>) {
     match event {
         Event::Open => tracing::debug!("engine open"),
         Event::Close {

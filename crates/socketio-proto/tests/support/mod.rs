@@ -31,8 +31,9 @@ impl rand_core::RngCore for SeededRng {
 
 pub const HANDSHAKE: &str = r#"0{"sid":"eio-sid","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
-pub struct Harness {
-    pub manager: Manager,
+/// `W` is the manager's ack waiter (see `Manager::with_waiters`).
+pub struct Harness<W = ()> {
+    pub manager: Manager<W>,
     pub now: Instant,
     pub start: Instant,
     /// The WebSocket the client has open (or is opening).
@@ -42,7 +43,7 @@ pub struct Harness {
     pub closed: Vec<TransportId>,
     /// Frames the client wrote, as text.
     pub sent: Vec<String>,
-    pub events: Vec<Event>,
+    pub events: Vec<Event<W>>,
 }
 
 pub fn config() -> ManagerConfig {
@@ -57,8 +58,21 @@ impl Harness {
     }
 
     pub fn with_seed(config: ManagerConfig, seed: u64) -> Self {
+        Harness::with_waiters(config, seed)
+    }
+
+    /// Connects `/` completely: open, handshake, CONNECT, reply.
+    pub fn connected(config: ManagerConfig, socket: SocketConfig) -> Self {
+        Harness::connected_with_waiters(config, socket)
+    }
+}
+
+impl<W> Harness<W> {
+    /// A harness whose manager keeps a `W` with each ack.
+    pub fn with_waiters(config: ManagerConfig, seed: u64) -> Self {
         let now = Instant::now();
-        let manager = Manager::new(config, now, Box::new(SeededRng(seed))).expect("valid config");
+        let manager =
+            Manager::with_waiters(config, now, Box::new(SeededRng(seed))).expect("valid config");
         Self {
             manager,
             now,
@@ -191,13 +205,13 @@ impl Harness {
     }
 
     /// Takes the events so far.
-    pub fn take_events(&mut self) -> Vec<Event> {
+    pub fn take_events(&mut self) -> Vec<Event<W>> {
         std::mem::take(&mut self.events)
     }
 
-    /// Connects `/` completely: open, handshake, CONNECT, reply.
-    pub fn connected(config: ManagerConfig, socket: SocketConfig) -> Self {
-        let mut h = Self::new(config);
+    /// Connects `/` completely, with waiters: open, handshake, CONNECT, reply.
+    pub fn connected_with_waiters(config: ManagerConfig, socket: SocketConfig) -> Self {
+        let mut h = Self::with_waiters(config, 7);
         h.connect("/", socket);
         h.accept();
         assert_eq!(h.take_sent(), ["40"]);
