@@ -25,6 +25,8 @@ pub fn run(work: &Workload) -> Result<Outcome, String> {
         Test::Scale => {
             Err("the blocking client is not a scale peer (one thread per client)".into())
         }
+        // The slow-consumer run compares the async clients' bounds with the other clients'.
+        Test::Slow => Err("the blocking client has no slow-consumer run".into()),
     }
 }
 
