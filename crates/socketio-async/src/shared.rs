@@ -108,15 +108,24 @@ impl SocketShared {
     /// Ready when every bounded queue that a message named `event` goes to (streams, the
     /// `on_async` listeners of that event and the catch-all ones) has room; otherwise the
     /// driver is woken when one that is full takes an item.
-    pub(crate) fn poll_room_message(&self, cx: &mut Context<'_>, event: &str) -> Poll<()> {
+    pub(crate) fn poll_room_message(&self, cx: &mut Context<'_>, payload: &Payload) -> Poll<()> {
         let l = lock(&self.listeners);
         if poll_room(&l.streams, cx).is_pending() {
             return Poll::Pending;
         }
+        // The event's name is only read when a queued listener wants one: this runs once
+        // per received event.
+        let mut name = None;
         let listeners = l
             .messages
             .iter()
-            .filter(|m| m.event.as_deref().is_none_or(|e| e == event))
+            .filter(|m| m.queue.is_some())
+            .filter(|m| {
+                m.event.as_deref().is_none_or(|e| {
+                    let name = name.get_or_insert_with(|| payload.event_name().unwrap_or_default());
+                    e == name.as_ref()
+                })
+            })
             .filter_map(|m| m.queue.as_ref());
         for queue in listeners {
             if queue.poll_room(cx).is_pending() {

@@ -429,13 +429,11 @@ impl Driver {
     /// Returns whether any was delivered.
     fn deliver_held(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut delivered = false;
-        while let Some(front) = self.held.front() {
-            if self.poll_room(cx, &front.event).is_pending() {
+        while let Some(held) = self.held.pop_front() {
+            if self.poll_room(cx, &held.event).is_pending() {
+                self.held.push_front(held);
                 break;
             }
-            let Some(held) = self.held.pop_front() else {
-                break;
-            };
             self.held_bytes -= held.bytes;
             delivered = true;
             self.deliver(now, held.event);
@@ -449,13 +447,10 @@ impl Driver {
     }
 
     /// Whether every bounded queue `event` goes to has room.
-    fn poll_room(&self, cx: &mut Context<'_>, event: &DriverEvent) -> Poll<()> {
+    fn poll_room(&mut self, cx: &mut Context<'_>, event: &DriverEvent) -> Poll<()> {
         match event {
-            Event::Message { nsp, payload, .. } => match self.shared.socket(nsp) {
-                Some(socket) => {
-                    let name = payload.event_name().unwrap_or_default();
-                    socket.poll_room_message(cx, &name)
-                }
+            Event::Message { nsp, payload, .. } => match self.socket_shared(nsp) {
+                Some(socket) => socket.poll_room_message(cx, payload),
                 None => Poll::Ready(()),
             },
             Event::Connect { nsp, .. }
