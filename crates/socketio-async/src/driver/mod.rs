@@ -377,6 +377,9 @@ impl Driver {
                 // Asleep until a waker: what a burst grew is given back meanwhile.
                 self.manager.shrink_to_fit();
                 self.links.shrink_to_fit();
+                if self.held.is_empty() {
+                    self.held = VecDeque::new();
+                }
                 return Poll::Pending;
             }
         }
