@@ -84,7 +84,11 @@ fn run(data: &[u8]) {
         Err(ParseError::InvalidPayload(PayloadReason::Json(e))) if e.kind == JsonErrorKind::TooDeep
     );
     if well_formed {
-        assert_eq!(too_deep, depth > max_depth, "depth {depth}, limit {max_depth}");
+        assert_eq!(
+            too_deep,
+            depth > max_depth,
+            "depth {depth}, limit {max_depth}"
+        );
         assert_eq!(result.is_ok(), depth <= max_depth, "{result:?}");
     } else if depth <= max_depth {
         assert!(!too_deep);
@@ -98,7 +102,9 @@ fn run(data: &[u8]) {
     assert_eq!(value, whole);
     let arg: Value = data.arg(1).expect("the argument reads as a Value");
     assert_eq!(&whole[1], &arg);
-    let _ = data.args::<(String, serde::de::IgnoredAny)>(0).expect("skipping is typed");
+    let _ = data
+        .args::<(String, serde::de::IgnoredAny)>(0)
+        .expect("skipping is typed");
     if max_depth <= DEFAULT_MAX_DEPTH {
         let local = Payload::from_json(Bytes::copy_from_slice(data.json()));
         assert!(local.is_ok(), "a received payload is a valid local one");

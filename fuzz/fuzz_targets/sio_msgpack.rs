@@ -74,7 +74,11 @@ fuzz_target!(|data: &[u8]| {
                 continue;
             };
             // The encoder writes an empty namespace as "/", like the reference encoder.
-            let nsp = if packet.nsp.is_empty() { "/" } else { packet.nsp.as_str() };
+            let nsp = if packet.nsp.is_empty() {
+                "/"
+            } else {
+                packet.nsp.as_str()
+            };
             assert_eq!(
                 (once.kind, once.nsp.as_str(), once.id),
                 (packet.kind, nsp, packet.id)
