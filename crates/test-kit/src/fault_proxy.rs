@@ -93,6 +93,7 @@ pub struct Trigger {
     prefix: bool,
     forward_first: bool,
     this_connection: bool,
+    then_refuse: bool,
 }
 
 impl Trigger {
@@ -116,6 +117,7 @@ impl Trigger {
             prefix: false,
             forward_first: false,
             this_connection: false,
+            then_refuse: false,
         }
     }
 
@@ -140,6 +142,7 @@ impl Trigger {
             prefix: false,
             forward_first: false,
             this_connection: false,
+            then_refuse: false,
         }
     }
 
@@ -164,6 +167,17 @@ impl Trigger {
     /// is cut, as [`FaultControl::cut_all`] does.
     pub fn this_connection_only(mut self) -> Self {
         self.this_connection = true;
+        self
+    }
+
+    /// After the cut, refuses new connections until [`FaultControl::refuse`]`(false)` or
+    /// [`FaultControl::heal`]: a network that went down rather than connections that broke.
+    /// Without it, a client with no request in flight at the cut reaches the same session
+    /// again over a new connection (as HTTP keep-alive clients do), so whether the cut ends
+    /// the session would depend on timing. Refusal starts before the cut, so no new
+    /// connection slips in between.
+    pub fn then_refuse(mut self) -> Self {
+        self.then_refuse = true;
         self
     }
 }
@@ -729,6 +743,17 @@ fn write_loop(shared: &Shared, link: &Link, rx: &Receiver<Chunk>, mut to: TcpStr
 }
 
 fn cut(shared: &Shared, id: u64, trigger: &Trigger) {
+    if trigger.then_refuse {
+        // Accepts from now on are refused (the accept loop checks the flag under the lock);
+        // the waker makes the accept loop close the listener without waiting for a client.
+        let mut state = shared.lock();
+        if !state.refuse && !state.stopping {
+            state.refuse = true;
+            shared.changed.notify_all();
+            drop(state);
+            let _ = TcpStream::connect(shared.addr);
+        }
+    }
     if trigger.this_connection {
         shared.close(id, true);
     } else {

@@ -7,6 +7,8 @@
 //! - the same two steps cutting every connection, and after `5` (the client's upgrade
 //!   packet delivered): the client reconnects. Emits in flight at the cut may be lost, and
 //!   then their acks fail; everything else is delivered; nothing reaches the server twice.
+//!   New connections are refused from the cut until the client has closed the session, so
+//!   the cut ends the session even when no request was in flight.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -36,13 +38,27 @@ async fn interrupted(rt: Rt, step: &str, trigger: Trigger, cut: Cut) {
     let seen = SeenFile::new(step, &rt);
     let server = NodeServer::start(&[seen.env()]);
     let proxy = proxy_to(&server);
-    proxy.cut_on(trigger);
+    if cut == Cut::All {
+        // The network goes down with the cut and comes back once the client has lost the
+        // session: with refusal, the loss does not depend on a request being in flight.
+        proxy.cut_on(trigger.then_refuse());
+    } else {
+        proxy.cut_on(trigger);
+    }
     let options = Options::default()
         .force_new(true)
         .reconnection_delay(Duration::from_millis(50))
         .reconnection_delay_max(Duration::from_millis(100));
     let socket = rt.io(&proxy.url(), options).expect("io");
     let log = ManagerLog::attach(socket.io());
+    let control = proxy.control();
+    socket.io().on(move |e| {
+        if matches!(e, ManagerEvent::Close(_)) {
+            // `refuse(false)` waits for the port to be bound again: not on the client's task.
+            let control = control.clone();
+            std::thread::spawn(move || control.refuse(false));
+        }
+    });
     let reconnected = || log.count(|e| matches!(e, ManagerEvent::Reconnect(_))) > 0;
 
     let mut pending = Pending::new();
@@ -57,7 +73,15 @@ async fn interrupted(rt: Rt, step: &str, trigger: Trigger, cut: Cut) {
         if settled_at.is_some_and(|at| next >= at + AFTER) {
             break;
         }
-        assert!(next < 10_000, "{step}: the trigger never fired");
+        assert!(
+            next < 10_000,
+            "{step}: not settled after {next} emits: {} trigger(s) armed, reconnected: {}, \
+             proxy {:?}, manager events {:?}",
+            proxy.armed(),
+            reconnected(),
+            proxy.stats(),
+            log.events().iter().map(|(_, e)| e).collect::<Vec<_>>()
+        );
         while pending.len() < WINDOW {
             let n = next;
             next += 1;

@@ -231,3 +231,27 @@ fn a_client_close_is_counted_even_through_a_black_hole() {
     );
     assert_eq!(proxy.stats().open, 1, "held open towards the server");
 }
+
+#[test]
+fn then_refuse_keeps_new_connections_out_until_healed() {
+    let proxy = FaultProxy::start(echo_server()).unwrap();
+    proxy.cut_on(Trigger::bytes(Direction::ToServer, &b"bye"[..]).then_refuse());
+    let mut stream = connect(&proxy);
+    assert_eq!(echo(&mut stream, b"hi"), b"hi");
+    stream.write_all(b"bye").unwrap();
+    assert!(ends(&mut stream));
+    // Refused from the cut on: by the kernel once the listener is closed, by the proxy
+    // (accepted and dropped, never forwarded) before that.
+    match TcpStream::connect(("127.0.0.1", proxy.port())) {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionRefused),
+        Ok(mut late) => {
+            late.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let _ = late.write_all(b"x");
+            assert!(ends(&mut late), "a connection after the cut was forwarded");
+        }
+    }
+    proxy.refuse(false);
+    let mut again = connect(&proxy);
+    assert_eq!(echo(&mut again, b"back"), b"back");
+}
