@@ -15,7 +15,7 @@ use crate::handshake::Handshake;
 use crate::input::{HttpResponse, TransportEvent};
 use crate::output::{Event, Output, Transmit, TransportId, WsFrame};
 use crate::packet::{Message, Packet, PayloadDecoder, decode_payload, encode_payload};
-use crate::request::{Header, build_headers, build_url, cache_buster};
+use crate::request::{Header, build_headers, build_url, cache_buster, request_path};
 use crate::timer::{Timer, Timers};
 use crate::v3::{self, Framing};
 
@@ -189,9 +189,7 @@ impl Client {
         client.protocol = client.config.protocol;
         // Every request goes to the configured host and path: the jar refuses cookies meant
         // for another domain, path or (`Secure`) scheme.
-        let path = build_url(&client.config, first, None, "4", String::new)
-            .path()
-            .to_owned();
+        let path = request_path(&client.config);
         client.jar = CookieJar::for_server(&client.config.url, &path);
         client.open_transport(now, first);
         Ok(client)

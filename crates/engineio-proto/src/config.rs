@@ -174,7 +174,14 @@ impl Config {
     ///
     /// The URL needs a scheme (`http`, `https`, `ws`, `wss`) and a host.
     pub fn new(url: &str) -> Result<Self, ConfigError> {
-        let url = parse_server_url(url)?;
+        Self::from_url(parse_server_url(url)?)
+    }
+
+    /// [`Config::new`] for a URL parsed already (with [`parse_server_url`]): parsing a URL
+    /// is a large part of what starting a connection costs (the host goes through IDNA
+    /// mapping), so a caller that holds one need not have it parsed again.
+    pub fn from_url(url: Url) -> Result<Self, ConfigError> {
+        check_scheme(&url)?;
         Ok(Self {
             url,
             path: "/engine.io".into(),

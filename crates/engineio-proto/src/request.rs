@@ -56,6 +56,14 @@ pub(crate) fn build_url(
     url
 }
 
+/// The path every request goes to, as [`build_url`] writes it (percent-encoded), without
+/// building the rest of a request's URL.
+pub(crate) fn request_path(config: &Config) -> String {
+    let mut url = config.url.clone();
+    url.set_path(&normalize_path(&config.path, config.add_trailing_slash));
+    url.path().to_owned()
+}
+
 /// The reference's path rule, `path.replace(/\/$/, "") + (addTrailingSlash ? "/" : "")`, plus a
 /// leading `/` when the option lacks one. `/` (or an empty path) stays `/` either way.
 fn normalize_path(path: &str, add_trailing_slash: bool) -> String {
@@ -97,4 +105,32 @@ pub(crate) fn cache_buster(mut random: u64) -> String {
         random /= 36;
     }
     out
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn the_request_path_is_the_path_of_every_request_url() {
+        for (path, slash) in [
+            ("/socket.io", true),
+            ("socket.io/", false),
+            ("/", true),
+            ("", false),
+            ("/a b/ü/", true),
+        ] {
+            let mut config = Config::new("https://example.com:8443/ignored?a=1").unwrap();
+            config.path = path.into();
+            config.add_trailing_slash = slash;
+            for kind in [TransportKind::Polling, TransportKind::WebSocket] {
+                let url = build_url(&config, kind, Some("sid"), "4", || "stamp".into());
+                assert_eq!(
+                    request_path(&config),
+                    url.path(),
+                    "{path:?} {slash} {kind:?}"
+                );
+            }
+        }
+    }
 }

@@ -152,7 +152,8 @@ pub fn io(url: &str, options: Options, runtime: Arc<dyn Runtime>) -> Result<Sock
         Some(m) if !new_connection => m,
         _ => {
             // The socket's connect below opens it (with `auto_connect`).
-            let manager = Manager::with_open(url, options.clone(), runtime, false)?;
+            let manager =
+                Manager::with_open(&parsed, key.clone(), options.clone(), runtime, false)?;
             if !new_connection {
                 cache.insert(key, Arc::downgrade(&manager.inner));
             }

@@ -52,7 +52,9 @@ impl Manager {
     /// [`Manager::socket`]), running on `runtime`. With `auto_connect` it opens at once.
     pub fn new(url: &str, options: Options, runtime: Arc<dyn Runtime>) -> Result<Self, Error> {
         let open = options.auto_connect;
-        Self::with_open(url, options, runtime, open)
+        let url = engineio_proto::parse_server_url(url)?;
+        let server = crate::cache_key(&url, &options);
+        Self::with_open(&url, server, options, runtime, open)
     }
 
     /// [`Manager::new`], opening at once only when `open`. `io()` leaves the opening to its
@@ -60,20 +62,20 @@ impl Manager {
     /// socket's connect reached the driver (the client runs on its own task), which would
     /// then open a second connection.
     pub(crate) fn with_open(
-        url: &str,
+        url: &Url,
+        server: String,
         options: Options,
         runtime: Arc<dyn Runtime>,
         open: bool,
     ) -> Result<Self, Error> {
-        let url = engineio_proto::parse_server_url(url)?;
-        let config = options.manager_config(&url)?;
+        let config = options.manager_config(url)?;
         runtime.check_options(&options)?;
         let mut seed = rand_core::OsRng;
         let rng = Box::new(crate::rng::SplitMix::from_os(&mut seed));
         let now = runtime.now();
         let mut manager = socketio_proto::Manager::with_waiters(config, now, rng)?;
-        // `remember_upgrade` across managers, as the reference's process-wide flag does.
-        let server = crate::cache_key(&url, &options);
+        // `remember_upgrade` across managers, as the reference's process-wide flag does
+        // (`server` is the key of `crate::cache_key`).
         manager.set_prior_websocket_success(crate::prior_websocket_success(&server));
         let shared = Arc::new(ManagerShared {
             flow: options.flow,
@@ -113,7 +115,7 @@ impl Manager {
                 driver,
                 shared,
                 options,
-                url,
+                url: url.clone(),
                 runtime,
             }),
         })

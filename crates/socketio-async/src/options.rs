@@ -303,7 +303,7 @@ impl Options {
             .collect();
         base.set_query(None);
         base.set_path("/");
-        let mut engine = engineio_proto::Config::new(base.as_str())?;
+        let mut engine = engineio_proto::Config::from_url(base)?;
         engine.path = self.path.clone();
         engine.add_trailing_slash = self.add_trailing_slash;
         engine.query = url_query;

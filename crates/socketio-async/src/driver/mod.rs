@@ -11,6 +11,7 @@
 
 mod links;
 mod outbox;
+mod room;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -132,6 +133,8 @@ pub(crate) struct Driver {
     pauses: u64,
     /// The send buffer: emits waiting for their namespace and the transport.
     outbox: outbox::Outbox,
+    /// How full the queues have been: when to give their room back.
+    room: room::Room,
 }
 
 /// What the protocol tells the driver: its events carry the callers' ack replies.
@@ -253,6 +256,7 @@ impl Driver {
             paused: false,
             pauses: 0,
             outbox: outbox::Outbox::default(),
+            room: room::Room::default(),
         };
         (driver, tx)
     }
@@ -319,7 +323,9 @@ impl Driver {
         self.handle(now, command);
         self.sync_report_outgoing();
         let mut wake = false;
+        let mut outputs = 0;
         while let Some(output) = self.manager.poll_output() {
+            outputs += 1;
             match output {
                 Output::Transmit(t) => {
                     wake |= !matches!(t, Transmit::WsSend { .. });
@@ -332,6 +338,7 @@ impl Driver {
                 }
             }
         }
+        self.room.saw(outputs);
         let mut cx = Context::from_waker(&waker);
         wake |= !self.links.write(&mut cx);
         wake |= self.outbox.is_busy();
@@ -374,11 +381,14 @@ impl Driver {
             self.update_pause(now);
             progress |= self.poll_timer(cx);
             if !progress {
-                // Asleep until a waker: what a burst grew is given back meanwhile.
-                self.manager.shrink_to_fit();
-                self.links.shrink_to_fit();
-                if self.held.is_empty() {
-                    self.held = VecDeque::new();
+                // Asleep until a waker: what the queues grew is given back meanwhile, unless
+                // bursts are still coming (see `room`).
+                if self.room.sleep(now) {
+                    self.manager.shrink_to_fit();
+                    self.links.shrink_to_fit();
+                    if self.held.is_empty() {
+                        self.held = VecDeque::new();
+                    }
                 }
                 return Poll::Pending;
             }
@@ -710,7 +720,9 @@ impl Driver {
     fn drain(&mut self, now: Instant) -> bool {
         self.sync_report_outgoing();
         let mut transmitted = false;
+        let mut outputs = 0;
         while let Some(output) = self.manager.poll_output() {
+            outputs += 1;
             match output {
                 Output::Transmit(t) => {
                     transmitted = true;
@@ -719,6 +731,9 @@ impl Driver {
                 Output::Event(e) => self.take_event(now, e),
             }
         }
+        // The manager's queue held them all at once (and the engine's, as many packets).
+        self.room.saw(outputs);
+        self.room.saw(self.held.len());
         if self.preparing.is_some() && !self.manager.is_gated() {
             // The opening the hook was preparing is over (timed out, or closed).
             self.preparing = None;
