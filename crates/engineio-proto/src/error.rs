@@ -113,6 +113,38 @@ impl IoErrorKind {
             Self::Other => "io",
         }
     }
+
+    /// The kind of an operating-system IO error, as the bundled adapters classify the errors
+    /// their sockets report.
+    ///
+    /// `WouldBlock` is [`IoErrorKind::Other`] here: on a non-blocking socket it is no failure
+    /// at all, and on a socket with a read or write timeout it is that timeout expiring (Unix
+    /// reports an `SO_RCVTIMEO` so), which only the caller can know; a caller whose sockets
+    /// have timeouts maps it to [`IoErrorKind::Timeout`] before asking.
+    pub fn of(error: &std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        match error.kind() {
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                Self::Closed
+            }
+            K::TimedOut => Self::Timeout,
+            K::ConnectionRefused
+            | K::AddrNotAvailable
+            | K::NetworkUnreachable
+            | K::HostUnreachable
+            | K::NetworkDown => Self::Connect,
+            _ => {
+                // The standard library's resolver reports a failed lookup as an uncategorised
+                // error; its message is the only mark of it.
+                let message = error.to_string();
+                if message.contains("lookup") || message.contains("resolve") {
+                    Self::Dns
+                } else {
+                    Self::Other
+                }
+            }
+        }
+    }
 }
 
 /// Why the IO layer could not complete an HTTP request or keep a WebSocket open, as an
@@ -481,3 +513,31 @@ impl fmt::Display for SendError {
 }
 
 impl std::error::Error for SendError {}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::IoErrorKind;
+
+    #[test]
+    fn io_errors_classify_by_kind_and_resolver_message() {
+        let of = |e: io::Error| IoErrorKind::of(&e);
+        assert_eq!(
+            of(io::ErrorKind::ConnectionReset.into()),
+            IoErrorKind::Closed
+        );
+        assert_eq!(of(io::ErrorKind::UnexpectedEof.into()), IoErrorKind::Closed);
+        assert_eq!(of(io::ErrorKind::TimedOut.into()), IoErrorKind::Timeout);
+        assert_eq!(
+            of(io::ErrorKind::ConnectionRefused.into()),
+            IoErrorKind::Connect
+        );
+        assert_eq!(
+            of(io::Error::other("failed to lookup address information")),
+            IoErrorKind::Dns
+        );
+        // Only the caller knows whether its socket has a timeout that this would be.
+        assert_eq!(of(io::ErrorKind::WouldBlock.into()), IoErrorKind::Other);
+    }
+}
