@@ -217,6 +217,34 @@ fn acks_resolve_and_time_out(mode: Mode) {
     assert_eq!(sim.elapsed() - start, Duration::from_secs(2));
 }
 
+/// An emit that waits in the send buffer (nothing connects) fails at its ack deadline, and
+/// is never sent once the connection comes: the reference's ack timer runs from the emit.
+fn an_ack_that_times_out_in_the_send_buffer_is_never_sent(mode: Mode) {
+    let sim = sim();
+    sim.set_blackhole(true);
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    let start = sim.elapsed();
+    let result = sim.block_on(
+        socket
+            .timeout(Duration::from_secs(5))
+            .emit_with_ack::<_, ()>("echo", ("late",)),
+    );
+    assert!(
+        matches!(result, Err(Error::Ack(AckError::Timeout))),
+        "{result:?}"
+    );
+    assert_eq!(sim.elapsed() - start, Duration::from_secs(5));
+    assert_eq!(socket.send_buffer().emits, 0);
+    sim.set_blackhole(false);
+    // The attempts that went into the black hole time out (connect errors), then one opens.
+    next(&sim, &mut events, |e| {
+        matches!(e, SocketEvent::Connect { .. }).then_some(())
+    });
+    sim.advance(Duration::from_secs(10));
+    sim.with_server(|s, _| assert!(s.app().events("echo").is_empty()));
+}
+
 fn listeners(mode: Mode) {
     let sim = sim();
     let socket = io(URL, options(mode), sim.runtime()).expect("io");
@@ -555,6 +583,7 @@ for_each_mode!(
     connects_and_opens,
     emit_before_connect_is_sent_once,
     acks_resolve_and_time_out,
+    an_ack_that_times_out_in_the_send_buffer_is_never_sent,
     listeners,
     server_ack_answered_from_handler,
     an_ack_answer_then_an_emit_keep_their_order,
