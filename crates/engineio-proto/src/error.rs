@@ -472,6 +472,26 @@ impl CloseReason {
             Self::ParseError { .. } => "parse error",
         }
     }
+
+    /// Whether a session that ends for this reason says goodbye to a server that may still
+    /// be listening: on polling a `1` POST (when the transport is open), on WebSocket the
+    /// close handshake. The transports that carry it should be given time to finish rather
+    /// than dropped.
+    ///
+    /// As the reference, it tells the server when the client closes ("forced close", "parse
+    /// error") and when the server broke the Engine.IO protocol (engine.io-client turns an
+    /// undecodable packet into a "transport error" close, which closes the open polling
+    /// transport with a `1`). Not when the server closed the session: nobody is left to
+    /// tell. Nor when the transport failed or no ping came: the reference still writes its
+    /// `1` then, but to a connection presumed broken; this client writes nothing more to it.
+    pub fn says_goodbye(&self) -> bool {
+        matches!(
+            self,
+            Self::ForcedClose
+                | Self::ParseError { .. }
+                | Self::TransportError(TransportError::Protocol(_))
+        )
+    }
 }
 
 impl std::error::Error for CloseReason {

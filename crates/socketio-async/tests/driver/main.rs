@@ -445,6 +445,46 @@ fn server_disconnect_is_final(mode: Mode) {
     );
 }
 
+/// A server that breaks the Engine.IO protocol (a record the client cannot decode) is told
+/// the session is over, as by the reference: a `1` POST on polling, the close handshake on
+/// WebSocket, both let finish rather than dropped with the engine. Then the client
+/// reconnects, as after any "transport error".
+fn a_protocol_violation_closes_with_a_goodbye(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut manager_events = socket.io().events();
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    if mode == Mode::Upgrade {
+        // On the WebSocket it upgraded to.
+        sim.block_on(async {
+            while let Some(e) = manager_events.next().await {
+                if matches!(e, ManagerEvent::Upgrade(_)) {
+                    break;
+                }
+            }
+        });
+    }
+    let sid = sim.with_server(|s, now| {
+        let sid = s.last_sid().expect("a session");
+        s.send_raw(now, &sid, "9");
+        sid
+    });
+    let reason = next(&sim, &mut events, |e| match e {
+        SocketEvent::Disconnect(r) => Some(r),
+        _ => None,
+    });
+    assert_eq!(reason, DisconnectReason::TransportError);
+    sim.with_server(|s, _| {
+        // Said by the client, not found out by the server's heartbeat.
+        let closed = s.session(&sid).expect("the session").closed;
+        assert_eq!(closed.as_deref(), Some("transport close"), "{mode:?}");
+        assert!(s.violations().is_empty(), "{:?}", s.violations());
+    });
+    connected(&sim, &mut events);
+    assert_eq!(socket.id().as_deref(), Some("socket-2"));
+}
+
 fn reconnects_after_the_server_kills_the_session(mode: Mode) {
     let sim = sim();
     let socket = io(
@@ -590,6 +630,7 @@ for_each_mode!(
     disconnect_and_connect_again,
     server_disconnect_is_final,
     reconnects_after_the_server_kills_the_session,
+    a_protocol_violation_closes_with_a_goodbye,
     dropping_every_handle_shuts_the_driver_down,
     heartbeats_keep_the_connection,
 );
