@@ -32,19 +32,7 @@ pub struct Outcome {
 
 /// Peak resident memory of this process in KiB (`VmHWM`).
 pub fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix("VmHWM:")?
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(0)
+    status_kib("VmHWM")
 }
 
 /// CPU seconds (user + system) this process used so far, every thread included.
@@ -60,11 +48,18 @@ pub fn cpu_seconds() -> f64 {
 
 /// Resident memory of this process in KiB.
 pub fn rss_kib() -> u64 {
+    status_kib("VmRSS")
+}
+
+/// A field of `/proc/self/status` that is counted in KiB (`VmRSS`, `VmHWM`); 0 where it
+/// cannot be read (not Linux).
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status.lines().find_map(|line| {
-                line.strip_prefix("VmRSS:")?
+                line.strip_prefix(field)?
+                    .strip_prefix(':')?
                     .trim()
                     .trim_end_matches("kB")
                     .trim()

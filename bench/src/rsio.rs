@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
 use rust_socketio::{Event, Payload, TransportType};
 use serde_json::json;
@@ -43,19 +44,15 @@ pub async fn run(work: &Workload) -> Result<Outcome, Error> {
 async fn slow(work: &Workload) -> Result<Outcome, Error> {
     let n = work.n;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<u64>>();
-    let client = connected(builder(work).on("burst", move |payload, _| {
+    let (client, meter) = burst(work, move |payload, _| {
         let index = match &payload {
             Payload::Text(values) => values.first().and_then(|v| v.as_u64()),
             _ => None,
         };
         let _ = tx.send(index);
         async {}.boxed()
-    }))
+    })
     .await?;
-    let meter = Meter::start();
-    client
-        .emit("burst", Payload::Text(vec![json!(n), json!(0)]))
-        .await?;
     let mut count = 0;
     while count < n {
         let Some(index) = rx.recv().await else { break };
@@ -84,12 +81,26 @@ async fn connected(builder: ClientBuilder) -> Result<Client, Error> {
     Ok(client)
 }
 
+/// Connects with `on_burst` listening to `burst` and asks the server for `work.n` of them:
+/// the client, and the meter started just before the ask.
+async fn burst<F>(work: &Workload, on_burst: F) -> Result<(Client, Meter), Error>
+where
+    F: FnMut(Payload, Client) -> BoxFuture<'static, ()> + 'static + Send + Sync,
+{
+    let client = connected(builder(work).on("burst", on_burst)).await?;
+    let meter = Meter::start();
+    client
+        .emit("burst", Payload::Text(vec![json!(work.n), json!(0)]))
+        .await?;
+    Ok((client, meter))
+}
+
 async fn recv(work: &Workload) -> Result<Outcome, Error> {
     let n = work.n;
     let count = Arc::new(AtomicU64::new(0));
     let done = Arc::new(Notify::new());
     let (counter, finished) = (count.clone(), done.clone());
-    let client = connected(builder(work).on("burst", move |payload, _| {
+    let (client, meter) = burst(work, move |payload, _| {
         if let Payload::Text(values) = &payload {
             std::hint::black_box(values.first().and_then(|v| v.as_u64()));
         }
@@ -97,12 +108,8 @@ async fn recv(work: &Workload) -> Result<Outcome, Error> {
             finished.notify_one();
         }
         async {}.boxed()
-    }))
+    })
     .await?;
-    let meter = Meter::start();
-    client
-        .emit("burst", Payload::Text(vec![json!(n), json!(0)]))
-        .await?;
     crate::measure::watchdog(count.clone(), n);
     done.notified().await;
     let outcome = meter.stop(count.load(Ordering::Relaxed));

@@ -1028,18 +1028,13 @@ impl Client {
         if self.state == State::Closed {
             return;
         }
-        // Tell the server on polling when it may still believe the session alive; after a
-        // transport failure or its own close there is nobody to tell, and after a ping timeout
-        // the connection is presumed dead: nothing more is written to it. The goodbye goes
-        // out even beside a POST in flight, as the reference's does: the server then ends
-        // the session either on the `1` or on the overlapping request (engine.io closes a
-        // session whose client overlaps its POSTs), and a session it still believed alive
-        // would otherwise stay open until its heartbeat ran out.
-        let tell_server = matches!(
-            reason,
-            CloseReason::ForcedClose | CloseReason::ParseError { .. }
-        );
-        if tell_server
+        // Tell the server on polling when it may still believe the session alive
+        // (`CloseReason::says_goodbye`). The goodbye goes out even beside a POST in flight, as
+        // the reference's does: the server then ends the session either on the `1` or on the
+        // overlapping request (engine.io closes a session whose client overlaps its POSTs),
+        // and a session it still believed alive would otherwise stay open until its
+        // heartbeat ran out.
+        if reason.says_goodbye()
             && let Some(t) = self.transport.as_ref()
             && t.is_polling()
             && t.open

@@ -113,6 +113,38 @@ impl IoErrorKind {
             Self::Other => "io",
         }
     }
+
+    /// The kind of an operating-system IO error, as the bundled adapters classify the errors
+    /// their sockets report.
+    ///
+    /// `WouldBlock` is [`IoErrorKind::Other`] here: on a non-blocking socket it is no failure
+    /// at all, and on a socket with a read or write timeout it is that timeout expiring (Unix
+    /// reports an `SO_RCVTIMEO` so), which only the caller can know; a caller whose sockets
+    /// have timeouts maps it to [`IoErrorKind::Timeout`] before asking.
+    pub fn of(error: &std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        match error.kind() {
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                Self::Closed
+            }
+            K::TimedOut => Self::Timeout,
+            K::ConnectionRefused
+            | K::AddrNotAvailable
+            | K::NetworkUnreachable
+            | K::HostUnreachable
+            | K::NetworkDown => Self::Connect,
+            _ => {
+                // The standard library's resolver reports a failed lookup as an uncategorised
+                // error; its message is the only mark of it.
+                let message = error.to_string();
+                if message.contains("lookup") || message.contains("resolve") {
+                    Self::Dns
+                } else {
+                    Self::Other
+                }
+            }
+        }
+    }
 }
 
 /// Why the IO layer could not complete an HTTP request or keep a WebSocket open, as an
@@ -440,6 +472,26 @@ impl CloseReason {
             Self::ParseError { .. } => "parse error",
         }
     }
+
+    /// Whether a session that ends for this reason says goodbye to a server that may still
+    /// be listening: on polling a `1` POST (when the transport is open), on WebSocket the
+    /// close handshake. The transports that carry it should be given time to finish rather
+    /// than dropped.
+    ///
+    /// As the reference, it tells the server when the client closes ("forced close", "parse
+    /// error") and when the server broke the Engine.IO protocol (engine.io-client turns an
+    /// undecodable packet into a "transport error" close, which closes the open polling
+    /// transport with a `1`). Not when the server closed the session: nobody is left to
+    /// tell. Nor when the transport failed or no ping came: the reference still writes its
+    /// `1` then, but to a connection presumed broken; this client writes nothing more to it.
+    pub fn says_goodbye(&self) -> bool {
+        matches!(
+            self,
+            Self::ForcedClose
+                | Self::ParseError { .. }
+                | Self::TransportError(TransportError::Protocol(_))
+        )
+    }
 }
 
 impl std::error::Error for CloseReason {
@@ -481,3 +533,31 @@ impl fmt::Display for SendError {
 }
 
 impl std::error::Error for SendError {}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::IoErrorKind;
+
+    #[test]
+    fn io_errors_classify_by_kind_and_resolver_message() {
+        let of = |e: io::Error| IoErrorKind::of(&e);
+        assert_eq!(
+            of(io::ErrorKind::ConnectionReset.into()),
+            IoErrorKind::Closed
+        );
+        assert_eq!(of(io::ErrorKind::UnexpectedEof.into()), IoErrorKind::Closed);
+        assert_eq!(of(io::ErrorKind::TimedOut.into()), IoErrorKind::Timeout);
+        assert_eq!(
+            of(io::ErrorKind::ConnectionRefused.into()),
+            IoErrorKind::Connect
+        );
+        assert_eq!(
+            of(io::Error::other("failed to lookup address information")),
+            IoErrorKind::Dns
+        );
+        // Only the caller knows whether its socket has a timeout that this would be.
+        assert_eq!(of(io::ErrorKind::WouldBlock.into()), IoErrorKind::Other);
+    }
+}

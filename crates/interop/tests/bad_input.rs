@@ -9,6 +9,8 @@
 #[path = "support/scripted.rs"]
 mod scripted;
 
+use std::sync::mpsc::{Receiver, channel};
+
 use engineio_proto::{
     DecodeError, HandshakeError, IoErrorKind, ProtocolViolation, ServerError, TransportError,
 };
@@ -263,6 +265,52 @@ async fn a_websocket_frame_announcing_a_terabyte_closes_the_connection(rt: Rt) {
     );
 }
 
+/// A polling server whose first GET after the CONNECT answers a record that is no packet
+/// (`9`: an unknown type); the receiver hears of each `1` POST (the client's goodbye).
+fn unknown_packet_server() -> (Scripted, Receiver<()>) {
+    let (heard, goodbye) = channel();
+    let session = polling_session(25_000, |n| match n {
+        0 => Reply::ok("9"),
+        _ => Reply::Trickle,
+    });
+    let server = Scripted::start(move |request| {
+        if request.method == "POST" && request.body == b"1" {
+            let _ = heard.send(());
+        }
+        session(request)
+    });
+    (server, goodbye)
+}
+
+/// A server that breaks the Engine.IO protocol is told the session is over, as the reference
+/// tells it: "transport error", and a `1` POST on the open polling transport.
+async fn a_protocol_violation_is_answered_with_the_goodbye(rt: Rt) {
+    let (server, goodbye) = unknown_packet_server();
+    let (_socket, mut events) = connect(&rt, &server.url(), "polling").await;
+    assert_eq!(
+        rt.disconnected(&mut events).await,
+        DisconnectReason::TransportError
+    );
+    goodbye.recv_timeout(WAIT).expect("the `1` POST");
+}
+
+/// The same from the blocking client.
+#[test]
+fn a_protocol_violation_is_answered_with_the_goodbye_by_the_blocking_client() {
+    let (server, goodbye) = unknown_packet_server();
+    let options = options("polling").reconnection(false);
+    let client = socketio_blocking::Client::connect(&server.url(), options).expect("connect");
+    let reason = loop {
+        match client.receive(WAIT).expect("receive") {
+            Some(socketio_blocking::Event::Disconnect(reason)) => break reason,
+            Some(_) => {}
+            None => panic!("no disconnect within {WAIT:?}"),
+        }
+    };
+    assert_eq!(reason, DisconnectReason::TransportError);
+    goodbye.recv_timeout(WAIT).expect("the `1` POST");
+}
+
 /// Fixtures made once by `tests/fixtures/expired/make.sh`: a CA valid until 2125 and a
 /// certificate it signed for 127.0.0.1 and localhost that expired on 2001-01-01.
 fn fixture(name: &str) -> String {
@@ -314,5 +362,6 @@ on_every_runtime!(
     a_trickling_body_ends_with_a_ping_timeout,
     a_record_separator_inside_a_message,
     a_websocket_frame_announcing_a_terabyte_closes_the_connection,
+    a_protocol_violation_is_answered_with_the_goodbye,
     an_expired_certificate_is_refused,
 );

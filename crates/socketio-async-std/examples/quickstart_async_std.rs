@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_lite::StreamExt;
 use socketio_async_std::{Options, SocketEvent, io};
 
-use demo_server::DemoServer;
+use demo_server::{DemoServer, url_argument, with_causes};
 
 #[async_std::main]
 async fn main() -> ExitCode {
@@ -118,34 +118,4 @@ async fn tour() -> Result<(), Box<dyn std::error::Error>> {
     socket.disconnect();
     chat.disconnect();
     Ok(())
-}
-
-/// The value of `--url URL` (or `--url=URL`), if given.
-/// The error and its root cause: a connect error's own message is socket.io-client's short
-/// one ("xhr poll error"); the first cause that has no cause of its own is what went wrong
-/// (the refused connection, the TLS failure). The layers between repeat it in their messages.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut root = None;
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        root = Some(e);
-        cause = e.source();
-    }
-    match root {
-        Some(root) => format!("{error}: {root}"),
-        None => error.to_string(),
-    }
-}
-
-fn url_argument() -> Result<Option<String>, String> {
-    let mut args = std::env::args().skip(1);
-    let mut url = None;
-    while let Some(arg) = args.next() {
-        match arg.strip_prefix("--url") {
-            Some("") => url = Some(args.next().ok_or("--url needs a value")?),
-            Some(value) if value.starts_with('=') => url = Some(value[1..].to_owned()),
-            _ => return Err(format!("unknown argument {arg:?}; usage: [--url URL]")),
-        }
-    }
-    Ok(url)
 }

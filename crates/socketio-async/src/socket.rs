@@ -645,11 +645,12 @@ impl Emitter<'_> {
 
     /// Emits and waits for the ack.
     pub fn emit_with_ack<A: EmitArgs, R: DeserializeOwned>(
-        mut self,
+        self,
         event: &str,
         args: A,
     ) -> impl Future<Output = Result<R, Error>> + Send + 'static + use<A, R> {
-        self.options.ack = true;
+        // The reply is what asks for the ack: the driver hands it to the protocol as the
+        // ack's waiter (`emit_with_ack`), whatever `options.ack` says.
         let (tx, rx) = oneshot::channel();
         let sent = self
             .prepare(event, &args)

@@ -32,6 +32,10 @@ use rustls::{
     SupportedProtocolVersion,
 };
 
+mod handshake;
+
+pub use handshake::handshake_failure;
+
 /// Which trust anchors verify the server's certificate, besides [`TlsOptions::ca`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -10,19 +10,20 @@
 //! reads are always ready, so without flow control the reader would pull every frame before
 //! the driver handled one. Deterministic: the same interleaving every run.
 
+mod support;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::Bytes;
 use engineio_proto::WsFrame;
 use futures_executor::LocalPool;
 use futures_util::task::{AtomicWaker, LocalSpawnExt};
-use socketio_async::runtime::{
-    BoxFuture, HttpRequest, TransportFailure, WebSocket, WsConnection, WsRequest,
-};
-use socketio_async::{Options, Runtime, TransportKind};
+use socketio_async::runtime::{TransportFailure, WebSocket};
+use socketio_async::{Options, TransportKind};
+
+use support::StubRuntime;
 
 /// Events the fake server sends.
 const EVENTS: u64 = 20_000;
@@ -42,49 +43,6 @@ struct Counters {
     connect_sent: AtomicBool,
     /// The server's read waiting for that CONNECT.
     connect_waiter: AtomicWaker,
-}
-
-/// Spawned tasks wait here until the test thread moves them into its executor.
-#[derive(Default)]
-struct FakeRuntime {
-    spawned: Mutex<Vec<BoxFuture<'static, ()>>>,
-    counters: Arc<Counters>,
-}
-
-impl Runtime for FakeRuntime {
-    fn spawn(&self, task: BoxFuture<'static, ()>) {
-        self.spawned.lock().unwrap().push(task);
-    }
-
-    fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
-        // No timer fires within this test (the server's ping interval is 300 s).
-        Box::pin(std::future::pending())
-    }
-
-    fn http(
-        &self,
-        _request: HttpRequest,
-    ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
-        Box::pin(async {
-            Err(TransportFailure::new(
-                socketio_async::runtime::IoErrorKind::Other,
-                "no polling in this test",
-            ))
-        })
-    }
-
-    fn websocket(
-        &self,
-        _request: WsRequest,
-    ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
-        let counters = self.counters.clone();
-        Box::pin(async move {
-            Ok(WsConnection {
-                headers: Vec::new(),
-                socket: Box::new(Server { counters, sent: 0 }),
-            })
-        })
-    }
 }
 
 /// The server's side of the socket: the open packet, the CONNECT answer once asked, then
@@ -147,8 +105,16 @@ impl WebSocket for Server {
 
 #[test]
 fn a_fast_server_does_not_queue_every_frame_in_the_client() {
-    let runtime = Arc::new(FakeRuntime::default());
-    let counters = runtime.counters.clone();
+    let counters = Arc::new(Counters::default());
+    let server = counters.clone();
+    // No timer fires within this test (the server's ping interval is 300 s).
+    let runtime = Arc::new(StubRuntime {
+        websocket: Box::new(move || {
+            let counters = server.clone();
+            Ok(Box::new(Server { counters, sent: 0 }))
+        }),
+        ..StubRuntime::default()
+    });
     let options = Options::default()
         .transports([TransportKind::WebSocket])
         .force_new(true);

@@ -2,57 +2,30 @@
 //! manager is not created and no connection task is spawned (the browser adapter refuses
 //! headers on the WebSocket handshake this way).
 
+mod support;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use socketio_async::runtime::{
-    BoxFuture, HttpRequest, IoErrorKind, TransportFailure, Unsupported, WsConnection, WsRequest,
-};
-use socketio_async::{Error, Manager, Options, Runtime, TransportKind};
-use web_time::Instant;
+use socketio_async::runtime::Unsupported;
+use socketio_async::{Error, Manager, Options, TransportKind};
 
-/// Refuses extra headers unless only polling is allowed, as the browser adapter does, and
-/// counts spawned tasks.
-#[derive(Default)]
-struct HeaderlessRuntime {
-    spawned: AtomicUsize,
-}
+use support::StubRuntime;
 
-impl Runtime for HeaderlessRuntime {
-    fn check_options(&self, options: &Options) -> Result<(), Unsupported> {
-        let websocket = options.transports.contains(&TransportKind::WebSocket);
-        if websocket && !options.extra_headers.is_empty() {
-            return Err(Unsupported::WebSocketHeaders);
-        }
-        Ok(())
+/// Refuses extra headers unless only polling is allowed, as the browser adapter does.
+fn refuse_websocket_headers(options: &Options) -> Result<(), Unsupported> {
+    let websocket = options.transports.contains(&TransportKind::WebSocket);
+    if websocket && !options.extra_headers.is_empty() {
+        return Err(Unsupported::WebSocketHeaders);
     }
-
-    fn spawn(&self, _task: BoxFuture<'static, ()>) {
-        self.spawned.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
-        Box::pin(std::future::pending())
-    }
-
-    fn http(
-        &self,
-        _request: HttpRequest,
-    ) -> BoxFuture<'static, Result<engineio_proto::HttpResponse, TransportFailure>> {
-        Box::pin(async { Err(TransportFailure::new(IoErrorKind::Other, "no network")) })
-    }
-
-    fn websocket(
-        &self,
-        _request: WsRequest,
-    ) -> BoxFuture<'static, Result<WsConnection, TransportFailure>> {
-        Box::pin(async { Err(TransportFailure::new(IoErrorKind::Other, "no network")) })
-    }
+    Ok(())
 }
 
 #[test]
 fn a_refused_option_creates_no_connection() {
-    let runtime = Arc::new(HeaderlessRuntime::default());
+    let runtime = Arc::new(StubRuntime {
+        check_options: refuse_websocket_headers,
+        ..StubRuntime::default()
+    });
     let options = Options::default().extra_header("x-token", "secret");
     let result = Manager::new("http://127.0.0.1:1", options.clone(), runtime.clone());
     assert!(
@@ -71,7 +44,7 @@ fn a_refused_option_creates_no_connection() {
         result,
         Err(Error::Unsupported(Unsupported::WebSocketHeaders))
     ));
-    assert_eq!(runtime.spawned.load(Ordering::SeqCst), 0);
+    assert_eq!(runtime.spawned.lock().unwrap().len(), 0);
 
     // The same headers over polling alone are accepted: the connection task starts.
     let polling = Options::default()
@@ -79,5 +52,5 @@ fn a_refused_option_creates_no_connection() {
         .transports([TransportKind::Polling]);
     let manager = Manager::new("http://127.0.0.1:1", polling, runtime.clone());
     assert!(manager.is_ok(), "{manager:?}");
-    assert_eq!(runtime.spawned.load(Ordering::SeqCst), 1);
+    assert_eq!(runtime.spawned.lock().unwrap().len(), 1);
 }

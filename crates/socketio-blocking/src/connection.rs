@@ -49,6 +49,22 @@ struct Transport {
     get: Option<Exchange>,
     post: Option<Exchange>,
     idle: Vec<Stream>,
+    /// Its engine said goodbye and is gone: kept only until what is in flight (the `1`
+    /// POST) finishes.
+    lingering: bool,
+}
+
+impl Transport {
+    /// Stops readiness reports for every socket it holds (before they are dropped).
+    fn deregister(self, registry: &mio::Registry) {
+        if let Some(mut ws) = self.ws {
+            ws.get_mut().deregister(registry);
+        }
+        let exchanges = self.get.into_iter().chain(self.post).map(|e| e.stream);
+        for mut stream in exchanges.chain(self.idle) {
+            stream.deregister(registry);
+        }
+    }
 }
 
 /// Options for a [`Connection`] or a [`crate::Client`]: the socket.io-client options plus
@@ -287,15 +303,16 @@ impl<W> Connection<W> {
             match output {
                 Output::Transmit(transmit) => self.perform(transmit),
                 Output::Event(event) => {
-                    if let Event::Close { reason, .. } = &event {
+                    if let Event::Close { goodbye, .. } = &event {
                         // A failed engine is gone, and so are its requests and WebSockets:
-                        // the manager ignores what they would report. After the caller's
-                        // own close the goodbye may still be on its way: that finishes.
-                        if !matches!(
-                            reason,
-                            socketio_proto::DisconnectReason::ForcedClose
-                                | socketio_proto::DisconnectReason::IoClientDisconnect
-                        ) {
+                        // the manager ignores what they would report. When the client said
+                        // goodbye (its own close, a parse error, a server that broke the
+                        // protocol) the `1` POST may still be on its way: that finishes.
+                        if *goodbye {
+                            for transport in self.transports.values_mut() {
+                                transport.lingering = true;
+                            }
+                        } else {
                             self.drop_transports();
                         }
                     } else if let Event::Error(_) = &event {
@@ -305,6 +322,9 @@ impl<W> Connection<W> {
                 }
             }
         }
+        // Only now, with every transmit performed: a closing engine's next POST reuses its
+        // transport, which must still be there.
+        self.forget_finished();
         None
     }
 
@@ -693,17 +713,22 @@ impl<W> Connection<W> {
     fn drop_transports(&mut self) {
         let registry = self.poll.registry();
         for (_, transport) in std::mem::take(&mut self.transports) {
-            let Transport {
-                ws,
-                get,
-                post,
-                idle,
-            } = transport;
-            if let Some(mut ws) = ws {
-                ws.get_mut().deregister(registry);
-            }
-            for mut stream in get.into_iter().chain(post).map(|e| e.stream).chain(idle) {
-                stream.deregister(registry);
+            transport.deregister(registry);
+        }
+    }
+
+    /// Forgets the lingering transports that have nothing left in flight, with their idle
+    /// connections: nobody will send on them again.
+    fn forget_finished(&mut self) {
+        let finished: Vec<TransportId> = self
+            .transports
+            .iter()
+            .filter(|(_, t)| t.lingering && t.ws.is_none() && t.get.is_none() && t.post.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in finished {
+            if let Some(transport) = self.transports.remove(&id) {
+                transport.deregister(self.poll.registry());
             }
         }
     }

@@ -179,7 +179,8 @@ impl Connector {
         // The whole handshake now, while blocking: afterwards a non-blocking read never has
         // to finish a handshake half-way.
         while tls.is_handshaking() {
-            tls.complete_io(&mut tcp).map_err(tls_failure)?;
+            tls.complete_io(&mut tcp)
+                .map_err(socketio_async::tls::handshake_failure)?;
         }
         Ok(Stream::Tls(Box::new(StreamOwned::new(tls, tcp))))
     }
@@ -250,46 +251,12 @@ pub(crate) fn failure(
     IoError::new(kind, format!("{context}: {error}")).with_source(error)
 }
 
-/// A failed TLS handshake: a reset during it is the connection's failure, anything else
-/// TLS's, with rustls's own error as the source where there is one (so that callers can tell
-/// an unknown issuer from a name mismatch by variant).
-pub(crate) fn tls_failure(e: io::Error) -> IoError {
-    let kind = match io_kind(&e) {
-        IoErrorKind::Closed => IoErrorKind::Closed,
-        _ => IoErrorKind::Tls,
-    };
-    let rustls = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        .cloned();
-    match rustls {
-        Some(rustls) => failure(kind, "tls", rustls),
-        None => failure(kind, "tls", e),
-    }
-}
-
-/// The kind of an OS-level IO error (as the async adapters classify them).
+/// The kind of an IO error from this crate's sockets. Unlike the async adapters', a
+/// `WouldBlock` here is a timeout: the blocking steps (connect, proxy `CONNECT`, TLS and
+/// WebSocket handshakes) run with read and write timeouts, which Unix reports as `WouldBlock`.
 pub(crate) fn io_kind(e: &io::Error) -> IoErrorKind {
-    use io::ErrorKind as K;
     match e.kind() {
-        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-            IoErrorKind::Closed
-        }
-        K::TimedOut | K::WouldBlock => IoErrorKind::Timeout,
-        K::ConnectionRefused
-        | K::AddrNotAvailable
-        | K::NetworkUnreachable
-        | K::HostUnreachable
-        | K::NetworkDown => IoErrorKind::Connect,
-        _ => {
-            // The standard library's resolver reports a failed lookup as an uncategorised
-            // error; its message is the only mark of it.
-            let message = e.to_string();
-            if message.contains("lookup") || message.contains("resolve") {
-                IoErrorKind::Dns
-            } else {
-                IoErrorKind::Other
-            }
-        }
+        io::ErrorKind::WouldBlock => IoErrorKind::Timeout,
+        _ => IoErrorKind::of(e),
     }
 }

@@ -267,6 +267,12 @@ pub enum Event<W = ()> {
         reason: DisconnectReason,
         /// Details, when there are any.
         description: Option<String>,
+        /// Whether the client said goodbye to a server that may still be listening (the
+        /// client closed, or the server broke the Engine.IO protocol: see
+        /// [`engineio_proto::CloseReason::says_goodbye`]): the `1` POST or the WebSocket close
+        /// handshake may still be on its way, so an adapter lets this connection's requests
+        /// and WebSockets finish (for a grace period) instead of dropping them.
+        goodbye: bool,
     },
     /// Opening the connection failed.
     Error(ManagerError),

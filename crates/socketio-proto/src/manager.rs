@@ -456,7 +456,8 @@ impl<W> Manager<W> {
         let was = self.ready;
         self.abandon_engine(now);
         if was != ReadyState::Closed {
-            self.on_close(now, DisconnectReason::ForcedClose, None);
+            // The engine was closed like any "forced close": it says goodbye.
+            self.on_close(now, DisconnectReason::ForcedClose, None, true);
         }
     }
 
@@ -602,7 +603,9 @@ impl<W> Manager<W> {
                     self.open_failed(now, ManagerError::Engine(reason));
                 } else {
                     let description = Some(reason.to_string());
-                    self.on_close(now, DisconnectReason::from_close(&reason), description);
+                    let goodbye = reason.says_goodbye();
+                    let reason = DisconnectReason::from_close(&reason);
+                    self.on_close(now, reason, description, goodbye);
                 }
             }
             _ => {}
@@ -678,7 +681,13 @@ impl<W> Manager<W> {
     }
 
     /// The connection closed after it had opened.
-    fn on_close(&mut self, now: Instant, reason: DisconnectReason, description: Option<String>) {
+    fn on_close(
+        &mut self,
+        now: Instant,
+        reason: DisconnectReason,
+        description: Option<String>,
+        goodbye: bool,
+    ) {
         self.engine = None;
         self.legacy = None;
         self.gated = false;
@@ -688,6 +697,7 @@ impl<W> Manager<W> {
         self.event(Event::Close {
             reason,
             description,
+            goodbye,
         });
         for index in 0..self.sockets.len() {
             let state = self.sockets[index].state;

@@ -34,7 +34,8 @@ fn reconnects_after_transport_close_with_events_in_order() {
         [
             Event::Close {
                 reason: DisconnectReason::TransportClose,
-                description: Some("transport close: websocket connection closed".into())
+                description: Some("transport close: websocket connection closed".into()),
+                goodbye: false,
             },
             Event::Disconnect {
                 nsp: "/".into(),

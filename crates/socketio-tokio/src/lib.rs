@@ -71,6 +71,11 @@
 #[doc = include_str!("../../../docs/options.md")]
 pub struct OptionsDoc;
 
+/// The examples of docs/flow-control.md, compiled as doctests for the same reason.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/flow-control.md")]
+pub struct FlowControlDoc;
+
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;

@@ -14,6 +14,19 @@ fn open() -> (H, engineio_proto::TransportId) {
     (h, id)
 }
 
+/// The heartbeat deadline is `ms` after the handshake: the client asks to be woken then,
+/// nothing happens a millisecond before, and the session closes with "ping timeout" at it.
+fn expires_at(h: &mut H, ms: u64) {
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(h.t0 + Duration::from_millis(ms))
+    );
+    h.at(ms - 1);
+    assert!(h.timeout().all.is_empty());
+    h.at(ms);
+    assert_eq!(h.timeout().close_reason(), Some("ping timeout"));
+}
+
 #[test]
 fn a_ping_is_answered_with_a_pong_post() {
     let (mut h, id) = open();
@@ -68,14 +81,7 @@ fn only_a_ping_resets_the_deadline() {
     h.at(30_000);
     let d = h.get_ok(id, "2");
     assert_eq!(d.events, [Event::Ping]);
-    assert_eq!(
-        h.client.poll_timeout(),
-        Some(h.t0 + Duration::from_millis(75_000))
-    );
-    h.at(74_999);
-    assert!(h.timeout().events.is_empty());
-    h.at(75_000);
-    assert_eq!(h.timeout().close_reason(), Some("ping timeout"));
+    expires_at(&mut h, 75_000);
 }
 
 #[test]
@@ -190,14 +196,7 @@ fn a_held_heartbeat_does_not_expire_and_moves_by_the_time_held() {
     // Held from 40 s to 100 s: the 45 s deadline is now at 105 s.
     h.client.hold_heartbeat(h.now, false);
     assert!(!h.client.is_heartbeat_held());
-    assert_eq!(
-        h.client.poll_timeout(),
-        Some(h.t0 + Duration::from_millis(105_000))
-    );
-    h.at(104_999);
-    assert!(h.timeout().all.is_empty());
-    h.at(105_000);
-    assert_eq!(h.timeout().close_reason(), Some("ping timeout"));
+    expires_at(&mut h, 105_000);
 }
 
 /// Time before the hold counts: a deadline already passed closes the session when the hold

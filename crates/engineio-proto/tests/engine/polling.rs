@@ -373,8 +373,32 @@ fn undecodable_responses_are_protocol_errors() {
             ))),
             "{body:?}"
         );
-        assert!(d.transmits.is_empty());
+        // The server may still believe the session alive: it is told, as the reference's
+        // "transport error" close of an open polling transport tells it.
+        assert_eq!(expect_post(d.one()), (id, "1".into()), "{body:?}");
     }
+}
+
+#[test]
+fn a_protocol_violation_says_goodbye_beside_a_post_in_flight_but_not_before_the_handshake() {
+    let mut h = H::new(config());
+    let id = h.open_polling();
+    let post = h.send_text("a");
+    assert_eq!(expect_post(post.one()).1, "4a");
+    h.at(1_000);
+    let d = h.get_ok(id, "9");
+    assert_eq!(d.close_reason(), Some("transport error"));
+    assert_eq!(expect_post(d.one()), (id, "1".into()));
+    // The POST in flight finishing changes nothing: the session is over.
+    assert!(h.post_ok(id).all.is_empty());
+
+    // Before the handshake the transport is not open: nothing to say goodbye on (the
+    // reference defers its `1` to an open that never comes).
+    let mut h = H::new(config());
+    let id = expect_get(h.drain().one());
+    let d = h.get_ok(id, "9");
+    assert_eq!(d.close_reason(), Some("transport error"));
+    assert!(d.transmits.is_empty(), "{:#?}", d.all);
 }
 
 #[test]

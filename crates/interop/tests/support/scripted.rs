@@ -23,6 +23,8 @@ pub struct Request {
     pub target: String,
     /// Header names lowercase.
     pub headers: Vec<(String, String)>,
+    /// The body as sent (a POST's packets).
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -276,13 +278,13 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    // The body (a POST's packets) is read past: no script looks at it.
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     Some(Request {
         method,
         target,
         headers,
+        body,
     })
 }
 

@@ -863,7 +863,7 @@ impl Driver {
                 }
                 return None;
             }
-            Event::Close { reason, .. } => self.let_go(now, *reason),
+            Event::Close { goodbye, .. } => self.let_go(now, *goodbye),
             // Opening failed or timed out: a handshake GET (or WebSocket) may still be
             // waiting, and nobody needs its answer.
             Event::Error(_) => self.links.drop_all(),
@@ -986,18 +986,16 @@ impl Driver {
         }
     }
 
-    /// The engine is gone: what it left in flight is dropped, or given [`CLOSE_GRACE`] to
-    /// finish when the server may still be listening and is owed a goodbye (the `1` POST,
-    /// the close handshake) before anything is dropped.
-    fn let_go(&mut self, now: Instant, reason: socketio_proto::DisconnectReason) {
-        use socketio_proto::DisconnectReason as R;
-        match reason {
-            // The link is dead or the server ended it: nobody is left to tell, and a dead
-            // server never answers (a GET could trickle, a close frame wait, forever).
-            R::PingTimeout | R::TransportClose | R::TransportError => self.links.drop_all(),
-            R::ForcedClose | R::IoClientDisconnect | R::IoServerDisconnect | R::ParseError => {
-                self.links.linger(now + CLOSE_GRACE)
-            }
+    /// The engine is gone: what it left in flight is given [`CLOSE_GRACE`] to finish when
+    /// the server may still be listening and is owed a goodbye (the `1` POST, the close
+    /// handshake: the client closed, or the server broke the protocol), and dropped
+    /// otherwise: the link is dead or the server ended it, nobody is left to tell, and a
+    /// dead server never answers (a GET could trickle, a close frame wait, forever).
+    fn let_go(&mut self, now: Instant, goodbye: bool) {
+        if goodbye {
+            self.links.linger(now + CLOSE_GRACE);
+        } else {
+            self.links.drop_all();
         }
     }
 
@@ -1050,6 +1048,7 @@ fn trace_event<W>(event: &Event<W>) {
         Event::Close {
             reason,
             description,
+            ..
         } => {
             tracing::info!(reason = %reason, description = ?description, "connection closed")
         }

@@ -78,8 +78,9 @@ impl Driver {
         let timeout = options
             .timeout
             .or_else(|| self.outbox.ack_timeouts.get(&nsp).copied().flatten());
+        // Only an emit with a reply waits for an ack, so only it has a deadline.
         let deadline = timeout
-            .filter(|_| options.ack)
+            .filter(|_| reply.is_some())
             .and_then(|t| now.checked_add(t));
         let Some(shared) = self.shared.socket(&nsp) else {
             return;

@@ -194,29 +194,3 @@ fn empty_tls() -> ClientConfig {
 fn failure(kind: IoErrorKind, context: &str, e: impl std::fmt::Display) -> TransportFailure {
     TransportFailure::new(kind, format!("{context}: {e}"))
 }
-
-/// The kind of an OS-level IO error.
-fn io_kind(e: &io::Error) -> IoErrorKind {
-    use io::ErrorKind as K;
-    match e.kind() {
-        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-            IoErrorKind::Closed
-        }
-        K::TimedOut => IoErrorKind::Timeout,
-        K::ConnectionRefused
-        | K::AddrNotAvailable
-        | K::NetworkUnreachable
-        | K::HostUnreachable
-        | K::NetworkDown => IoErrorKind::Connect,
-        _ => {
-            // The standard library's resolver reports a failed lookup as an uncategorised
-            // error; its message is the only mark of it.
-            let message = e.to_string();
-            if message.contains("lookup") || message.contains("resolve") {
-                IoErrorKind::Dns
-            } else {
-                IoErrorKind::Other
-            }
-        }
-    }
-}

@@ -11,7 +11,7 @@ use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use url::Url;
 
-use super::{BoxConnection, Net, failure, io_kind};
+use super::{BoxConnection, Net, failure};
 use crate::proxy::{ConnectHandshake, Progress, ProxyOptions};
 use crate::runtime::{IoErrorKind, TransportFailure};
 
@@ -40,7 +40,7 @@ pub(crate) async fn connect<N: Net + ?Sized>(
         None => net
             .connect_tcp(bare.to_owned(), port)
             .await
-            .map_err(|e| failure(io_kind(&e), "connect", e))?,
+            .map_err(|e| failure(IoErrorKind::of(&e), "connect", e))?,
     };
     if !matches!(url.scheme(), "https" | "wss") {
         return Ok(Stream::Plain(tcp));
@@ -50,24 +50,7 @@ pub(crate) async fn connect<N: Net + ?Sized>(
     let tls = futures_rustls::TlsConnector::from(tls.clone())
         .connect(name, tcp)
         .await
-        .map_err(|e| {
-            // A reset during the handshake is the connection's failure, not TLS's.
-            let kind = match io_kind(&e) {
-                IoErrorKind::Closed => IoErrorKind::Closed,
-                _ => IoErrorKind::Tls,
-            };
-            // rustls's own error is kept as the source, so that callers can tell an unknown
-            // issuer from a name mismatch by variant rather than by message.
-            let rustls = e
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-                .cloned();
-            let failure = failure(kind, "tls", e);
-            match rustls {
-                Some(rustls) => failure.with_source(rustls),
-                None => failure,
-            }
-        })?;
+        .map_err(crate::tls::handshake_failure)?;
     Ok(Stream::Tls(Box::new(tls)))
 }
 

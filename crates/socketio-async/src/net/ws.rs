@@ -15,7 +15,7 @@ use futures_util::{Sink, Stream as _};
 use rustls::ClientConfig;
 
 use super::stream::{Stream, connect};
-use super::{Net, failure, io_kind};
+use super::{Net, failure};
 use crate::proxy::ProxyOptions;
 use crate::runtime::{IoErrorKind, TransportFailure, WebSocket, WsConnection, WsRequest};
 
@@ -94,7 +94,7 @@ fn write_failure(e: WsError) -> TransportFailure {
 fn ws_kind(e: &WsError) -> IoErrorKind {
     use async_tungstenite::tungstenite::error::ProtocolError;
     match e {
-        WsError::Io(e) => io_kind(e),
+        WsError::Io(e) => IoErrorKind::of(e),
         WsError::ConnectionClosed
         | WsError::AlreadyClosed
         | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => IoErrorKind::Closed,

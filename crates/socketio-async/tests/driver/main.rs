@@ -217,6 +217,34 @@ fn acks_resolve_and_time_out(mode: Mode) {
     assert_eq!(sim.elapsed() - start, Duration::from_secs(2));
 }
 
+/// An emit that waits in the send buffer (nothing connects) fails at its ack deadline, and
+/// is never sent once the connection comes: the reference's ack timer runs from the emit.
+fn an_ack_that_times_out_in_the_send_buffer_is_never_sent(mode: Mode) {
+    let sim = sim();
+    sim.set_blackhole(true);
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    let start = sim.elapsed();
+    let result = sim.block_on(
+        socket
+            .timeout(Duration::from_secs(5))
+            .emit_with_ack::<_, ()>("echo", ("late",)),
+    );
+    assert!(
+        matches!(result, Err(Error::Ack(AckError::Timeout))),
+        "{result:?}"
+    );
+    assert_eq!(sim.elapsed() - start, Duration::from_secs(5));
+    assert_eq!(socket.send_buffer().emits, 0);
+    sim.set_blackhole(false);
+    // The attempts that went into the black hole time out (connect errors), then one opens.
+    next(&sim, &mut events, |e| {
+        matches!(e, SocketEvent::Connect { .. }).then_some(())
+    });
+    sim.advance(Duration::from_secs(10));
+    sim.with_server(|s, _| assert!(s.app().events("echo").is_empty()));
+}
+
 fn listeners(mode: Mode) {
     let sim = sim();
     let socket = io(URL, options(mode), sim.runtime()).expect("io");
@@ -417,6 +445,46 @@ fn server_disconnect_is_final(mode: Mode) {
     );
 }
 
+/// A server that breaks the Engine.IO protocol (a record the client cannot decode) is told
+/// the session is over, as by the reference: a `1` POST on polling, the close handshake on
+/// WebSocket, both let finish rather than dropped with the engine. Then the client
+/// reconnects, as after any "transport error".
+fn a_protocol_violation_closes_with_a_goodbye(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut manager_events = socket.io().events();
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    if mode == Mode::Upgrade {
+        // On the WebSocket it upgraded to.
+        sim.block_on(async {
+            while let Some(e) = manager_events.next().await {
+                if matches!(e, ManagerEvent::Upgrade(_)) {
+                    break;
+                }
+            }
+        });
+    }
+    let sid = sim.with_server(|s, now| {
+        let sid = s.last_sid().expect("a session");
+        s.send_raw(now, &sid, "9");
+        sid
+    });
+    let reason = next(&sim, &mut events, |e| match e {
+        SocketEvent::Disconnect(r) => Some(r),
+        _ => None,
+    });
+    assert_eq!(reason, DisconnectReason::TransportError);
+    sim.with_server(|s, _| {
+        // Said by the client, not found out by the server's heartbeat.
+        let closed = s.session(&sid).expect("the session").closed;
+        assert_eq!(closed.as_deref(), Some("transport close"), "{mode:?}");
+        assert!(s.violations().is_empty(), "{:?}", s.violations());
+    });
+    connected(&sim, &mut events);
+    assert_eq!(socket.id().as_deref(), Some("socket-2"));
+}
+
 fn reconnects_after_the_server_kills_the_session(mode: Mode) {
     let sim = sim();
     let socket = io(
@@ -555,12 +623,14 @@ for_each_mode!(
     connects_and_opens,
     emit_before_connect_is_sent_once,
     acks_resolve_and_time_out,
+    an_ack_that_times_out_in_the_send_buffer_is_never_sent,
     listeners,
     server_ack_answered_from_handler,
     an_ack_answer_then_an_emit_keep_their_order,
     disconnect_and_connect_again,
     server_disconnect_is_final,
     reconnects_after_the_server_kills_the_session,
+    a_protocol_violation_closes_with_a_goodbye,
     dropping_every_handle_shuts_the_driver_down,
     heartbeats_keep_the_connection,
 );

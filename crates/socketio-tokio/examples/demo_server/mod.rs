@@ -4,8 +4,9 @@
 //! It is socketioxide (the established Rust Socket.IO server) on a thread and tokio runtime of
 //! its own, so the tokio and the async-std quickstart start it the same way, and nothing but
 //! cargo is needed. Its events follow the Node.js test server (crates/test-kit/node/server.js)
-//! where the tour and the README's `sio` examples use them. socketio-async-std's examples use
-//! this same file (a symlink).
+//! where the tour and the README's `sio` examples use them. It also holds what the quickstarts
+//! share besides the server: the `--url` argument and how a refused connection is printed.
+//! socketio-async-std's examples use this same file (a symlink).
 
 // Each example uses a part of it.
 #![allow(dead_code)]
@@ -95,6 +96,37 @@ impl Drop for DemoServer {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+    }
+}
+
+/// The value of the quickstarts' `--url URL` (or `--url=URL`), if given.
+pub fn url_argument() -> Result<Option<String>, String> {
+    let mut args = std::env::args().skip(1);
+    let mut url = None;
+    while let Some(arg) = args.next() {
+        match arg.strip_prefix("--url") {
+            Some("") => url = Some(args.next().ok_or("--url needs a value")?),
+            Some(value) if value.starts_with('=') => url = Some(value[1..].to_owned()),
+            _ => return Err(format!("unknown argument {arg:?}; usage: [--url URL]")),
+        }
+    }
+    Ok(url)
+}
+
+/// How the quickstarts print a refused connection: the error and its root cause. A connect
+/// error's own message is socket.io-client's short one ("xhr poll error"); the first cause that
+/// has no cause of its own is what went wrong (the refused connection, the TLS failure). The
+/// layers between repeat it in their messages.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut root = None;
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        root = Some(e);
+        cause = e.source();
+    }
+    match root {
+        Some(root) => format!("{error}: {root}"),
+        None => error.to_string(),
     }
 }
 
