@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::de::{Args, Ctx, Missing, Node, Seq};
 use super::error::{EncodeError, PayloadError};
-use super::json::{self, Index, Kind, ScanError};
+use super::json::{self, Index, Kind, ScanError, TokKind};
 use super::ser;
 
 /// The data of a packet: a JSON value whose binary parts are attachment placeholders
@@ -84,18 +84,15 @@ impl JsonPayload {
         }
     }
 
-    /// What the deserializer reads, the text checked as UTF-8 up to `end` (every payload is
-    /// UTF-8 from its construction; the check is how safe code gets a `&str` back).
-    fn ctx(&self, end: usize) -> Result<Ctx<'_>, PayloadError> {
+    /// What the deserializer reads.
+    fn ctx(&self) -> Ctx<'_> {
         let index = self.index();
-        let json = std::str::from_utf8(&self.json[..end])
-            .map_err(|_| PayloadError::Deserialize("payload is not UTF-8".into()))?;
-        Ok(Ctx {
-            json,
+        Ctx {
+            json: &self.json,
             tape: &index.tape,
             attachments: &self.attachments,
             binary: true,
-        })
+        }
     }
 }
 
@@ -218,7 +215,7 @@ impl Payload {
     /// placeholders fails; use [`to_value`](Self::to_value) for a dynamic view.
     pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, PayloadError> {
         let inner = self.inner();
-        let ctx = inner.ctx(inner.json.len())?;
+        let ctx = inner.ctx();
         Ok(T::deserialize(Node { ctx: &ctx, tok: 0 })?)
     }
 
@@ -245,10 +242,16 @@ impl Payload {
         if index.kind != Kind::Array {
             return None;
         }
-        let text = index.child(0)?.of(&inner.json);
-        match text.first()? {
-            b'"' => Some(json::unescape(&text[1..text.len() - 1])),
-            b'-' | b'0'..=b'9' => std::str::from_utf8(text).ok().map(Cow::Borrowed),
+        let tok = &index.tape[index.child_tok(0)?];
+        let text = tok.span().of(&inner.json);
+        match tok.kind {
+            TokKind::Str => std::str::from_utf8(&text[1..text.len() - 1])
+                .ok()
+                .map(Cow::Borrowed),
+            TokKind::EscStr => Some(json::unescape(&text[1..text.len() - 1])),
+            TokKind::UInt | TokKind::NegInt | TokKind::Float => {
+                std::str::from_utf8(text).ok().map(Cow::Borrowed)
+            }
             _ => None,
         }
     }
@@ -270,7 +273,7 @@ impl Payload {
             Some(at) => (at, index.children_len() - skip),
             None => (root.next as usize, 0),
         };
-        let ctx = inner.ctx(root.end as usize)?;
+        let ctx = inner.ctx();
         let seq = Seq {
             ctx: &ctx,
             at,
@@ -290,7 +293,7 @@ impl Payload {
         }
         Ok(match scanned.child_tok(index) {
             Some(tok) => T::deserialize(Node {
-                ctx: &inner.ctx(scanned.tape[tok].end as usize)?,
+                ctx: &inner.ctx(),
                 tok,
             })?,
             None => T::deserialize(Missing { index })?,
@@ -364,9 +367,7 @@ impl Payload {
     /// protocol allows) cannot be represented; the result is then `Value::Null`.
     pub fn to_value(&self) -> serde_json::Value {
         let inner = self.inner();
-        let Ok(ctx) = inner.ctx(inner.json.len()) else {
-            return serde_json::Value::Null;
-        };
+        let ctx = inner.ctx();
         // Placeholders read as what they are in the text, not as their bytes.
         let ctx = Ctx {
             binary: false,
