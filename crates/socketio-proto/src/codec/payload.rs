@@ -40,9 +40,15 @@ pub struct Payload {
 
 /// The payload formats. Only JSON (the default Socket.IO parser) for now; a msgpack variant
 /// would sit next to it.
+///
+/// Boxed: a received event is moved a dozen times on its way to the application (the
+/// engine's and the manager's output queues, the driver's read-ahead, the `Message`), and
+/// with the text, the attachments and the inline tape a payload is ~200 bytes. One
+/// allocation per payload costs less than copying that many bytes at every move (measured:
+/// docs/benchmarks.md, Session 5).
 #[derive(Clone)]
 enum Repr {
-    Json(JsonPayload),
+    Json(Box<JsonPayload>),
 }
 
 #[derive(Clone)]
@@ -101,11 +107,11 @@ impl Payload {
     /// `attachments.len()`).
     pub(crate) fn from_scanned(json: Bytes, attachments: Vec<Bytes>, index: Index) -> Self {
         Self {
-            repr: Repr::Json(JsonPayload {
+            repr: Repr::Json(Box::new(JsonPayload {
                 json,
                 attachments,
                 index: Lazy::Ready(index),
-            }),
+            })),
         }
     }
 
@@ -148,7 +154,7 @@ impl Payload {
                 index: Lazy::Later(OnceLock::new()),
             };
             return Ok(Self {
-                repr: Repr::Json(inner),
+                repr: Repr::Json(Box::new(inner)),
             });
         }
         // The receiver finds placeholders by their shape, so the text must hold exactly ours.
