@@ -2,6 +2,7 @@
 
 use bytes::{Buf, Bytes};
 use engineio_proto::Message;
+use smol_str::SmolStr;
 
 use super::RESERVED_EVENTS;
 use super::error::{ParseError, PayloadReason};
@@ -53,7 +54,7 @@ impl Default for Limits {
 #[derive(Debug)]
 struct Pending {
     kind: PacketKind,
-    nsp: String,
+    nsp: SmolStr,
     id: Option<u64>,
     json: Bytes,
     index: Index,
@@ -257,13 +258,12 @@ impl Decoder {
                 .iter()
                 .position(|&c| c == b',')
                 .map_or(b.len(), |p| i + p);
-            let nsp = std::str::from_utf8(&b[i..end])
-                .map_err(|_| ParseError::InvalidUtf8)?
-                .to_owned();
+            let nsp =
+                SmolStr::new(std::str::from_utf8(&b[i..end]).map_err(|_| ParseError::InvalidUtf8)?);
             i = (end + 1).min(b.len());
             nsp
         } else {
-            String::from("/")
+            SmolStr::new_static("/")
         };
 
         // ack id
@@ -303,7 +303,7 @@ impl Decoder {
 /// What [`Decoder::parse`] read of a text message.
 struct Parsed {
     kind: PacketKind,
-    nsp: String,
+    nsp: SmolStr,
     id: Option<u64>,
     /// Where the payload starts.
     start: usize,
