@@ -30,10 +30,8 @@ const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 /// What a node borrows from its payload.
 #[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
-    /// The whole text. It is UTF-8 (every payload is from its construction), but the type
-    /// does not say so: what is handed out as `str` is checked then, span by span, so that
-    /// reading a number or a few arguments does not check the whole text.
-    pub json: &'a [u8],
+    /// The whole text (UTF-8, checked once per read).
+    pub json: &'a str,
     pub tape: &'a [Tok],
     pub attachments: &'a [Bytes],
     /// Whether placeholders stand for their attachments; if not, they read as the objects
@@ -42,26 +40,23 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn bytes(&self, tok: &Tok) -> &'a [u8] {
+    fn text(&self, tok: &Tok) -> &'a str {
         &self.json[tok.start as usize..tok.end as usize]
-    }
-
-    fn text(&self, tok: &Tok) -> Result<&'a str, Error> {
-        utf8(self.bytes(tok))
     }
 
     /// The text between a string token's quotes.
     #[inline]
-    fn raw_string(&self, tok: &Tok) -> Result<&'a str, Error> {
-        utf8(&self.json[tok.start as usize + 1..tok.end as usize - 1])
+    fn raw_string(&self, tok: &Tok) -> &'a str {
+        &self.json[tok.start as usize + 1..tok.end as usize - 1]
     }
 
     /// The contents of a string token, borrowed when it has no escapes.
     fn string(&self, tok: &Tok) -> Result<Cow<'a, str>, Error> {
+        let inner = self.raw_string(tok);
         if tok.kind == TokKind::Str {
-            return self.raw_string(tok).map(Cow::Borrowed);
+            return Ok(Cow::Borrowed(inner));
         }
-        unescape_strict(&self.json[tok.start as usize + 1..tok.end as usize - 1])
+        unescape_strict(inner.as_bytes())
             .map(Cow::Owned)
             .ok_or_else(|| Error::custom("lone leading surrogate in hex escape"))
     }
@@ -94,10 +89,8 @@ impl<'a> Node<'_, 'a> {
     }
 
     /// The value read by serde_json from its text (for `RawValue` and opaque text).
-    fn serde_json(&self) -> Result<serde_json::Deserializer<serde_json::de::StrRead<'a>>, Error> {
-        Ok(serde_json::Deserializer::from_str(
-            self.ctx.text(self.tok())?,
-        ))
+    fn serde_json(&self) -> serde_json::Deserializer<serde_json::de::StrRead<'a>> {
+        serde_json::Deserializer::from_str(self.ctx.text(self.tok()))
     }
 
     fn unexpected(&self) -> Unexpected<'a> {
@@ -169,14 +162,14 @@ impl<'a> Node<'_, 'a> {
 
     fn number<V: Visitor<'a>>(&self, visitor: V) -> Result<V::Value, Error> {
         let tok = self.tok();
-        let text = self.ctx.bytes(tok);
+        let text = self.ctx.text(tok);
         match tok.kind {
-            TokKind::UInt => match parse_u64(text) {
+            TokKind::UInt => match parse_u64(text.as_bytes()) {
                 Some(n) => visitor.visit_u64(n),
                 // Beyond u64: a float, as serde_json reads it.
                 None => visitor.visit_f64(parse_f64(text)?),
             },
-            TokKind::NegInt => match parse_u64(&text[1..]) {
+            TokKind::NegInt => match parse_u64(&text.as_bytes()[1..]) {
                 Some(n) if n <= i64::MAX as u64 + 1 => visitor.visit_i64((n as i64).wrapping_neg()),
                 _ => visitor.visit_f64(parse_f64(text)?),
             },
@@ -188,7 +181,7 @@ impl<'a> Node<'_, 'a> {
         let tok = self.tok();
         // Most strings have no escapes: straight to the visitor, borrowed.
         if tok.kind == TokKind::Str {
-            return visitor.visit_borrowed_str(self.ctx.raw_string(tok)?);
+            return visitor.visit_borrowed_str(self.ctx.raw_string(tok));
         }
         match self.ctx.string(tok)? {
             Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
@@ -199,7 +192,7 @@ impl<'a> Node<'_, 'a> {
     /// 128-bit integers from their digits (serde_json reads them exactly too).
     fn int128<V: Visitor<'a>>(self, visitor: V, signed: bool) -> Result<V::Value, Error> {
         let tok = self.tok();
-        let text = self.ctx.text(tok)?;
+        let text = self.ctx.text(tok);
         match tok.kind {
             TokKind::UInt if !signed => match text.parse::<u128>() {
                 Ok(n) => visitor.visit_u128(n),
@@ -222,19 +215,12 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-/// A span of the text as `str`: always UTF-8 (see [`Ctx::json`]); the check is how safe code
-/// gets the type back.
-#[inline]
-fn utf8(bytes: &[u8]) -> Result<&str, Error> {
-    std::str::from_utf8(bytes).map_err(|_| Error::custom("payload is not UTF-8"))
-}
-
-fn parse_f64(text: &[u8]) -> Result<f64, Error> {
-    if let Some(f) = fast_f64(text) {
+fn parse_f64(text: &str) -> Result<f64, Error> {
+    if let Some(f) = fast_f64(text.as_bytes()) {
         return Ok(f);
     }
     // The scan checked the grammar, which Rust's parser accepts (and rounds correctly).
-    match utf8(text)?.parse::<f64>() {
+    match text.parse::<f64>() {
         Ok(f) if f.is_finite() => Ok(f),
         _ => Err(Error::custom("number out of range")),
     }
@@ -291,14 +277,14 @@ impl<'a> Deserializer<'a> for Node<'_, 'a> {
             TokKind::Array => self.seq(visitor),
             TokKind::Object => self.map(visitor),
             TokKind::Placeholder => visitor.visit_borrowed_bytes(self.ctx.attachment(self.tok())),
-            TokKind::Opaque => self.serde_json()?.deserialize_any(visitor),
+            TokKind::Opaque => self.serde_json().deserialize_any(visitor),
         }
     }
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.kind() {
             TokKind::Null => visitor.visit_none(),
-            TokKind::Opaque => self.serde_json()?.deserialize_option(visitor),
+            TokKind::Opaque => self.serde_json().deserialize_option(visitor),
             _ => visitor.visit_some(self),
         }
     }
@@ -362,7 +348,7 @@ impl<'a> Deserializer<'a> for Node<'_, 'a> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         if name == RAW_VALUE_TOKEN {
-            return self.serde_json()?.deserialize_newtype_struct(name, visitor);
+            return self.serde_json().deserialize_newtype_struct(name, visitor);
         }
         visitor.visit_newtype_struct(self)
     }
@@ -388,7 +374,7 @@ impl<'a> Deserializer<'a> for Node<'_, 'a> {
                 })
             }
             TokKind::Placeholder => visitor.visit_borrowed_bytes(self.ctx.attachment(tok)),
-            TokKind::Opaque => self.serde_json()?.deserialize_enum(name, variants, visitor),
+            TokKind::Opaque => self.serde_json().deserialize_enum(name, variants, visitor),
             _ => Err(Error::invalid_type(
                 self.unexpected(),
                 &"a string or an object with one key for an enum",
@@ -573,7 +559,7 @@ impl<'a> Deserializer<'a> for Key<'_, 'a> {
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
         let tok = &self.ctx.tape[self.tok];
         if tok.kind == TokKind::Str {
-            return visitor.visit_borrowed_str(self.ctx.raw_string(tok)?);
+            return visitor.visit_borrowed_str(self.ctx.raw_string(tok));
         }
         match self.text()? {
             Cow::Borrowed(s) => visitor.visit_borrowed_str(s),

@@ -90,15 +90,18 @@ impl JsonPayload {
         }
     }
 
-    /// What the deserializer reads.
-    fn ctx(&self) -> Ctx<'_> {
+    /// What the deserializer reads, the text checked as UTF-8 up to `end` (every payload is
+    /// UTF-8 from its construction; the check is how safe code gets a `&str` back).
+    fn ctx(&self, end: usize) -> Result<Ctx<'_>, PayloadError> {
         let index = self.index();
-        Ctx {
-            json: &self.json,
+        let json = std::str::from_utf8(&self.json[..end])
+            .map_err(|_| PayloadError::Deserialize("payload is not UTF-8".into()))?;
+        Ok(Ctx {
+            json,
             tape: &index.tape,
             attachments: &self.attachments,
             binary: true,
-        }
+        })
     }
 }
 
@@ -221,7 +224,7 @@ impl Payload {
     /// placeholders fails; use [`to_value`](Self::to_value) for a dynamic view.
     pub fn deserialize<'a, T: Deserialize<'a>>(&'a self) -> Result<T, PayloadError> {
         let inner = self.inner();
-        let ctx = inner.ctx();
+        let ctx = inner.ctx(inner.json.len())?;
         Ok(T::deserialize(Node { ctx: &ctx, tok: 0 })?)
     }
 
@@ -279,7 +282,7 @@ impl Payload {
             Some(at) => (at, index.children_len() - skip),
             None => (root.next as usize, 0),
         };
-        let ctx = inner.ctx();
+        let ctx = inner.ctx(root.end as usize)?;
         let seq = Seq {
             ctx: &ctx,
             at,
@@ -299,7 +302,7 @@ impl Payload {
         }
         Ok(match scanned.child_tok(index) {
             Some(tok) => T::deserialize(Node {
-                ctx: &inner.ctx(),
+                ctx: &inner.ctx(scanned.tape[tok].end as usize)?,
                 tok,
             })?,
             None => T::deserialize(Missing { index })?,
@@ -373,7 +376,9 @@ impl Payload {
     /// protocol allows) cannot be represented; the result is then `Value::Null`.
     pub fn to_value(&self) -> serde_json::Value {
         let inner = self.inner();
-        let ctx = inner.ctx();
+        let Ok(ctx) = inner.ctx(inner.json.len()) else {
+            return serde_json::Value::Null;
+        };
         // Placeholders read as what they are in the text, not as their bytes.
         let ctx = Ctx {
             binary: false,
