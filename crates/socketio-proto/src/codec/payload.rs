@@ -98,6 +98,7 @@ impl JsonPayload {
             .map_err(|_| PayloadError::Deserialize("payload is not UTF-8".into()))?;
         Ok(Ctx {
             json,
+            bytes: &self.json,
             tape: &index.tape,
             attachments: &self.attachments,
             binary: true,
@@ -301,10 +302,23 @@ impl Payload {
             return Err(PayloadError::NotAnArray);
         }
         Ok(match scanned.child_tok(index) {
-            Some(tok) => T::deserialize(Node {
-                ctx: &inner.ctx(scanned.tape[tok].end as usize)?,
-                tok,
-            })?,
+            Some(tok) => {
+                // A number, boolean or null is ASCII and read from the bytes: the text before
+                // it needs no check.
+                let end = match scanned.tape[tok].kind {
+                    TokKind::UInt
+                    | TokKind::NegInt
+                    | TokKind::Float
+                    | TokKind::True
+                    | TokKind::False
+                    | TokKind::Null => 0,
+                    _ => scanned.tape[tok].end as usize,
+                };
+                T::deserialize(Node {
+                    ctx: &inner.ctx(end)?,
+                    tok,
+                })?
+            }
             None => T::deserialize(Missing { index })?,
         })
     }
