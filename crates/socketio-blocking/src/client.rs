@@ -631,10 +631,7 @@ fn deliver(
             ack,
             offset,
         } => {
-            let event = payload
-                .event_name()
-                .map(|n| SmolStr::new(n))
-                .unwrap_or_default();
+            let event = payload.event_name().map(SmolStr::new).unwrap_or_default();
             let ack = ack.map(|id| AckRequest {
                 nsp: nsp.clone(),
                 id,

@@ -933,10 +933,7 @@ impl Driver {
                 ack,
                 offset,
             } => {
-                let event = payload
-                    .event_name()
-                    .map(|n| SmolStr::new(n))
-                    .unwrap_or_default();
+                let event = payload.event_name().map(SmolStr::new).unwrap_or_default();
                 let ack = ack.map(|id| AckSender {
                     tx: self.tx.clone(),
                     driver: self.cell.clone(),
