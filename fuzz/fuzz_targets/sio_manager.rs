@@ -390,7 +390,7 @@ impl Harness {
             }
             Event::Message {
                 nsp, ack: Some(id), ..
-            } => self.requests.push((nsp, id)),
+            } => self.requests.push((nsp.to_string(), id)),
             Event::Connect { nsp, .. } | Event::Disconnect { nsp, .. } => {
                 assert!(self.manager.socket(&nsp).is_some());
             }
@@ -475,13 +475,13 @@ impl Harness {
             PacketKind::ConnectError => panic!("the client wrote CONNECT_ERROR"),
             PacketKind::Event | PacketKind::Ack | PacketKind::Disconnect => {
                 assert!(
-                    replied.contains(&packet.nsp),
+                    replied.contains(packet.nsp.as_str()),
                     "{:?} for {:?} on engine {g} before any CONNECT reply there",
                     packet.kind,
                     packet.nsp
                 );
                 if packet.kind == PacketKind::Disconnect {
-                    replied.remove(&packet.nsp);
+                    replied.remove(packet.nsp.as_str());
                 }
             }
         }
@@ -515,7 +515,7 @@ impl Harness {
             && let Ok(Some(p)) = Decoder::new(Limits::default()).decode(Message::Text(text.clone()))
             && p.kind == PacketKind::Connect
         {
-            self.replied.entry(generation(t)).or_default().insert(p.nsp);
+            self.replied.entry(generation(t)).or_default().insert(p.nsp.to_string());
         }
     }
 

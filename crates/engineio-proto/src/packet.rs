@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::DecodeError;
 
@@ -148,7 +148,9 @@ impl Packet {
             return Ok(Self::Message(Message::Binary(Bytes::from(raw))));
         }
         let ty = PacketType::from_char(first).ok_or(DecodeError::UnknownType(first))?;
-        let rest = data.slice(1..);
+        // The data past the type byte, without touching the reference count (`slice` would).
+        let mut rest = data;
+        rest.advance(1);
         Ok(match ty {
             PacketType::Open => Self::Open(rest),
             PacketType::Close => Self::Close,

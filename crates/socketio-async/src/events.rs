@@ -5,6 +5,7 @@ use std::fmt;
 use engineio_proto::TransportKind;
 use futures_channel::mpsc::UnboundedSender;
 use serde::Serialize;
+use socketio_proto::SmolStr;
 
 use crate::args::{Args, EmitArgs, ack_payload};
 use crate::driver::Command;
@@ -13,8 +14,10 @@ use crate::error::{ConnectError, DisconnectReason, Error};
 /// An event the server sent to a namespace.
 #[derive(Debug, Clone)]
 pub struct Message {
-    /// The event name.
-    pub event: String,
+    /// The event name: a [`SmolStr`](crate::SmolStr), which dereferences to `str` and
+    /// compares with `&str` (`message.event == "news"`); names up to 23 bytes are held
+    /// inline, so receiving an event allocates no string for it.
+    pub event: SmolStr,
     /// Its arguments (the recovery offset is not among them: see `offset`).
     pub args: Args,
     /// The connection-state-recovery offset, when the server uses recovery.
@@ -24,7 +27,7 @@ pub struct Message {
 
 impl Message {
     pub(crate) fn new(
-        event: String,
+        event: SmolStr,
         args: Args,
         offset: Option<String>,
         ack: Option<AckSender>,
@@ -55,7 +58,7 @@ pub struct AckSender {
     pub(crate) tx: UnboundedSender<Command>,
     /// The driver, to write the answer from the caller's task when it is idle.
     pub(crate) driver: std::sync::Weak<std::sync::Mutex<crate::driver::Driver>>,
-    pub(crate) nsp: String,
+    pub(crate) nsp: SmolStr,
     pub(crate) id: u64,
 }
 
@@ -73,7 +76,7 @@ impl AckSender {
     pub fn send<A: EmitArgs>(self, args: A) -> Result<(), Error> {
         let payload = ack_payload(&args)?;
         let command = Command::Ack {
-            nsp: self.nsp,
+            nsp: self.nsp.into(),
             id: self.id,
             payload: Box::new(payload),
         };

@@ -84,6 +84,7 @@ pub use send::{SendBufferOptions, SendBufferSnapshot, SendOverflow};
 pub use shared::ListenerId;
 pub use socket::{Connecting, Emitter, Socket};
 pub use socketio_proto::ConfigError;
+pub use socketio_proto::SmolStr;
 pub use socketio_proto::codec::Payload;
 pub use value::Value;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use socketio_async::EmitArgs;
 use socketio_proto::codec::{Payload, RESERVED_EVENTS};
-use socketio_proto::{AckError, ConnectError, DisconnectReason, EmitOptions};
+use socketio_proto::{AckError, ConnectError, DisconnectReason, EmitOptions, SmolStr};
 
 use crate::connection::{Builder, Connection, Notifier};
 use crate::error::Error;
@@ -53,7 +53,7 @@ struct Namespace {
 
 #[derive(Default)]
 struct State {
-    namespaces: HashMap<String, Namespace>,
+    namespaces: HashMap<SmolStr, Namespace>,
     /// The IO thread has ended.
     closed: bool,
 }
@@ -115,14 +115,14 @@ pub enum Event {
 
 /// An event from the server: its name, its arguments, and the ack it asks for, if any.
 pub struct Message {
-    event: String,
+    event: SmolStr,
     payload: Payload,
     offset: Option<String>,
     ack: Option<AckRequest>,
 }
 
 struct AckRequest {
-    nsp: String,
+    nsp: SmolStr,
     id: u64,
     shared: Arc<Shared>,
 }
@@ -177,7 +177,7 @@ impl Message {
         };
         let payload = args.to_payload(None)?;
         request.shared.send(Command::Ack {
-            nsp: request.nsp,
+            nsp: request.nsp.into(),
             id: request.id,
             payload,
         })
@@ -247,7 +247,7 @@ pub(crate) fn connect(builder: Builder) -> Result<Client, Error> {
     });
     lock(&shared.state)
         .namespaces
-        .insert(nsp.clone(), Namespace::default());
+        .insert(nsp.as_str().into(), Namespace::default());
     // The builder connects the namespace only with `auto_connect`; this client always does.
     if let Some(mut socket) = connection.manager_mut().socket_mut(&nsp) {
         socket.connect(Instant::now());
@@ -295,7 +295,7 @@ impl Client {
         };
         lock(&self.shared().state)
             .namespaces
-            .entry(nsp.to_owned())
+            .entry(nsp.into())
             .or_default()
             .failure = None;
         self.shared().send(Command::AddSocket {
@@ -321,7 +321,7 @@ impl Client {
         let mut state = lock(&shared.state);
         loop {
             let closed = state.closed;
-            let namespace = state.namespaces.entry(self.nsp.to_string()).or_default();
+            let namespace = state.namespaces.entry(SmolStr::new(&self.nsp)).or_default();
             if namespace.connected {
                 // The caller learns of this first connection from our return, not an event.
                 if let Some(Event::Connect { .. }) = namespace.events.front() {
@@ -616,7 +616,7 @@ fn run(mut connection: Connection<Option<AckReply>>, shared: Arc<Shared>) {
 fn deliver(
     shared: &Arc<Shared>,
     event: socketio_proto::Event<Option<AckReply>>,
-) -> Option<(String, Event)> {
+) -> Option<(SmolStr, Event)> {
     use socketio_proto::Event as E;
     let (nsp, event) = match event {
         E::Ack { waiter, result, .. } => {
@@ -631,10 +631,7 @@ fn deliver(
             ack,
             offset,
         } => {
-            let event = payload
-                .event_name()
-                .map(|n| n.into_owned())
-                .unwrap_or_default();
+            let event = payload.event_name().map(SmolStr::new).unwrap_or_default();
             let ack = ack.map(|id| AckRequest {
                 nsp: nsp.clone(),
                 id,

@@ -136,7 +136,7 @@ impl PacketDecoder for MsgPackDecoder {
         };
         Ok(Some(Packet {
             kind,
-            nsp,
+            nsp: nsp.into(),
             id,
             data,
         }))

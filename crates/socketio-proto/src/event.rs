@@ -4,6 +4,7 @@
 use std::fmt;
 
 use engineio_proto::{CloseReason, TransportKind};
+use smol_str::SmolStr;
 
 use crate::codec::Payload;
 
@@ -297,7 +298,7 @@ pub enum Event<W = ()> {
     /// The namespace is connected.
     Connect {
         /// The namespace.
-        nsp: String,
+        nsp: SmolStr,
         /// The socket id the server assigned (not the Engine.IO sid).
         sid: String,
         /// Whether the server restored the previous session (connection state recovery).
@@ -306,21 +307,21 @@ pub enum Event<W = ()> {
     /// The namespace could not connect.
     ConnectError {
         /// The namespace.
-        nsp: String,
+        nsp: SmolStr,
         /// Why.
         error: ConnectError,
     },
     /// The namespace disconnected.
     Disconnect {
         /// The namespace.
-        nsp: String,
+        nsp: SmolStr,
         /// Why.
         reason: DisconnectReason,
     },
     /// An event from the server.
     Message {
         /// The namespace.
-        nsp: String,
+        nsp: SmolStr,
         /// `[event name, args...]`; the recovery offset, when there is one, is removed.
         payload: Payload,
         /// Set when the server asked for an ack: answer with
@@ -332,7 +333,7 @@ pub enum Event<W = ()> {
     /// The result of an emit that asked for an ack.
     Ack {
         /// The namespace.
-        nsp: String,
+        nsp: SmolStr,
         /// The emit.
         emit: EmitId,
         /// Whoever waits for the ack, as given to the emit (`()` from
@@ -345,7 +346,7 @@ pub enum Event<W = ()> {
     /// with [`crate::Manager::set_report_outgoing`]).
     Outgoing {
         /// The namespace.
-        nsp: String,
+        nsp: SmolStr,
         /// `[event name, args...]`.
         payload: Payload,
     },

@@ -111,7 +111,7 @@ impl<W> Manager<W> {
         }
         let socket = &mut self.sockets[index];
         socket.state = NspState::ConnectSent { left_session };
-        let mut nsp = socket.nsp.clone();
+        let mut nsp = String::from(socket.nsp.as_str());
         let query = &self.config.engine.query;
         if !query.is_empty() {
             let mut encoded = url::form_urlencoded::Serializer::new(String::new());

@@ -103,6 +103,10 @@ pub use event::{
 pub use footprint::Footprint;
 pub use legacy::RESERVED_EVENTS_V4;
 pub use manager::{Manager, ReadyState};
+/// The string type of namespaces and event names: inline up to 23 bytes (`"/"`, `"/chat"`,
+/// most event names), shared beyond, cheap to clone; it dereferences to `str` and compares
+/// with `&str` and `String`. A received event allocates no string for them.
+pub use smol_str::SmolStr;
 pub use view::{SocketMut, SocketRef};
 
 // The engine types the manager's input and output are made of, so an adapter needs no second

@@ -294,7 +294,7 @@ impl<W> Manager<W> {
                 // to four slots at once (a socket's state is large; measured with bench/,
                 // `socketio-bench scale`).
                 self.sockets.reserve_exact(1);
-                self.sockets.push(Socket::new(nsp.to_owned(), config));
+                self.sockets.push(Socket::new(nsp.into(), config));
                 self.sockets.len() - 1
             }
         };

@@ -3,6 +3,8 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
+use smol_str::SmolStr;
+
 use crate::codec::{Packet, Payload};
 use crate::config::SocketConfig;
 use crate::event::EmitId;
@@ -147,7 +149,7 @@ pub(crate) struct Queued<W> {
 }
 
 pub(crate) struct Socket<W> {
-    pub(crate) nsp: String,
+    pub(crate) nsp: SmolStr,
     pub(crate) config: SocketConfig,
     pub(crate) state: NspState,
     pub(crate) id: Option<String>,
@@ -183,7 +185,7 @@ impl<W> std::fmt::Debug for Socket<W> {
 }
 
 impl<W> Socket<W> {
-    pub(crate) fn new(nsp: String, config: SocketConfig) -> Self {
+    pub(crate) fn new(nsp: SmolStr, config: SocketConfig) -> Self {
         Self {
             nsp,
             config,

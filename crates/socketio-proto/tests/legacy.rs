@@ -29,7 +29,7 @@ fn connects(events: &[Event]) -> Vec<(String, String)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Connect { nsp, sid, .. } => Some((nsp.clone(), sid.clone())),
+            Event::Connect { nsp, sid, .. } => Some((nsp.to_string(), sid.clone())),
             _ => None,
         })
         .collect()

@@ -100,9 +100,10 @@ fn multiplexes_namespaces_over_one_engine() {
         .take_events()
         .into_iter()
         .filter_map(|e| match e {
-            Event::Message { nsp, payload, .. } => {
-                Some((nsp, payload.arg::<String>(1).expect("string arg")))
-            }
+            Event::Message { nsp, payload, .. } => Some((
+                nsp.to_string(),
+                payload.arg::<String>(1).expect("string arg"),
+            )),
             _ => None,
         })
         .collect();
@@ -164,7 +165,7 @@ fn connect_error_carries_the_server_data_and_deactivates_the_socket() {
         .take_events()
         .into_iter()
         .filter_map(|e| match e {
-            Event::ConnectError { nsp, error } => Some((nsp, error)),
+            Event::ConnectError { nsp, error } => Some((nsp.to_string(), error)),
             _ => None,
         })
         .collect();

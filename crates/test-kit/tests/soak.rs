@@ -96,7 +96,7 @@ impl SioApp for Soaker {
         match event {
             Event::Open => self.opens += 1,
             Event::Connect { nsp, recovered, .. } => {
-                self.connect_log.push((now, nsp.clone(), *recovered));
+                self.connect_log.push((now, nsp.to_string(), *recovered));
                 self.connects += 1;
                 self.recovered += u64::from(*recovered);
             }
@@ -122,7 +122,7 @@ impl SioApp for Soaker {
                     let n: u64 = payload.arg(1).expect("numbered news");
                     self.news += 1;
                     self.received_news.insert(n);
-                    let last = self.last_news.entry(nsp.clone()).or_insert(0);
+                    let last = self.last_news.entry(nsp.to_string()).or_insert(0);
                     if n <= *last {
                         self.anomalies.push(format!("{nsp}: news {n} after {last}"));
                     }

@@ -25,7 +25,7 @@ use futures_channel::oneshot;
 use futures_util::StreamExt;
 use futures_util::future::poll_fn;
 use socketio_proto::codec::Payload;
-use socketio_proto::{AckError, EmitOptions, Event, Output, SocketConfig};
+use socketio_proto::{AckError, EmitOptions, Event, Output, SmolStr, SocketConfig};
 
 use crate::args::Args;
 use crate::events::{AckSender, ManagerEvent, Message, SocketEvent};
@@ -948,10 +948,7 @@ impl Driver {
                 ack,
                 offset,
             } => {
-                let event = payload
-                    .event_name()
-                    .map(|n| n.into_owned())
-                    .unwrap_or_default();
+                let event = payload.event_name().map(SmolStr::new).unwrap_or_default();
                 let ack = ack.map(|id| AckSender {
                     tx: self.tx.clone(),
                     driver: self.cell.clone(),
@@ -1059,15 +1056,15 @@ fn trace_event<W>(event: &Event<W>) {
         Event::ReconnectError(e) => tracing::debug!(error = %e, "reconnection attempt failed"),
         Event::ReconnectFailed => tracing::warn!("reconnection gave up"),
         Event::Connect { nsp, recovered, .. } => {
-            tracing::debug!(nsp, recovered, "namespace connected")
+            tracing::debug!(nsp = nsp.as_str(), recovered, "namespace connected")
         }
         Event::ConnectError { nsp, error } => {
-            tracing::info!(nsp, error = %error, "namespace refused")
+            tracing::info!(nsp = nsp.as_str(), error = %error, "namespace refused")
         }
         Event::Disconnect { nsp, reason } => {
-            tracing::debug!(nsp, reason = %reason, "namespace disconnected")
+            tracing::debug!(nsp = nsp.as_str(), reason = %reason, "namespace disconnected")
         }
-        Event::Message { nsp, .. } => tracing::trace!(nsp, "event received"),
+        Event::Message { nsp, .. } => tracing::trace!(nsp = nsp.as_str(), "event received"),
         _ => {}
     }
 }

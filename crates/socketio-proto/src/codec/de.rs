@@ -30,8 +30,11 @@ const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 /// What a node borrows from its payload.
 #[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
-    /// The whole text (UTF-8, checked once per read).
+    /// The text, checked as UTF-8 once per read up to what the read reaches (a read of one
+    /// number, boolean or null checks nothing: see [`Payload::arg`](super::Payload::arg)).
     pub json: &'a str,
+    /// The whole text, unchecked: numbers are read from it.
+    pub bytes: &'a [u8],
     pub tape: &'a [Tok],
     pub attachments: &'a [Bytes],
     /// Whether placeholders stand for their attachments; if not, they read as the objects
@@ -40,8 +43,18 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn text(&self, tok: &Tok) -> &'a str {
-        &self.json[tok.start as usize..tok.end as usize]
+    fn bytes(&self, tok: &Tok) -> &'a [u8] {
+        &self.bytes[tok.start as usize..tok.end as usize]
+    }
+
+    /// A value's text: from the checked text, or checked now if it lies beyond (a scalar
+    /// read alone, asked for its text: a `RawValue`, a 128-bit integer).
+    fn text(&self, tok: &Tok) -> Result<&'a str, Error> {
+        match self.json.get(tok.start as usize..tok.end as usize) {
+            Some(text) => Ok(text),
+            None => std::str::from_utf8(self.bytes(tok))
+                .map_err(|_| Error::custom("payload is not UTF-8")),
+        }
     }
 
     /// The text between a string token's quotes.
@@ -89,8 +102,10 @@ impl<'a> Node<'_, 'a> {
     }
 
     /// The value read by serde_json from its text (for `RawValue` and opaque text).
-    fn serde_json(&self) -> serde_json::Deserializer<serde_json::de::StrRead<'a>> {
-        serde_json::Deserializer::from_str(self.ctx.text(self.tok()))
+    fn serde_json(&self) -> Result<serde_json::Deserializer<serde_json::de::StrRead<'a>>, Error> {
+        Ok(serde_json::Deserializer::from_str(
+            self.ctx.text(self.tok())?,
+        ))
     }
 
     fn unexpected(&self) -> Unexpected<'a> {
@@ -162,18 +177,22 @@ impl<'a> Node<'_, 'a> {
 
     fn number<V: Visitor<'a>>(&self, visitor: V) -> Result<V::Value, Error> {
         let tok = self.tok();
-        let text = self.ctx.text(tok);
+        let digits = self.ctx.bytes(tok);
+        let float = || match fast_f64(digits) {
+            Some(f) => Ok(f),
+            None => parse_f64(self.ctx.text(tok)?),
+        };
         match tok.kind {
-            TokKind::UInt => match parse_u64(text.as_bytes()) {
+            TokKind::UInt => match parse_u64(digits) {
                 Some(n) => visitor.visit_u64(n),
                 // Beyond u64: a float, as serde_json reads it.
-                None => visitor.visit_f64(parse_f64(text)?),
+                None => visitor.visit_f64(float()?),
             },
-            TokKind::NegInt => match parse_u64(&text.as_bytes()[1..]) {
+            TokKind::NegInt => match parse_u64(&digits[1..]) {
                 Some(n) if n <= i64::MAX as u64 + 1 => visitor.visit_i64((n as i64).wrapping_neg()),
-                _ => visitor.visit_f64(parse_f64(text)?),
+                _ => visitor.visit_f64(float()?),
             },
-            _ => visitor.visit_f64(parse_f64(text)?),
+            _ => visitor.visit_f64(float()?),
         }
     }
 
@@ -192,7 +211,7 @@ impl<'a> Node<'_, 'a> {
     /// 128-bit integers from their digits (serde_json reads them exactly too).
     fn int128<V: Visitor<'a>>(self, visitor: V, signed: bool) -> Result<V::Value, Error> {
         let tok = self.tok();
-        let text = self.ctx.text(tok);
+        let text = self.ctx.text(tok)?;
         match tok.kind {
             TokKind::UInt if !signed => match text.parse::<u128>() {
                 Ok(n) => visitor.visit_u128(n),
@@ -277,14 +296,14 @@ impl<'a> Deserializer<'a> for Node<'_, 'a> {
             TokKind::Array => self.seq(visitor),
             TokKind::Object => self.map(visitor),
             TokKind::Placeholder => visitor.visit_borrowed_bytes(self.ctx.attachment(self.tok())),
-            TokKind::Opaque => self.serde_json().deserialize_any(visitor),
+            TokKind::Opaque => self.serde_json()?.deserialize_any(visitor),
         }
     }
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.kind() {
             TokKind::Null => visitor.visit_none(),
-            TokKind::Opaque => self.serde_json().deserialize_option(visitor),
+            TokKind::Opaque => self.serde_json()?.deserialize_option(visitor),
             _ => visitor.visit_some(self),
         }
     }
@@ -348,7 +367,7 @@ impl<'a> Deserializer<'a> for Node<'_, 'a> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         if name == RAW_VALUE_TOKEN {
-            return self.serde_json().deserialize_newtype_struct(name, visitor);
+            return self.serde_json()?.deserialize_newtype_struct(name, visitor);
         }
         visitor.visit_newtype_struct(self)
     }
@@ -374,7 +393,7 @@ impl<'a> Deserializer<'a> for Node<'_, 'a> {
                 })
             }
             TokKind::Placeholder => visitor.visit_borrowed_bytes(self.ctx.attachment(tok)),
-            TokKind::Opaque => self.serde_json().deserialize_enum(name, variants, visitor),
+            TokKind::Opaque => self.serde_json()?.deserialize_enum(name, variants, visitor),
             _ => Err(Error::invalid_type(
                 self.unexpected(),
                 &"a string or an object with one key for an enum",

@@ -2,6 +2,7 @@
 
 use bytes::{Buf, Bytes};
 use engineio_proto::Message;
+use smol_str::SmolStr;
 
 use super::RESERVED_EVENTS;
 use super::error::{ParseError, PayloadReason};
@@ -53,7 +54,7 @@ impl Default for Limits {
 #[derive(Debug)]
 struct Pending {
     kind: PacketKind,
-    nsp: String,
+    nsp: SmolStr,
     id: Option<u64>,
     json: Bytes,
     index: Index,
@@ -155,14 +156,62 @@ impl Decoder {
         }))
     }
 
-    fn text(&mut self, text: Bytes) -> Result<Option<Packet>, ParseError> {
+    fn text(&mut self, mut text: Bytes) -> Result<Option<Packet>, ParseError> {
         if self.pending.is_some() {
             return Err(ParseError::UnexpectedText);
         }
-        let Ok(s) = std::str::from_utf8(&text) else {
-            return Err(ParseError::InvalidUtf8);
+        let Parsed {
+            kind,
+            nsp,
+            id,
+            start,
+            attachments,
+            index,
+        } = self.parse(&text).map_err(|e| {
+            // The text is checked as a whole only when it failed: one that decodes is UTF-8
+            // (the header's namespace is checked, and the JSON scan checks the strings, the
+            // only place JSON allows anything but ASCII), and one that is not fails as not
+            // UTF-8, as if that had been checked first.
+            match std::str::from_utf8(&text) {
+                Ok(_) => e,
+                Err(_) => ParseError::InvalidUtf8,
+            }
+        })?;
+        let Some(index) = index else {
+            return Ok(Some(Packet {
+                kind,
+                nsp,
+                id,
+                data: None,
+            }));
         };
-        let b = s.as_bytes();
+        // The payload is the rest of the message, without touching the reference count.
+        text.advance(start);
+        let json = text;
+        if attachments == 0 {
+            let data = Payload::from_scanned(json, Vec::new(), index);
+            return Ok(Some(Packet {
+                kind,
+                nsp,
+                id,
+                data: Some(data),
+            }));
+        }
+        self.pending = Some(Pending {
+            kind,
+            nsp,
+            id,
+            json,
+            index,
+            expected: attachments,
+            attachments: Vec::with_capacity(attachments),
+            buffered: 0,
+        });
+        Ok(None)
+    }
+
+    /// The header and the scan of a text message's payload.
+    fn parse(&mut self, b: &[u8]) -> Result<Parsed, ParseError> {
         let (kind, binary) = match b.first() {
             None => return Err(ParseError::Empty),
             Some(b'0') => (PacketKind::Connect, false),
@@ -209,11 +258,12 @@ impl Decoder {
                 .iter()
                 .position(|&c| c == b',')
                 .map_or(b.len(), |p| i + p);
-            let nsp = s[i..end].to_owned();
+            let nsp =
+                SmolStr::new(std::str::from_utf8(&b[i..end]).map_err(|_| ParseError::InvalidUtf8)?);
             i = (end + 1).min(b.len());
             nsp
         } else {
-            String::from("/")
+            SmolStr::new_static("/")
         };
 
         // ack id
@@ -239,38 +289,27 @@ impl Decoder {
             &mut self.stack,
             &mut self.tape,
         )?;
-        let Some(index) = index else {
-            return Ok(Some(Packet {
-                kind,
-                nsp,
-                id,
-                data: None,
-            }));
-        };
-        // The payload is the rest of the message, without touching the reference count.
-        let mut json = text;
-        json.advance(i);
-        if attachments == 0 {
-            let data = Payload::from_scanned(json, Vec::new(), index);
-            return Ok(Some(Packet {
-                kind,
-                nsp,
-                id,
-                data: Some(data),
-            }));
-        }
-        self.pending = Some(Pending {
+        Ok(Parsed {
             kind,
             nsp,
             id,
-            json,
+            start: i,
+            attachments,
             index,
-            expected: attachments,
-            attachments: Vec::with_capacity(attachments),
-            buffered: 0,
-        });
-        Ok(None)
+        })
     }
+}
+
+/// What [`Decoder::parse`] read of a text message.
+struct Parsed {
+    kind: PacketKind,
+    nsp: SmolStr,
+    id: Option<u64>,
+    /// Where the payload starts.
+    start: usize,
+    attachments: usize,
+    /// The payload's scan, if there is a payload.
+    index: Option<Index>,
 }
 
 /// Validates a payload against its packet type (the reference's `isPayloadValid`, with a

@@ -638,9 +638,29 @@ impl Scanner<'_, '_> {
                     self.escape()?;
                 }
                 0..=0x1f => return Err(err(self.pos, JsonErrorKind::ControlCharacter)),
+                0x80.. => self.non_ascii()?,
                 // Only in the last seven bytes of the text.
                 _ => self.pos += 1,
             }
+        }
+    }
+
+    /// The run of non-ASCII bytes at `self.pos`, which must be UTF-8. Strings are the only
+    /// place JSON allows them, so checking them here proves the whole text UTF-8 without a
+    /// pass of its own; ASCII bytes never continue a character, so each run stands alone.
+    #[cold]
+    fn non_ascii(&mut self) -> Result<(), ScanError> {
+        let start = self.pos;
+        let len = self.b[start..]
+            .iter()
+            .position(|&c| c < 0x80)
+            .unwrap_or(self.b.len() - start);
+        match std::str::from_utf8(&self.b[start..start + len]) {
+            Ok(_) => {
+                self.pos += len;
+                Ok(())
+            }
+            Err(e) => Err(err(start + e.valid_up_to(), JsonErrorKind::InvalidUtf8)),
         }
     }
 
@@ -720,9 +740,10 @@ impl Scanner<'_, '_> {
     }
 }
 
-/// A mask with the high bit set in each byte of `word` (little-endian) that is `"`, `\` or a
-/// control character. Bytes after the first such one may be flagged falsely (borrows carry
-/// upwards), so only the lowest set bit is exact, and that is the one the caller uses.
+/// A mask with the high bit set in each byte of `word` (little-endian) that is `"`, `\`, a
+/// control character or not ASCII. Bytes after the first such one may be flagged falsely
+/// (borrows carry upwards), so only the lowest set bit is exact, and that is the one the
+/// caller uses.
 fn special_bytes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -730,7 +751,7 @@ fn special_bytes(word: u64) -> u64 {
     let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
     let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    quote | backslash | control
+    quote | backslash | control | (word & HIGH)
 }
 
 /// A placeholder's `num` as an attachment index: a non-negative integer below `attachments`

@@ -1,5 +1,7 @@
 //! Socket.IO packets.
 
+use smol_str::SmolStr;
+
 use super::payload::Payload;
 
 /// The type of a Socket.IO packet.
@@ -43,7 +45,7 @@ pub struct Packet {
     pub kind: PacketKind,
     /// The namespace, `"/"` for the main one. Namespaces start with `/` and contain no `,`
     /// (the header format cannot carry anything else).
-    pub nsp: String,
+    pub nsp: SmolStr,
     /// The ack id: set on an EVENT that wants an answer, and on the ACK that answers it.
     pub id: Option<u64>,
     /// The JSON payload with its attachments.
@@ -55,7 +57,7 @@ impl Packet {
     pub fn connect(nsp: &str, auth: Option<Payload>) -> Self {
         Self {
             kind: PacketKind::Connect,
-            nsp: nsp.to_owned(),
+            nsp: SmolStr::new(nsp),
             id: None,
             data: auth,
         }
@@ -65,7 +67,7 @@ impl Packet {
     pub fn disconnect(nsp: &str) -> Self {
         Self {
             kind: PacketKind::Disconnect,
-            nsp: nsp.to_owned(),
+            nsp: SmolStr::new(nsp),
             id: None,
             data: None,
         }
@@ -76,7 +78,7 @@ impl Packet {
     pub fn event(nsp: &str, data: Payload, id: Option<u64>) -> Self {
         Self {
             kind: PacketKind::Event,
-            nsp: nsp.to_owned(),
+            nsp: SmolStr::new(nsp),
             id,
             data: Some(data),
         }
@@ -87,7 +89,7 @@ impl Packet {
     pub fn ack(nsp: &str, id: u64, data: Payload) -> Self {
         Self {
             kind: PacketKind::Ack,
-            nsp: nsp.to_owned(),
+            nsp: SmolStr::new(nsp),
             id: Some(id),
             data: Some(data),
         }
@@ -98,7 +100,7 @@ impl Packet {
     pub fn connect_error(nsp: &str, data: Payload) -> Self {
         Self {
             kind: PacketKind::ConnectError,
-            nsp: nsp.to_owned(),
+            nsp: SmolStr::new(nsp),
             id: None,
             data: Some(data),
         }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::de::{Args, Ctx, Missing, Node, Seq};
 use super::error::{EncodeError, PayloadError};
-use super::json::{self, Index, Kind, ScanError};
+use super::json::{self, Index, Kind, ScanError, TokKind};
 use super::ser;
 
 /// The data of a packet: a JSON value whose binary parts are attachment placeholders
@@ -40,9 +40,15 @@ pub struct Payload {
 
 /// The payload formats. Only JSON (the default Socket.IO parser) for now; a msgpack variant
 /// would sit next to it.
+///
+/// Boxed: a received event is moved a dozen times on its way to the application (the
+/// engine's and the manager's output queues, the driver's read-ahead, the `Message`), and
+/// with the text, the attachments and the inline tape a payload is ~200 bytes. One
+/// allocation per payload costs less than copying that many bytes at every move (measured:
+/// docs/benchmarks.md, Session 5).
 #[derive(Clone)]
 enum Repr {
-    Json(JsonPayload),
+    Json(Box<JsonPayload>),
 }
 
 #[derive(Clone)]
@@ -92,6 +98,7 @@ impl JsonPayload {
             .map_err(|_| PayloadError::Deserialize("payload is not UTF-8".into()))?;
         Ok(Ctx {
             json,
+            bytes: &self.json,
             tape: &index.tape,
             attachments: &self.attachments,
             binary: true,
@@ -104,11 +111,11 @@ impl Payload {
     /// `attachments.len()`).
     pub(crate) fn from_scanned(json: Bytes, attachments: Vec<Bytes>, index: Index) -> Self {
         Self {
-            repr: Repr::Json(JsonPayload {
+            repr: Repr::Json(Box::new(JsonPayload {
                 json,
                 attachments,
                 index: Lazy::Ready(index),
-            }),
+            })),
         }
     }
 
@@ -151,7 +158,7 @@ impl Payload {
                 index: Lazy::Later(OnceLock::new()),
             };
             return Ok(Self {
-                repr: Repr::Json(inner),
+                repr: Repr::Json(Box::new(inner)),
             });
         }
         // The receiver finds placeholders by their shape, so the text must hold exactly ours.
@@ -245,10 +252,16 @@ impl Payload {
         if index.kind != Kind::Array {
             return None;
         }
-        let text = index.child(0)?.of(&inner.json);
-        match text.first()? {
-            b'"' => Some(json::unescape(&text[1..text.len() - 1])),
-            b'-' | b'0'..=b'9' => std::str::from_utf8(text).ok().map(Cow::Borrowed),
+        let tok = &index.tape[index.child_tok(0)?];
+        let text = tok.span().of(&inner.json);
+        match tok.kind {
+            TokKind::Str => std::str::from_utf8(&text[1..text.len() - 1])
+                .ok()
+                .map(Cow::Borrowed),
+            TokKind::EscStr => Some(json::unescape(&text[1..text.len() - 1])),
+            TokKind::UInt | TokKind::NegInt | TokKind::Float => {
+                std::str::from_utf8(text).ok().map(Cow::Borrowed)
+            }
             _ => None,
         }
     }
@@ -289,10 +302,23 @@ impl Payload {
             return Err(PayloadError::NotAnArray);
         }
         Ok(match scanned.child_tok(index) {
-            Some(tok) => T::deserialize(Node {
-                ctx: &inner.ctx(scanned.tape[tok].end as usize)?,
-                tok,
-            })?,
+            Some(tok) => {
+                // A number, boolean or null is ASCII and read from the bytes: the text before
+                // it needs no check.
+                let end = match scanned.tape[tok].kind {
+                    TokKind::UInt
+                    | TokKind::NegInt
+                    | TokKind::Float
+                    | TokKind::True
+                    | TokKind::False
+                    | TokKind::Null => 0,
+                    _ => scanned.tape[tok].end as usize,
+                };
+                T::deserialize(Node {
+                    ctx: &inner.ctx(end)?,
+                    tok,
+                })?
+            }
             None => T::deserialize(Missing { index })?,
         })
     }

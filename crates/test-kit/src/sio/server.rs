@@ -374,7 +374,7 @@ impl SioServer {
         let Some(conn) = self.conns.get(&eio) else {
             return;
         };
-        let socket = conn.nsps.get(&packet.nsp).copied();
+        let socket = conn.nsps.get(packet.nsp.as_str()).copied();
         match (packet.kind, socket) {
             (PacketKind::Connect, None) => self.on_connect(ctx, packet),
             (PacketKind::Connect, Some(_)) => Self::violation(
@@ -385,7 +385,7 @@ impl SioServer {
                 ctx,
                 format!("a CONNECT_ERROR from the client for {:?}", packet.nsp),
             ),
-            (_, None) if conn.left.contains(&packet.nsp) => {}
+            (_, None) if conn.left.contains(packet.nsp.as_str()) => {}
             (kind, None) => Self::violation(
                 ctx,
                 format!(
@@ -403,7 +403,7 @@ impl SioServer {
                     .unwrap_or_else(|| Payload::from_json(Bytes::from_static(b"[]")).unwrap());
                 self.client_acks.push(ClientAck {
                     at: ctx.now(),
-                    nsp: packet.nsp,
+                    nsp: packet.nsp.to_string(),
                     id,
                     payload,
                     expected,
@@ -414,7 +414,7 @@ impl SioServer {
                 self.sockets[i].eio = None;
                 self.sockets[i].lost_at = None;
                 if let Some(conn) = self.conns.get_mut(&eio) {
-                    conn.nsps.remove(&packet.nsp);
+                    conn.nsps.remove(packet.nsp.as_str());
                 }
             }
         }
@@ -423,7 +423,7 @@ impl SioServer {
     fn on_connect(&mut self, ctx: &mut SessionCtx<'_>, packet: Packet) {
         let now = ctx.now();
         let eio = ctx.sid().to_owned();
-        let nsp = packet.nsp.clone();
+        let nsp = packet.nsp.to_string();
         let auth: Option<serde_json::Value> = packet
             .data
             .as_ref()
@@ -566,7 +566,7 @@ impl SioServer {
         let Some(payload) = packet.data else {
             return;
         };
-        let nsp = packet.nsp;
+        let nsp = packet.nsp.to_string();
         let Some(ns) = self.config.namespaces.get(&nsp) else {
             return;
         };

@@ -199,7 +199,7 @@ fn server_ack_ids_count_per_namespace_and_plain_acks_work() {
         .filter_map(|(_, e)| match e {
             Event::Message {
                 nsp, ack: Some(id), ..
-            } => Some((nsp.clone(), *id)),
+            } => Some((nsp.to_string(), *id)),
             _ => None,
         })
         .collect();

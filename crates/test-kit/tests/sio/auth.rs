@@ -39,7 +39,7 @@ fn refusals(sim: &SioSim) -> Vec<(String, String, Option<String>)> {
             Event::ConnectError {
                 nsp,
                 error: ConnectError::Refused { message, data },
-            } => Some((nsp, message, data.as_ref().map(text))),
+            } => Some((nsp.to_string(), message, data.as_ref().map(text))),
             _ => None,
         })
         .collect()

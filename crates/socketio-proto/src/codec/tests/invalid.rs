@@ -227,6 +227,41 @@ fn text_must_be_utf8() {
     );
 }
 
+/// The whole text is not checked up front: the scan checks the strings, where alone JSON
+/// allows non-ASCII bytes, and the header checks the namespace. Whatever the position (in
+/// the scan's eight-byte steps or in the last bytes, in a key, in the namespace, outside any
+/// string), invalid UTF-8 fails as `InvalidUtf8`, and valid text decodes.
+#[test]
+fn utf8_is_checked_wherever_it_is() {
+    let decode = |text: &[u8]| {
+        Decoder::new(Limits::default()).decode(Message::Text(Bytes::copy_from_slice(text)))
+    };
+    let bad: [&[u8]; 4] = [b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe2\x82"];
+    for seq in bad {
+        let cases = [
+            [&b"2[\""[..], seq, b"\"]"].concat(),
+            [&b"2[\"abcdefghijklmnop"[..], seq, b"qrstuvwxyz\",1]"].concat(),
+            [&b"2[\"e\",{\""[..], seq, b"\":1}]"].concat(),
+            [&b"2/a"[..], seq, b",[\"e\"]"].concat(),
+            [&b"2[\"e\","[..], seq, b"]"].concat(),
+            [&b"2[\"e\"]"[..], seq].concat(),
+        ];
+        for text in cases {
+            assert_eq!(decode(&text), Err(ParseError::InvalidUtf8), "{text:?}");
+        }
+    }
+    let good = "2/ñ,[\"événement\",\"日本語のテキスト、少し長め\",{\"clé\":\"€\"},\"ok 😀\"]";
+    let packet = decode(good.as_bytes()).unwrap().unwrap();
+    assert_eq!(packet.nsp, "/ñ");
+    let data = packet.data.unwrap();
+    assert_eq!(data.event_name().as_deref(), Some("événement"));
+    let (text, map, last): (&str, std::collections::BTreeMap<String, String>, &str) =
+        data.args(1).unwrap();
+    assert_eq!(text, "日本語のテキスト、少し長め");
+    assert_eq!(map["clé"], "€");
+    assert_eq!(last, "ok 😀");
+}
+
 #[test]
 fn json_errors_are_located() {
     let cases = [

@@ -65,3 +65,10 @@ fn types_cross_threads() {
     send::<Decoder>();
     send::<Box<dyn super::PacketDecoder>>();
 }
+
+/// A received event is moved from queue to queue on its way to the application; its payload
+/// is one pointer so that those moves stay cheap (see `Repr`).
+#[test]
+fn a_payload_is_one_pointer() {
+    assert_eq!(std::mem::size_of::<Payload>(), std::mem::size_of::<usize>());
+}

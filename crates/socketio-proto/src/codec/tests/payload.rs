@@ -163,6 +163,25 @@ fn raw_value_sees_the_text_around_placeholders() {
     assert_eq!(raw.get(), r#"[{"_placeholder":true,"num":0}]"#);
 }
 
+/// One number, boolean or null read alone is read from the bytes, without checking the text
+/// before it; what asks for its text (a `RawValue`, a 128-bit integer, a float beyond the
+/// fast path) still gets it.
+#[test]
+fn a_scalar_read_alone_reads_its_own_text() {
+    let payload = json(r#"["é",-12,18446744073709551616,1.5e-320,true,null,"x"]"#);
+    assert_eq!(payload.arg::<i64>(1).unwrap(), -12);
+    assert_eq!(payload.arg::<u128>(2).unwrap(), 18446744073709551616);
+    assert_eq!(payload.arg::<f64>(2).unwrap(), 18446744073709551616.0);
+    assert_eq!(payload.arg::<f64>(3).unwrap(), 1.5e-320);
+    let raw: Box<serde_json::value::RawValue> = payload.arg(1).unwrap();
+    assert_eq!(raw.get(), "-12");
+    assert!(payload.arg::<bool>(4).unwrap());
+    assert_eq!(payload.arg::<Option<u8>>(5).unwrap(), None);
+    assert!(payload.arg::<String>(1).is_err());
+    assert_eq!(payload.arg::<String>(6).unwrap(), "x");
+    assert_eq!(payload.arg::<String>(0).unwrap(), "é");
+}
+
 #[test]
 fn strings_are_borrowed_from_the_message() {
     let packet = decode_all(&[text(r#"2["message","hello",{"k":"v"}]"#)]).unwrap();
