@@ -132,6 +132,9 @@ pub(crate) struct Driver {
     pauses: u64,
     /// The send buffer: emits waiting for their namespace and the transport.
     outbox: outbox::Outbox,
+    /// Ack results due to their callers, sent once the driver's task has let go of the
+    /// driver (see [`Driver::run`]).
+    replies: Vec<(AckReply, Result<Payload, AckError>)>,
 }
 
 /// What the protocol tells the driver: its events carry the callers' ack replies.
@@ -162,6 +165,17 @@ pub(crate) fn send_through(
         _ => command,
     };
     tx.unbounded_send(command).map_err(|_| crate::Error::Closed)
+}
+
+/// Sends the ack results a driver poll gathered, in order. The buffer keeps a small
+/// capacity for the next poll; a burst's is given back.
+fn send_replies(replies: &mut Vec<(AckReply, Result<Payload, AckError>)>) {
+    for (reply, result) in replies.drain(..) {
+        let _ = reply.send(result);
+    }
+    if replies.capacity() > 16 {
+        *replies = Vec::new();
+    }
 }
 
 /// The links a closed driver let go of, finishing their goodbyes on the driver's task after
@@ -253,6 +267,7 @@ impl Driver {
             paused: false,
             pauses: 0,
             outbox: outbox::Outbox::default(),
+            replies: Vec::new(),
         };
         (driver, tx)
     }
@@ -262,8 +277,16 @@ impl Driver {
     ///
     /// Not an `async fn`: one holds its argument and the moved-in driver side by side, which
     /// doubled the task of every idle connection (3.5 KiB where the driver is 1.7).
+    ///
+    /// Ack results are handed to their callers only after the driver is unlocked: a caller
+    /// woken by its ack (at once, on another thread of a multi-threaded runtime) finds the
+    /// driver idle and writes its next emit itself (see [`Driver::run_inline`]), where it
+    /// would otherwise find the lock held by the rest of this poll, send the emit through
+    /// the channel and so wake this task again while it runs (a second poll, and on tokio a
+    /// notified worker thread, per ack).
     pub(crate) fn run(cell: DriverCell) -> impl Future<Output = ()> + Send {
         let mut lingering: Option<Lingering> = None;
+        let mut replies = Vec::new();
         poll_fn(move |cx| {
             if lingering.is_none() {
                 let mut driver = lock(&cell);
@@ -274,7 +297,11 @@ impl Driver {
                 {
                     driver.waker = Some(cx.waker().clone());
                 }
-                if driver.poll_turns(cx).is_pending() {
+                let turned = driver.poll_turns(cx);
+                replies.append(&mut driver.replies);
+                if turned.is_pending() {
+                    drop(driver);
+                    send_replies(&mut replies);
                     return Poll::Pending;
                 }
                 // No caller writes through a driver that is gone.
@@ -284,6 +311,8 @@ impl Driver {
                     runtime: driver.runtime.clone(),
                     timer: None,
                 });
+                drop(driver);
+                send_replies(&mut replies);
             }
             match lingering.as_mut() {
                 Some(lingering) => lingering.poll(cx),
@@ -950,8 +979,9 @@ impl Driver {
                 None
             }
             Event::Ack { waiter, result, .. } => {
+                // Sent once the driver is unlocked (see `Driver::run`).
                 if let Some(reply) = waiter {
-                    let _ = reply.send(result);
+                    self.replies.push((reply, result));
                 }
                 None
             }

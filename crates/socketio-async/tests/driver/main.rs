@@ -323,6 +323,49 @@ fn an_ack_answer_then_an_emit_keep_their_order(mode: Mode) {
     });
 }
 
+/// A caller woken by its ack finds the driver unlocked: an emit made the moment it is woken
+/// (here from the waker itself, which runs on the driver's task) is handed over at once
+/// through the idle driver, not queued in the channel for the driver task's next poll.
+fn an_ack_wakes_its_caller_with_the_driver_idle(mode: Mode) {
+    struct EmitOnWake {
+        socket: Socket,
+        /// Emits in the send buffer right after the waker's emit.
+        buffered: Mutex<Option<usize>>,
+    }
+    impl std::task::Wake for EmitOnWake {
+        fn wake(self: Arc<Self>) {
+            self.socket.emit("echo", ("second",)).expect("emit");
+            *self.buffered.lock().unwrap() = Some(self.socket.send_buffer().emits);
+        }
+    }
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    let woken = Arc::new(EmitOnWake {
+        socket: socket.clone(),
+        buffered: Mutex::new(None),
+    });
+    let waker = std::task::Waker::from(woken.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut ack = Box::pin(socket.emit_with_ack::<_, (String,)>("echo", ("first",)));
+    assert!(ack.as_mut().poll(&mut cx).is_pending());
+    // Until the answer comes (after the upgrade's pause, in that mode).
+    sim.block_on(futures_util::future::poll_fn(|_| {
+        match woken.buffered.lock().unwrap().is_some() {
+            true => std::task::Poll::Ready(()),
+            false => std::task::Poll::Pending,
+        }
+    }));
+    assert_eq!(*woken.buffered.lock().unwrap(), Some(0));
+    match ack.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(reply) => assert_eq!(reply.expect("ack").0, "first"),
+        std::task::Poll::Pending => panic!("the ack was not answered"),
+    }
+    let echo = message(&sim, &mut events, "echo");
+    assert_eq!(echo.args.parse::<(String,)>().expect("echo").0, "second");
+}
+
 fn server_ack_answered_from_handler(mode: Mode) {
     let sim = sim();
     let socket = io(URL, options(mode), sim.runtime()).expect("io");
@@ -558,6 +601,7 @@ for_each_mode!(
     listeners,
     server_ack_answered_from_handler,
     an_ack_answer_then_an_emit_keep_their_order,
+    an_ack_wakes_its_caller_with_the_driver_idle,
     disconnect_and_connect_again,
     server_disconnect_is_final,
     reconnects_after_the_server_kills_the_session,
