@@ -1,12 +1,15 @@
-//! The ack round trip, measured in interleaved rounds.
+//! The ack round trip, measured in interleaved rounds and pooled.
 //!
-//! This machine has two latency modes (a wake-up from an idle core is several times slower
-//! than one from a busy core, and which mode a run gets changes over seconds): one long run
-//! per peer, one after the other, compared peers measured in different modes. So every peer
-//! runs [`ROUNDS`] times, a share of the acks each time, in an order that rotates from round
-//! to round; ratios are taken between peers of the same round (a second or two apart) and
-//! the median over the rounds is what is reported, so a round whose mode flipped half-way
-//! moves no result. Absolute p50 and p99 are the medians of the rounds' values.
+//! This machine has two latency modes (a wake-up of an idle core is several times slower than
+//! one of a busy core, and which mode a run gets changes within seconds, with whatever else
+//! the machine runs): one long run per peer, one after the other, compared peers measured in
+//! different modes. So every peer runs `Sizes::ack_rounds` short times, in an order that rotates from
+//! round to round, and each peer's samples of all rounds are pooled before its p50 and p99 are
+//! taken: every peer's samples are then spread over the same stretch of time, so both modes
+//! weigh alike in every peer's numbers, and the p99 comes from all the samples rather than
+//! from the few largest of one short run. The first [`WARM_UP`] acks of each run are left out
+//! (first use of the connection, the allocator, the caches). The median of the per-round
+//! ratios to the raw echo is shown beside the pooled one, as a check.
 
 use crate::measure::Outcome;
 use crate::peers::Peer;
@@ -14,112 +17,137 @@ use crate::report::{Table, ratio};
 use crate::run::{Run, failed, met, one};
 use crate::workload::{Test, Transport, Workload};
 
-/// Rounds per server; each peer does `Sizes::ack / ROUNDS` acks per round.
-pub const ROUNDS: usize = 5;
+/// Acks at the start of each run that are not measured.
+pub const WARM_UP: usize = 10;
 
 /// One peer's rounds on one server.
 struct Rounds {
     peer: Peer,
-    /// One outcome per round, in round order; empty once a round failed.
-    outcomes: Vec<Outcome>,
-    /// Why a round failed.
+    /// Each round's samples (µs, in order, warm-up left out).
+    rounds: Vec<Vec<f64>>,
+    /// Why a round failed (then no more rounds run for this peer).
     error: Option<String>,
 }
 
 impl Rounds {
-    /// Each round's value of `f`, `None` if any round failed.
-    fn each(&self, f: impl Fn(&Outcome) -> f64) -> Option<Vec<f64>> {
-        self.error
-            .is_none()
-            .then(|| self.outcomes.iter().map(f).collect())
+    /// Every round's samples, sorted; `None` if a round failed.
+    fn pooled(&self) -> Option<Vec<f64>> {
+        if self.error.is_some() || self.rounds.is_empty() {
+            return None;
+        }
+        let mut all: Vec<f64> = self.rounds.concat();
+        all.sort_by(f64::total_cmp);
+        Some(all)
+    }
+
+    /// Each round's p50.
+    fn round_p50s(&self) -> Vec<f64> {
+        self.rounds
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.sort_by(f64::total_cmp);
+                quantile(&r, 0.5)
+            })
+            .collect()
     }
 }
 
-/// The median of `values` (the mean of the middle two for an even count).
-fn median(values: &[f64]) -> f64 {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+/// The `q` quantile of sorted `samples` (nearest rank, as `measure::percentiles`).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// The median of `values`.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[mid]
-    } else {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
 }
 
-/// The median over rounds of `a`'s value over `b`'s in the same round.
-fn median_ratio(a: &[f64], b: &[f64]) -> f64 {
-    let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
-    median(&ratios)
+/// A run's samples without its warm-up.
+fn measured(outcome: Outcome) -> Vec<f64> {
+    outcome.samples_us.into_iter().skip(WARM_UP).collect()
 }
 
 pub async fn section(run: &mut Run, servers: &[(&str, String)]) {
-    let per_round = (run.sizes.ack / ROUNDS as u64).max(1);
+    let rounds = run.sizes.ack_rounds.max(1);
+    let per_round = (run.sizes.ack / rounds as u64).max(1);
     let mut table = Table::new(&[
         "server",
         "client",
         "p50 µs",
         "p99 µs",
         "p50 × raw echo",
-        "p50 × raw, each round",
+        "p50 × raw, median of rounds (range)",
     ]);
     for (server, url) in servers {
-        let peers = run.peers.clone();
-        let mut rounds: Vec<Rounds> = peers
+        let mut peers: Vec<Rounds> = run
+            .peers
             .iter()
             .map(|&peer| Rounds {
                 peer,
-                outcomes: Vec::new(),
+                rounds: Vec::new(),
                 error: None,
             })
             .collect();
-        for round in 0..ROUNDS {
-            for i in 0..rounds.len() {
-                let slot = (i + round) % rounds.len();
-                if rounds[slot].error.is_some() {
+        let work = Workload {
+            test: Test::Ack,
+            url: url.clone(),
+            n: per_round + WARM_UP as u64,
+            transport: Transport::WebSocket,
+        };
+        for round in 0..rounds {
+            for i in 0..peers.len() {
+                let slot = &mut peers[(i + round) % run.peers.len()];
+                if slot.error.is_some() {
                     continue;
                 }
-                let work = Workload {
-                    test: Test::Ack,
-                    url: url.clone(),
-                    n: per_round,
-                    transport: Transport::WebSocket,
-                };
-                match one(run, rounds[slot].peer, &work).await {
-                    Ok(outcome) => rounds[slot].outcomes.push(outcome),
-                    Err(e) => rounds[slot].error = Some(e),
+                match one(run, slot.peer, &work).await {
+                    Ok(outcome) => slot.rounds.push(measured(outcome)),
+                    Err(e) => slot.error = Some(e),
                 }
             }
         }
-        let of = |peer: Peer| rounds.iter().find(|r| r.peer == peer);
-        let p50s = |peer: Peer| of(peer).and_then(|r| r.each(|o| o.p50_us));
-        let p99s = |peer: Peer| of(peer).and_then(|r| r.each(|o| o.p99_us));
-        let raw = p50s(Peer::Raw);
-        for r in &rounds {
-            let cells = match (&r.error, r.each(|o| o.p50_us), r.each(|o| o.p99_us)) {
-                (None, Some(p50), Some(p99)) => {
-                    let each = match &raw {
-                        Some(raw) => p50
-                            .iter()
-                            .zip(raw)
-                            .map(|(a, b)| format!("{:.2}", a / b))
-                            .collect::<Vec<_>>()
-                            .join(" "),
+        let pooled = |peer: Peer| peers.iter().find(|r| r.peer == peer)?.pooled();
+        let raw = peers.iter().find(|r| r.peer == Peer::Raw);
+        let raw50 = pooled(Peer::Raw).map(|s| quantile(&s, 0.5));
+        for r in &peers {
+            let cells = match r.pooled() {
+                Some(all) => {
+                    let p50 = quantile(&all, 0.5);
+                    let rounds = match raw.filter(|raw| raw.error.is_none()) {
+                        Some(raw) => {
+                            let ratios: Vec<f64> = r
+                                .round_p50s()
+                                .iter()
+                                .zip(raw.round_p50s())
+                                .map(|(a, b)| a / b)
+                                .collect();
+                            let (lo, hi) = ratios
+                                .iter()
+                                .fold((f64::INFINITY, 0f64), |(l, h), v| (l.min(*v), h.max(*v)));
+                            format!("{} ({lo:.2}-{hi:.2})", ratio(median(&ratios)))
+                        }
                         None => "—".into(),
                     };
                     vec![
-                        format!("{:.0}", median(&p50)),
-                        format!("{:.0}", median(&p99)),
-                        raw.as_ref()
-                            .map_or("—".into(), |raw| ratio(median_ratio(&p50, raw))),
-                        each,
+                        format!("{p50:.0}"),
+                        format!("{:.0}", quantile(&all, 0.99)),
+                        raw50.map_or("—".into(), |raw| ratio(p50 / raw)),
+                        rounds,
                     ]
                 }
-                (error, ..) => vec![
-                    failed(error.as_deref().unwrap_or("no rounds")),
+                None => vec![
+                    failed(r.error.as_deref().unwrap_or("no rounds")),
                     "—".into(),
                     "—".into(),
                     "—".into(),
@@ -129,52 +157,56 @@ pub async fn section(run: &mut Run, servers: &[(&str, String)]) {
             row.extend(cells);
             table.row(row);
         }
-        // Issue 12's targets, each a median of same-round ratios.
-        let Some(tokio50) = p50s(Peer::OursTokio) else {
-            continue;
-        };
-        let tokio99 = p99s(Peer::OursTokio).unwrap_or_default();
-        if let Some(raw) = &raw {
-            let r = median_ratio(&tokio50, raw);
+        targets(run, server, &pooled);
+    }
+    println!(
+        "## Ack round trip ({rounds} interleaved rounds of {per_round} sequential \
+         `emit_with_ack` per client, WebSocket; samples of all rounds pooled)\n\n{}",
+        table.render()
+    );
+}
+
+/// Issue 12's targets, from the pooled samples.
+fn targets(run: &mut Run, server: &str, pooled: &dyn Fn(Peer) -> Option<Vec<f64>>) {
+    let Some(tokio) = pooled(Peer::OursTokio) else {
+        return;
+    };
+    let (p50, p99) = (quantile(&tokio, 0.5), quantile(&tokio, 0.99));
+    if let Some(raw) = pooled(Peer::Raw) {
+        let r = p50 / quantile(&raw, 0.5);
+        run.targets.row(vec![
+            format!("ack p50 ≤ 1.1× the raw echo ({server})"),
+            ratio(r),
+            met(r <= 1.1),
+        ]);
+    }
+    for theirs in [Peer::RustSocketio, Peer::Node] {
+        if let Some(samples) = pooled(theirs) {
+            let r = p50 / quantile(&samples, 0.5);
             run.targets.row(vec![
-                format!("ack p50 ≤ 1.1× the raw echo ({server})"),
+                format!("ack p50 below {}'s ({server})", theirs.label()),
                 ratio(r),
-                met(r <= 1.1),
-            ]);
-        }
-        for theirs in [Peer::RustSocketio, Peer::Node] {
-            if let Some(their50) = p50s(theirs) {
-                let r = median_ratio(&tokio50, &their50);
-                run.targets.row(vec![
-                    format!("ack p50 below {}'s ({server})", theirs.label()),
-                    ratio(r),
-                    met(r < 1.0),
-                ]);
-            }
-        }
-        if let Some(their99) = p99s(Peer::RustSocketio) {
-            let r = median_ratio(&tokio99, &their99);
-            run.targets.row(vec![
-                format!("ack p99 ≤ rust_socketio's ({server})"),
-                ratio(r),
-                met(r <= 1.0),
-            ]);
-        }
-        if let (Some(std50), Some(std99)) = (p50s(Peer::OursAsyncStd), p99s(Peer::OursAsyncStd)) {
-            let (r50, r99) = (
-                median_ratio(&std50, &tokio50),
-                median_ratio(&std99, &tokio99),
-            );
-            run.targets.row(vec![
-                format!("ack async-std ≤ 1.1× tokio, p50 / p99 ({server})"),
-                format!("{} / {}", ratio(r50), ratio(r99)),
-                met(r50 <= 1.1 && r99 <= 1.1),
+                met(r < 1.0),
             ]);
         }
     }
-    println!(
-        "## Ack round trip ({ROUNDS} interleaved rounds of {per_round} sequential \
-         `emit_with_ack` per client, WebSocket; medians over the rounds)\n\n{}",
-        table.render()
-    );
+    if let Some(samples) = pooled(Peer::RustSocketio) {
+        let r = p99 / quantile(&samples, 0.99);
+        run.targets.row(vec![
+            format!("ack p99 ≤ rust_socketio's ({server})"),
+            ratio(r),
+            met(r <= 1.0),
+        ]);
+    }
+    if let Some(samples) = pooled(Peer::OursAsyncStd) {
+        let (r50, r99) = (
+            quantile(&samples, 0.5) / p50,
+            quantile(&samples, 0.99) / p99,
+        );
+        run.targets.row(vec![
+            format!("ack async-std ≤ 1.1× tokio, p50 / p99 ({server})"),
+            format!("{} / {}", ratio(r50), ratio(r99)),
+            met(r50 <= 1.1 && r99 <= 1.1),
+        ]);
+    }
 }

@@ -18,8 +18,10 @@ pub struct Sizes {
     pub recv_replay: u64,
     /// Events per receive run against the Node server (its own CPU bounds the rate).
     pub recv_node: u64,
-    /// Sequential acks per client, over all rounds (see `ack::ROUNDS`).
+    /// Sequential acks per client, over all rounds.
     pub ack: u64,
+    /// Interleaved rounds the acks are split in (see `ack.rs`).
+    pub ack_rounds: usize,
     /// Concurrent clients.
     pub scale: u64,
     /// Sequential connections per run.
@@ -38,6 +40,7 @@ impl Sizes {
         recv_replay: 1_000_000,
         recv_node: 100_000,
         ack: 10_000,
+        ack_rounds: 50,
         scale: 10_000,
         connect: 200,
         slow: 1_000_000,
@@ -50,6 +53,7 @@ impl Sizes {
         recv_replay: 2_000,
         recv_node: 500,
         ack: 50,
+        ack_rounds: 2,
         scale: 20,
         connect: 3,
         slow: 2_000,
