@@ -11,6 +11,9 @@
 
 mod links;
 mod outbox;
+mod reader;
+
+pub(crate) use reader::{AckWait, IoWake};
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -117,6 +120,10 @@ pub(crate) struct Driver {
     /// The driver task's waker, for the IO a caller starts through [`Driver::run_inline`];
     /// `None` before the task first ran and after it ended.
     waker: Option<Waker>,
+    /// What the transports are polled with: wakes the driver task, and a caller waiting for
+    /// an ack (see [`reader`]).
+    pub(crate) io: Arc<IoWake>,
+    io_waker: Waker,
     /// Its own cell, for the ack senders handed to listeners (weak: a sender kept in a
     /// listener must not keep the driver alive).
     pub(crate) cell: std::sync::Weak<Mutex<Driver>>,
@@ -241,6 +248,7 @@ impl Driver {
         before_connect: Option<BeforeConnect>,
     ) -> (Self, UnboundedSender<Command>) {
         let (tx, rx) = unbounded();
+        let io = Arc::new(IoWake::default());
         let mut manager = manager;
         manager.set_open_gate(before_connect.is_some());
         let driver = Self {
@@ -251,6 +259,8 @@ impl Driver {
             rx,
             last_socket: None,
             waker: None,
+            io_waker: Waker::from(io.clone()),
+            io,
             cell: std::sync::Weak::new(),
             links: Links::default(),
             timer: None,
@@ -296,6 +306,7 @@ impl Driver {
                     .is_some_and(|w| w.will_wake(cx.waker()))
                 {
                     driver.waker = Some(cx.waker().clone());
+                    driver.io.set_task(Some(cx.waker()));
                 }
                 let turned = driver.poll_turns(cx);
                 replies.append(&mut driver.replies);
@@ -306,6 +317,7 @@ impl Driver {
                 }
                 // No caller writes through a driver that is gone.
                 driver.waker = None;
+                driver.io.set_task(None);
                 lingering = Some(Lingering {
                     links: std::mem::take(&mut driver.links),
                     runtime: driver.runtime.clone(),
@@ -361,7 +373,7 @@ impl Driver {
                 }
             }
         }
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(&self.io_waker);
         wake |= !self.links.write(&mut cx);
         wake |= self.outbox.is_busy();
         wake |= self.next_deadline() != self.timer.as_ref().map(|(at, _)| *at);
@@ -371,8 +383,35 @@ impl Driver {
         Ok(())
     }
 
+    /// Reads the transports on the task of a caller waiting for an ack, while the driver is
+    /// idle (see [`reader`]): acks with nothing waiting before them are answered (the
+    /// answers go out once the caller lets go of the driver), everything else waits in the
+    /// read-ahead for the driver task, which the same wake-up woke.
+    fn read_inline(&mut self) {
+        if self.waker.is_none() || self.shutdown {
+            return;
+        }
+        self.links.woken();
+        let now = self.runtime.now();
+        self.poll_links(now);
+        self.sync_report_outgoing();
+        while let Some(output) = self.manager.poll_output() {
+            match output {
+                Output::Transmit(t) => self.transmit(t),
+                Output::Event(e @ Event::Ack { .. }) if self.held.is_empty() => {
+                    self.deliver(now, e)
+                }
+                Output::Event(e) => self.take_event(now, e),
+            }
+        }
+        // What the frames read asked to write (a pong).
+        let mut cx = Context::from_waker(&self.io_waker);
+        let _ = self.links.write(&mut cx);
+    }
+
     /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
     fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.io.read_all();
         self.links.woken();
         let result = self.turns(cx);
         self.publish_read_ahead();
@@ -389,7 +428,7 @@ impl Driver {
             progress |= self.flush_outbox(now);
             // Room a consumer made since the last turn is used before reading more.
             progress |= self.deliver_held(cx, now);
-            progress |= self.poll_links(cx, now);
+            progress |= self.poll_links(now);
             progress |= self.poll_prepare(cx, now);
             // IO a transmit started has not been polled yet: another turn polls it (and
             // registers its waker).
@@ -519,7 +558,7 @@ impl Driver {
     }
 
     /// Step 2: the transports, their reports fed to the manager as they come.
-    fn poll_links(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    fn poll_links(&mut self, now: Instant) -> bool {
         let manager = &mut self.manager;
         // Bytes that may still be read this turn: the read-ahead's free room. Once paused,
         // reading resumes when half of it is free, so that a consumer taking one event at a
@@ -530,9 +569,11 @@ impl Driver {
         } else {
             limit.saturating_sub(self.held_bytes)
         };
-        self.links.poll(cx, &mut allowance, |transport, event| {
-            manager.handle_transport(now, transport, event)
-        })
+        let mut cx = Context::from_waker(&self.io_waker);
+        self.links
+            .poll(&mut cx, &mut allowance, |transport, event| {
+                manager.handle_transport(now, transport, event)
+            })
     }
 
     /// Step 2b: the `before_connect` hook of the opening at the gate; its result opens the
