@@ -7,7 +7,10 @@
 //! start IO for transmits, deliver events; 4. publish socket status; 5. fire the deadline if
 //! it is due. The turn repeats while anything moved, then the task sleeps until a command, a
 //! socket or the deadline wakes it. User commands reach it on one channel; IO completions
-//! never cross a channel. An ack is caller -> driver -> socket, socket -> driver -> caller.
+//! never cross a channel. While the driver is idle, callers use it from their own tasks: an
+//! emit is written by its caller ([`Driver::run_inline`]) and a caller waiting for an ack
+//! reads the answer itself ([`reader`]), so an ack is caller -> socket -> caller, with the
+//! driver task woken alongside for whatever else arrived.
 
 mod links;
 mod outbox;
@@ -391,6 +394,7 @@ impl Driver {
         if self.waker.is_none() || self.shutdown {
             return;
         }
+        // The caller's `AckWait` saw a transport wake (`IoWake::take_woken`).
         self.links.woken();
         let now = self.runtime.now();
         self.poll_links(now);
@@ -411,8 +415,11 @@ impl Driver {
 
     /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
     fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        self.io.read_all();
-        self.links.woken();
+        // A socket that had nothing to read is read again only once it woke (a caller
+        // waiting for an ack may have read it since).
+        if self.io.take_woken() {
+            self.links.woken();
+        }
         let result = self.turns(cx);
         self.publish_read_ahead();
         result

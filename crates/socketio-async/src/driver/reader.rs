@@ -68,19 +68,19 @@ impl IoWake {
         }
     }
 
-    /// The driver is about to read every transport: what woke them is taken care of.
-    pub(crate) fn read_all(&self) {
-        lock(&self.wakers).woken = false;
+    /// Whether a transport woke since the driver last read them; whoever asks (holding the
+    /// driver) reads them now. Every wake that sets it also wakes the driver task, so a
+    /// reader that takes it and then reads nothing loses no wake-up.
+    pub(crate) fn take_woken(&self) -> bool {
+        std::mem::take(&mut lock(&self.wakers).woken)
     }
 
-    /// Wakes `reader` too at the next wake; returns whether a transport woke since the
-    /// driver last read them.
-    fn register(&self, reader: &Waker) -> bool {
+    /// Wakes `reader` too at the next wake.
+    fn register(&self, reader: &Waker) {
         let mut wakers = lock(&self.wakers);
         if !wakers.reader.as_ref().is_some_and(|r| r.will_wake(reader)) {
             wakers.reader = Some(reader.clone());
         }
-        std::mem::take(&mut wakers.woken)
     }
 
     /// `reader` no longer waits.
@@ -131,7 +131,7 @@ impl Future for AckWait {
             this.done();
             return Poll::Ready(result);
         }
-        let woken = this.io.register(cx.waker());
+        this.io.register(cx.waker());
         if !this
             .registered
             .as_ref()
@@ -141,9 +141,9 @@ impl Future for AckWait {
         }
         // Busy (its task, or another caller, reads now), or gone: the answer comes through
         // the channel.
-        if woken
-            && let Some(cell) = this.driver.upgrade()
+        if let Some(cell) = this.driver.upgrade()
             && let Ok(mut driver) = cell.try_lock()
+            && driver.io.take_woken()
         {
             driver.read_inline();
             let mut replies = std::mem::take(&mut driver.replies);
