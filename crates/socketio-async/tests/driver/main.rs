@@ -387,6 +387,24 @@ fn an_ack_behind_events_comes_after_them_with_the_driver_idle(mode: Mode) {
     assert_eq!(echo.args.parse::<(String,)>().expect("echo").0, "second");
 }
 
+/// A caller that polled its ack future once and then stops polling it (it waits for
+/// something else) holds nothing up: what the server sends meanwhile still reaches the
+/// listeners, because the transports' waker wakes the driver task as well as that caller.
+fn a_caller_that_stops_polling_its_ack_holds_nothing_up(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    // Never answered by the server.
+    let mut ack = Box::pin(socket.emit_with_ack::<_, ()>("ignore", ()));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(ack.as_mut().poll(&mut cx).is_pending());
+    socket.emit("echo", ("meanwhile",)).expect("emit");
+    let echo = message(&sim, &mut events, "echo");
+    assert_eq!(echo.args.parse::<(String,)>().expect("echo").0, "meanwhile");
+    assert!(ack.as_mut().poll(&mut cx).is_pending());
+}
+
 fn server_ack_answered_from_handler(mode: Mode) {
     let sim = sim();
     let socket = io(URL, options(mode), sim.runtime()).expect("io");
@@ -623,6 +641,7 @@ for_each_mode!(
     server_ack_answered_from_handler,
     an_ack_answer_then_an_emit_keep_their_order,
     an_ack_behind_events_comes_after_them_with_the_driver_idle,
+    a_caller_that_stops_polling_its_ack_holds_nothing_up,
     disconnect_and_connect_again,
     server_disconnect_is_final,
     reconnects_after_the_server_kills_the_session,
