@@ -177,14 +177,10 @@ pub(crate) fn send_through(
     tx.unbounded_send(command).map_err(|_| crate::Error::Closed)
 }
 
-/// Sends the ack results a driver poll gathered, in order. The buffer keeps a small
-/// capacity for the next poll; a burst's is given back.
-fn send_replies(replies: &mut Vec<(AckReply, Result<Payload, AckError>)>) {
-    for (reply, result) in replies.drain(..) {
+/// Sends the ack results a driver poll gathered, in order.
+fn send_replies(replies: Vec<(AckReply, Result<Payload, AckError>)>) {
+    for (reply, result) in replies {
         let _ = reply.send(result);
-    }
-    if replies.capacity() > 16 {
-        *replies = Vec::new();
     }
 }
 
@@ -299,7 +295,6 @@ impl Driver {
     /// notified worker thread, per ack).
     pub(crate) fn run(cell: DriverCell) -> impl Future<Output = ()> + Send {
         let mut lingering: Option<Lingering> = None;
-        let mut replies = Vec::new();
         poll_fn(move |cx| {
             if lingering.is_none() {
                 let mut driver = lock(&cell);
@@ -312,10 +307,11 @@ impl Driver {
                     driver.io.set_task(Some(cx.waker()));
                 }
                 let turned = driver.poll_turns(cx);
-                replies.append(&mut driver.replies);
+                // Taken whole: an idle driver keeps no room for them.
+                let replies = std::mem::take(&mut driver.replies);
                 if turned.is_pending() {
                     drop(driver);
-                    send_replies(&mut replies);
+                    send_replies(replies);
                     return Poll::Pending;
                 }
                 // No caller writes through a driver that is gone.
@@ -327,7 +323,7 @@ impl Driver {
                     timer: None,
                 });
                 drop(driver);
-                send_replies(&mut replies);
+                send_replies(replies);
             }
             match lingering.as_mut() {
                 Some(lingering) => lingering.poll(cx),

@@ -146,9 +146,9 @@ impl Future for AckWait {
             && driver.io.take_woken()
         {
             driver.read_inline();
-            let mut replies = std::mem::take(&mut driver.replies);
+            let replies = std::mem::take(&mut driver.replies);
             drop(driver);
-            send_replies(&mut replies);
+            send_replies(replies);
             if let Poll::Ready(result) = Pin::new(&mut this.rx).poll(cx) {
                 this.done();
                 return Poll::Ready(result);
