@@ -29,6 +29,7 @@ function meter() {
 }
 
 function percentiles(outcome, samples) {
+  outcome.samples_us = samples.map((s) => s * 1e6); // in order, for pooling (bench/src/ack.rs)
   samples.sort((a, b) => a - b);
   const at = (q) => samples[Math.min(samples.length, Math.max(1, Math.ceil(samples.length * q))) - 1];
   outcome.p50_us = at(0.5) * 1e6;

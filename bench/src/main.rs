@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod ack;
 mod blocking;
 mod codec;
 mod measure;

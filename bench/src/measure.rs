@@ -28,6 +28,10 @@ pub struct Outcome {
     /// The process's peak resident memory in KiB (slow-consumer test).
     #[serde(default)]
     pub peak_rss_kib: f64,
+    /// Every latency sample in microseconds, in the order they were taken (ack and connect
+    /// tests), for pooling runs (see `ack.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples_us: Vec<f64>,
 }
 
 /// Peak resident memory of this process in KiB (`VmHWM`).
@@ -96,11 +100,12 @@ impl Meter {
     }
 }
 
-/// Fills in p50 and p99 from latency samples.
+/// Fills in p50 and p99 from latency samples, and the samples themselves.
 pub fn percentiles(outcome: &mut Outcome, samples: &mut [Duration]) {
     if samples.is_empty() {
         return;
     }
+    outcome.samples_us = samples.iter().map(|d| d.as_secs_f64() * 1e6).collect();
     samples.sort_unstable();
     let at = |q: f64| {
         let i = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1;

@@ -18,8 +18,10 @@ pub struct Sizes {
     pub recv_replay: u64,
     /// Events per receive run against the Node server (its own CPU bounds the rate).
     pub recv_node: u64,
-    /// Sequential acks per run.
+    /// Sequential acks per client, over all rounds.
     pub ack: u64,
+    /// Interleaved rounds the acks are split in (see `ack.rs`).
+    pub ack_rounds: usize,
     /// Concurrent clients.
     pub scale: u64,
     /// Sequential connections per run.
@@ -38,6 +40,7 @@ impl Sizes {
         recv_replay: 1_000_000,
         recv_node: 100_000,
         ack: 10_000,
+        ack_rounds: 50,
         scale: 10_000,
         connect: 200,
         slow: 1_000_000,
@@ -50,6 +53,7 @@ impl Sizes {
         recv_replay: 2_000,
         recv_node: 500,
         ack: 50,
+        ack_rounds: 2,
         scale: 20,
         connect: 3,
         slow: 2_000,
@@ -59,12 +63,12 @@ impl Sizes {
 }
 
 /// What a run found: the tables, the target lines, and whether this project always worked.
-struct Run {
-    sizes: Sizes,
+pub struct Run {
+    pub sizes: Sizes,
     /// The peers whose rows are measured, in table order.
-    peers: Vec<Peer>,
+    pub peers: Vec<Peer>,
     ours_ok: bool,
-    targets: Table,
+    pub targets: Table,
 }
 
 /// Runs the named measurements and prints the markdown. `Ok(false)` when this project's
@@ -113,7 +117,7 @@ pub fn main(what: &[&str], sizes: Sizes, peers: Vec<Peer>) -> Result<bool, Strin
             recv_section(&mut run, &servers(true)).await;
         }
         if wants("ack") {
-            ack_section(&mut run, &servers(true)).await;
+            crate::ack::section(&mut run, &servers(true)).await;
         }
         if wants("scale") {
             scale_section(&mut run, &replay.url()).await;
@@ -171,12 +175,12 @@ fn codec_section(run: &mut Run) -> Result<(), String> {
     Ok(())
 }
 
-fn met(ok: bool) -> String {
+pub fn met(ok: bool) -> String {
     if ok { "yes".into() } else { "**no**".into() }
 }
 
 /// Runs one peer, logging, and marking the run failed if it is ours.
-async fn one(run: &mut Run, peer: Peer, work: &Workload) -> Result<Outcome, String> {
+pub async fn one(run: &mut Run, peer: Peer, work: &Workload) -> Result<Outcome, String> {
     eprintln!(
         "{} {} {} n={} via {}",
         work.test.name(),
@@ -195,7 +199,7 @@ async fn one(run: &mut Run, peer: Peer, work: &Workload) -> Result<Outcome, Stri
     result
 }
 
-fn failed(e: &str) -> String {
+pub fn failed(e: &str) -> String {
     format!("failed ({})", e.replace('|', "/"))
 }
 
@@ -317,55 +321,6 @@ async fn slow_section(run: &mut Run, url: &str) {
     println!(
         "## Slow consumer ({n} events from the replay server over WebSocket, {} µs of work per event)\n\n{}",
         crate::workload::SLOW_EVENT.as_micros(),
-        table.render()
-    );
-}
-
-async fn ack_section(run: &mut Run, servers: &[(&str, String)]) {
-    let mut table = Table::new(&["server", "client", "p50 µs", "p99 µs", "p50 × raw echo"]);
-    for (server, url) in servers {
-        let mut results = Vec::new();
-        for peer in run.peers.clone() {
-            let work = Workload {
-                test: Test::Ack,
-                url: url.clone(),
-                n: run.sizes.ack,
-                transport: Transport::WebSocket,
-            };
-            results.push((peer, one(run, peer, &work).await));
-        }
-        let raw = results
-            .iter()
-            .find_map(|(p, r)| (*p == Peer::Raw).then(|| r.as_ref().ok().map(|o| o.p50_us)))
-            .flatten()
-            .unwrap_or(f64::NAN);
-        for (peer, result) in &results {
-            let cells = match result {
-                Ok(o) => vec![
-                    format!("{:.0}", o.p50_us),
-                    format!("{:.0}", o.p99_us),
-                    ratio(o.p50_us / raw),
-                ],
-                Err(e) => vec![failed(e), "—".into(), "—".into()],
-            };
-            let mut row = vec![(*server).to_owned(), peer.label().to_owned()];
-            row.extend(cells);
-            table.row(row);
-            if *peer == Peer::OursTokio
-                && let Ok(o) = result
-            {
-                let r = o.p50_us / raw;
-                run.targets.row(vec![
-                    format!("ack p50 ≤ 1.2× the raw echo ({server})"),
-                    ratio(r),
-                    met(r <= 1.2),
-                ]);
-            }
-        }
-    }
-    println!(
-        "## Ack round trip ({} sequential `emit_with_ack`, WebSocket)\n\n{}",
-        run.sizes.ack,
         table.render()
     );
 }

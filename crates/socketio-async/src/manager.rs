@@ -19,6 +19,8 @@ pub(crate) struct ManagerInner {
     pub(crate) tx: UnboundedSender<Command>,
     /// The driver, for emits written from the caller's task (see [`Driver::run_inline`]).
     pub(crate) driver: DriverCell,
+    /// The driver's transport waker (see [`crate::driver::AckWait`]).
+    pub(crate) io: Arc<crate::driver::IoWake>,
     pub(crate) shared: Arc<ManagerShared>,
     pub(crate) options: Options,
     pub(crate) url: Url,
@@ -101,7 +103,11 @@ impl Manager {
         let _ = shown.set_password(None);
         let span = tracing::info_span!("socketio", url = %shown);
         let driver: DriverCell = Arc::new(Mutex::new(driver));
-        crate::shared::lock(&driver).cell = Arc::downgrade(&driver);
+        let io = {
+            let mut locked = crate::shared::lock(&driver);
+            locked.cell = Arc::downgrade(&driver);
+            locked.io.clone()
+        };
         runtime.spawn(Box::pin(tracing::Instrument::instrument(
             Driver::run(driver.clone()),
             span,
@@ -113,6 +119,7 @@ impl Manager {
             inner: Arc::new(ManagerInner {
                 tx,
                 driver,
+                io,
                 shared,
                 options,
                 url: url.clone(),
@@ -263,6 +270,21 @@ impl Manager {
             .tx
             .unbounded_send(command)
             .map_err(|_| Error::Closed)
+    }
+
+    /// The answer to an emit that asked for one, read by the waiting caller itself when the
+    /// driver is idle (see [`crate::driver::AckWait`]).
+    pub(crate) fn ack_wait(
+        &self,
+        rx: futures_channel::oneshot::Receiver<
+            Result<socketio_proto::codec::Payload, socketio_proto::AckError>,
+        >,
+    ) -> crate::driver::AckWait {
+        crate::driver::AckWait::new(
+            rx,
+            Arc::downgrade(&self.inner.driver),
+            self.inner.io.clone(),
+        )
     }
 
     /// Sends an emit: written from this task when the driver is idle, through the driver

@@ -662,9 +662,10 @@ impl Emitter<'_> {
                     Ok(())
                 }
             });
+        let answer = self.socket.manager.ack_wait(rx);
         async move {
             sent?;
-            let payload = rx.await.map_err(|_| Error::Closed)??;
+            let payload = answer.await.map_err(|_| Error::Closed)??;
             Args::new(payload, 0).parse()
         }
     }

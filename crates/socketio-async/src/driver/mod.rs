@@ -7,11 +7,17 @@
 //! start IO for transmits, deliver events; 4. publish socket status; 5. fire the deadline if
 //! it is due. The turn repeats while anything moved, then the task sleeps until a command, a
 //! socket or the deadline wakes it. User commands reach it on one channel; IO completions
-//! never cross a channel. An ack is caller -> driver -> socket, socket -> driver -> caller.
+//! never cross a channel. While the driver is idle, callers use it from their own tasks: an
+//! emit is written by its caller ([`Driver::run_inline`]) and a caller waiting for an ack
+//! reads the answer itself ([`reader`]), so an ack is caller -> socket -> caller, with the
+//! driver task woken alongside for whatever else arrived.
 
 mod links;
 mod outbox;
+mod reader;
 mod room;
+
+pub(crate) use reader::{AckWait, IoWake};
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -118,6 +124,10 @@ pub(crate) struct Driver {
     /// The driver task's waker, for the IO a caller starts through [`Driver::run_inline`];
     /// `None` before the task first ran and after it ended.
     waker: Option<Waker>,
+    /// What the transports are polled with: wakes the driver task, and a caller waiting for
+    /// an ack (see [`reader`]).
+    pub(crate) io: Arc<IoWake>,
+    io_waker: Waker,
     /// Its own cell, for the ack senders handed to listeners (weak: a sender kept in a
     /// listener must not keep the driver alive).
     pub(crate) cell: std::sync::Weak<Mutex<Driver>>,
@@ -135,6 +145,9 @@ pub(crate) struct Driver {
     outbox: outbox::Outbox,
     /// How full the queues have been: when to give their room back.
     room: room::Room,
+    /// Ack results due to their callers, sent once the driver's task has let go of the
+    /// driver (see [`Driver::run`]).
+    replies: Vec<(AckReply, Result<Payload, AckError>)>,
 }
 
 /// What the protocol tells the driver: its events carry the callers' ack replies.
@@ -165,6 +178,13 @@ pub(crate) fn send_through(
         _ => command,
     };
     tx.unbounded_send(command).map_err(|_| crate::Error::Closed)
+}
+
+/// Sends the ack results a driver poll gathered, in order.
+fn send_replies(replies: Vec<(AckReply, Result<Payload, AckError>)>) {
+    for (reply, result) in replies {
+        let _ = reply.send(result);
+    }
 }
 
 /// The links a closed driver let go of, finishing their goodbyes on the driver's task after
@@ -230,6 +250,7 @@ impl Driver {
         before_connect: Option<BeforeConnect>,
     ) -> (Self, UnboundedSender<Command>) {
         let (tx, rx) = unbounded();
+        let io = Arc::new(IoWake::default());
         let mut manager = manager;
         manager.set_open_gate(before_connect.is_some());
         let driver = Self {
@@ -240,6 +261,8 @@ impl Driver {
             rx,
             last_socket: None,
             waker: None,
+            io_waker: Waker::from(io.clone()),
+            io,
             cell: std::sync::Weak::new(),
             links: Links::default(),
             timer: None,
@@ -257,6 +280,7 @@ impl Driver {
             pauses: 0,
             outbox: outbox::Outbox::default(),
             room: room::Room::default(),
+            replies: Vec::new(),
         };
         (driver, tx)
     }
@@ -266,6 +290,13 @@ impl Driver {
     ///
     /// Not an `async fn`: one holds its argument and the moved-in driver side by side, which
     /// doubled the task of every idle connection (3.5 KiB where the driver is 1.7).
+    ///
+    /// Ack results are handed to their callers only after the driver is unlocked: a caller
+    /// woken by its ack (at once, on another thread of a multi-threaded runtime) finds the
+    /// driver idle and writes its next emit itself (see [`Driver::run_inline`]), where it
+    /// would otherwise find the lock held by the rest of this poll, send the emit through
+    /// the channel and so wake this task again while it runs (a second poll, and on tokio a
+    /// notified worker thread, per ack).
     pub(crate) fn run(cell: DriverCell) -> impl Future<Output = ()> + Send {
         let mut lingering: Option<Lingering> = None;
         poll_fn(move |cx| {
@@ -277,17 +308,26 @@ impl Driver {
                     .is_some_and(|w| w.will_wake(cx.waker()))
                 {
                     driver.waker = Some(cx.waker().clone());
+                    driver.io.set_task(Some(cx.waker()));
                 }
-                if driver.poll_turns(cx).is_pending() {
+                let turned = driver.poll_turns(cx);
+                // Taken whole: an idle driver keeps no room for them.
+                let replies = std::mem::take(&mut driver.replies);
+                if turned.is_pending() {
+                    drop(driver);
+                    send_replies(replies);
                     return Poll::Pending;
                 }
                 // No caller writes through a driver that is gone.
                 driver.waker = None;
+                driver.io.set_task(None);
                 lingering = Some(Lingering {
                     links: std::mem::take(&mut driver.links),
                     runtime: driver.runtime.clone(),
                     timer: None,
                 });
+                drop(driver);
+                send_replies(replies);
             }
             match lingering.as_mut() {
                 Some(lingering) => lingering.poll(cx),
@@ -339,7 +379,7 @@ impl Driver {
             }
         }
         self.room.saw(outputs);
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(&self.io_waker);
         wake |= !self.links.write(&mut cx);
         wake |= self.outbox.is_busy();
         wake |= self.next_deadline() != self.timer.as_ref().map(|(at, _)| *at);
@@ -349,9 +389,44 @@ impl Driver {
         Ok(())
     }
 
+    /// Reads the transports on the task of a caller waiting for an ack, while the driver is
+    /// idle (see [`reader`]): acks with nothing waiting before them are answered (the
+    /// answers go out once the caller lets go of the driver), everything else waits in the
+    /// read-ahead for the driver task, which the same wake-up woke.
+    fn read_inline(&mut self) {
+        if self.waker.is_none() || self.shutdown {
+            return;
+        }
+        // The caller's `AckWait` saw a transport wake (`IoWake::take_woken`).
+        self.links.woken();
+        let now = self.runtime.now();
+        self.poll_links(now);
+        self.sync_report_outgoing();
+        let mut outputs = 0;
+        while let Some(output) = self.manager.poll_output() {
+            outputs += 1;
+            match output {
+                Output::Transmit(t) => self.transmit(t),
+                Output::Event(e @ Event::Ack { .. }) if self.held.is_empty() => {
+                    self.deliver(now, e)
+                }
+                Output::Event(e) => self.take_event(now, e),
+            }
+        }
+        self.room.saw(outputs);
+        self.room.saw(self.held.len());
+        // What the frames read asked to write (a pong).
+        let mut cx = Context::from_waker(&self.io_waker);
+        let _ = self.links.write(&mut cx);
+    }
+
     /// Turns until nothing moves (then waits for a waker) or the budget is spent (then yields).
     fn poll_turns(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        self.links.woken();
+        // A socket that had nothing to read is read again only once it woke (a caller
+        // waiting for an ack may have read it since).
+        if self.io.take_woken() {
+            self.links.woken();
+        }
         let result = self.turns(cx);
         self.publish_read_ahead();
         result
@@ -367,7 +442,7 @@ impl Driver {
             progress |= self.flush_outbox(now);
             // Room a consumer made since the last turn is used before reading more.
             progress |= self.deliver_held(cx, now);
-            progress |= self.poll_links(cx, now);
+            progress |= self.poll_links(now);
             progress |= self.poll_prepare(cx, now);
             // IO a transmit started has not been polled yet: another turn polls it (and
             // registers its waker).
@@ -500,7 +575,7 @@ impl Driver {
     }
 
     /// Step 2: the transports, their reports fed to the manager as they come.
-    fn poll_links(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+    fn poll_links(&mut self, now: Instant) -> bool {
         let manager = &mut self.manager;
         // Bytes that may still be read this turn: the read-ahead's free room. Once paused,
         // reading resumes when half of it is free, so that a consumer taking one event at a
@@ -511,9 +586,11 @@ impl Driver {
         } else {
             limit.saturating_sub(self.held_bytes)
         };
-        self.links.poll(cx, &mut allowance, |transport, event| {
-            manager.handle_transport(now, transport, event)
-        })
+        let mut cx = Context::from_waker(&self.io_waker);
+        self.links
+            .poll(&mut cx, &mut allowance, |transport, event| {
+                manager.handle_transport(now, transport, event)
+            })
     }
 
     /// Step 2b: the `before_connect` hook of the opening at the gate; its result opens the
@@ -962,8 +1039,9 @@ impl Driver {
                 None
             }
             Event::Ack { waiter, result, .. } => {
+                // Sent once the driver is unlocked (see `Driver::run`).
                 if let Some(reply) = waiter {
-                    let _ = reply.send(result);
+                    self.replies.push((reply, result));
                 }
                 None
             }

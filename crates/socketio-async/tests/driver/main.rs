@@ -351,6 +351,88 @@ fn an_ack_answer_then_an_emit_keep_their_order(mode: Mode) {
     });
 }
 
+/// An ack that arrives behind events waits for them: the driver task hands the events to
+/// their listeners first, then the ack to its caller, and the caller is woken with the driver
+/// unlocked, so that an emit it makes the moment it is woken (here from the waker itself,
+/// which runs on the driver's task) is handed over at once through the idle driver, not
+/// queued in the channel for the driver task's next poll.
+fn an_ack_behind_events_comes_after_them_with_the_driver_idle(mode: Mode) {
+    struct EmitOnWake {
+        socket: Socket,
+        log: Arc<Mutex<Vec<String>>>,
+        /// Emits in the send buffer right after the waker's emit.
+        buffered: Mutex<Option<usize>>,
+    }
+    impl std::task::Wake for EmitOnWake {
+        fn wake(self: Arc<Self>) {
+            // Woken by the transports too (it waits for an ack): it acts once the events
+            // before the ack were delivered, which is when the ack is due.
+            let mut log = self.log.lock().unwrap();
+            if log.last().map(String::as_str) != Some("tock") {
+                return;
+            }
+            log.push("ack".into());
+            drop(log);
+            self.socket.emit("echo", ("second",)).expect("emit");
+            *self.buffered.lock().unwrap() = Some(self.socket.send_buffer().emits);
+        }
+    }
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    for name in ["tick", "tock"] {
+        let log = log.clone();
+        socket.on(name, move |m| log.lock().unwrap().push(m.event.to_string()));
+    }
+    let woken = Arc::new(EmitOnWake {
+        socket: socket.clone(),
+        log: log.clone(),
+        buffered: Mutex::new(None),
+    });
+    let waker = std::task::Waker::from(woken.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    socket.emit("spam", (1,)).expect("emit");
+    let mut ack = Box::pin(socket.emit_with_ack::<_, (String,)>("echo", ("first",)));
+    // Read or not, the answer waits behind the events, whose listeners run on the driver task.
+    assert!(ack.as_mut().poll(&mut cx).is_pending());
+    assert!(log.lock().unwrap().is_empty());
+    // Until the answer comes (after the upgrade's pause, in that mode).
+    sim.block_on(futures_util::future::poll_fn(|_| {
+        match woken.buffered.lock().unwrap().is_some() {
+            true => std::task::Poll::Ready(()),
+            false => std::task::Poll::Pending,
+        }
+    }));
+    assert_eq!(*log.lock().unwrap(), ["tick", "tock", "ack"]);
+    assert_eq!(*woken.buffered.lock().unwrap(), Some(0));
+    match ack.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(reply) => assert_eq!(reply.expect("ack").0, "first"),
+        std::task::Poll::Pending => panic!("the ack was not answered"),
+    }
+    let echo = message(&sim, &mut events, "echo");
+    assert_eq!(echo.args.parse::<(String,)>().expect("echo").0, "second");
+}
+
+/// A caller that polled its ack future once and then stops polling it (it waits for
+/// something else) holds nothing up: what the server sends meanwhile still reaches the
+/// listeners, because the transports' waker wakes the driver task as well as that caller.
+fn a_caller_that_stops_polling_its_ack_holds_nothing_up(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    // Never answered by the server.
+    let mut ack = Box::pin(socket.emit_with_ack::<_, ()>("ignore", ()));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(ack.as_mut().poll(&mut cx).is_pending());
+    socket.emit("echo", ("meanwhile",)).expect("emit");
+    let echo = message(&sim, &mut events, "echo");
+    assert_eq!(echo.args.parse::<(String,)>().expect("echo").0, "meanwhile");
+    assert!(ack.as_mut().poll(&mut cx).is_pending());
+}
+
 fn server_ack_answered_from_handler(mode: Mode) {
     let sim = sim();
     let socket = io(URL, options(mode), sim.runtime()).expect("io");
@@ -627,6 +709,8 @@ for_each_mode!(
     listeners,
     server_ack_answered_from_handler,
     an_ack_answer_then_an_emit_keep_their_order,
+    an_ack_behind_events_comes_after_them_with_the_driver_idle,
+    a_caller_that_stops_polling_its_ack_holds_nothing_up,
     disconnect_and_connect_again,
     server_disconnect_is_final,
     reconnects_after_the_server_kills_the_session,
@@ -634,6 +718,29 @@ for_each_mode!(
     dropping_every_handle_shuts_the_driver_down,
     heartbeats_keep_the_connection,
 );
+
+/// A caller waiting for its ack reads the answer itself while the driver is idle: the ack
+/// resolves in the caller's own poll, before the driver task (woken too) has run.
+#[test]
+fn a_waiting_caller_reads_its_ack_itself() {
+    let sim = sim();
+    let socket = io(URL, options(Mode::WebSocket), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    // The fake server answers as soon as the frame is written, before this first poll.
+    let mut ack = Box::pin(socket.emit_with_ack::<_, (u32,)>("echo", (7,)));
+    match ack.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(reply) => assert_eq!(reply.expect("ack").0, 7),
+        std::task::Poll::Pending => panic!("the caller did not read its answer"),
+    }
+    // The driver task, woken by the same frame, finds nothing left to do.
+    sim.run();
+    socket.emit("echo", ("after",)).expect("emit");
+    let echo = message(&sim, &mut events, "echo");
+    assert_eq!(echo.args.parse::<(String,)>().expect("echo").0, "after");
+}
 
 #[test]
 fn namespaces_share_one_connection_and_refusals_are_reported() {
