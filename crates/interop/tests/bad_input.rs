@@ -311,6 +311,63 @@ fn a_protocol_violation_is_answered_with_the_goodbye_by_the_blocking_client() {
     goodbye.recv_timeout(WAIT).expect("the `1` POST");
 }
 
+/// A server that never answers the goodbye (its `1` POST gets a body that never ends) does
+/// not keep the blocking connection's socket for ever: the lingering transport is one of the
+/// connection's deadlines, 30 s after the close, and is forgotten when that passes.
+#[test]
+fn an_unanswered_goodbye_is_given_up_after_a_grace_by_the_blocking_connection() {
+    use socketio_proto::Event;
+    use std::time::{Duration, Instant};
+    let (heard, goodbye) = channel();
+    let session = polling_session(25_000, |n| match n {
+        0 => Reply::ok("9"),
+        _ => Reply::Trickle,
+    });
+    let server = Scripted::start(move |request| {
+        if request.method == "POST" && request.body == b"1" {
+            let _ = heard.send(());
+            return Reply::Trickle;
+        }
+        session(request)
+    });
+    let mut connection = socketio_blocking::Builder::new(server.url())
+        .options(options("polling").reconnection(false))
+        .connection()
+        .expect("connection");
+    let give_up = Instant::now() + WAIT;
+    let (drained_from, closed_at) = 'run: loop {
+        let drained_from = Instant::now();
+        while let Some(event) = connection.poll_event() {
+            if let Event::Close { goodbye, .. } = event {
+                assert!(goodbye, "a protocol violation says goodbye");
+                break 'run (drained_from, Instant::now());
+            }
+        }
+        assert!(Instant::now() < give_up, "no close within {WAIT:?}");
+        connection.wait(Some(give_up)).expect("wait");
+        connection.handle_readable();
+        connection.handle_timeout(Instant::now());
+    };
+    // What the close asked for (the `1` POST) is performed by the next drain.
+    while connection.poll_event().is_some() {}
+    goodbye.recv_timeout(WAIT).expect("the `1` POST");
+    // Nothing of the closed manager's is due; the lingering POST's grace is.
+    let grace = connection
+        .poll_timeout()
+        .expect("the goodbye's grace is a deadline");
+    let after = |at: Instant| grace.saturating_duration_since(at);
+    assert!(after(drained_from) >= Duration::from_secs(30), "{grace:?}");
+    assert!(after(closed_at) <= Duration::from_secs(30), "{grace:?}");
+    connection.handle_timeout(grace - Duration::from_secs(1));
+    assert_eq!(
+        connection.poll_timeout(),
+        Some(grace),
+        "kept until the grace ends"
+    );
+    connection.handle_timeout(grace);
+    assert_eq!(connection.poll_timeout(), None, "forgotten once it ended");
+}
+
 /// Fixtures made once by `tests/fixtures/expired/make.sh`: a CA valid until 2125 and a
 /// certificate it signed for 127.0.0.1 and localhost that expired on 2001-01-01.
 fn fixture(name: &str) -> String {

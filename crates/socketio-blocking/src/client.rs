@@ -419,7 +419,7 @@ impl Client {
         self.shared().send(Command::Emit {
             nsp: self.nsp.to_string(),
             payload,
-            options: EmitOptions::with_ack().timeout(timeout),
+            options: EmitOptions::default().timeout(timeout),
             reply: Some(reply),
         })?;
         // The manager's own ack deadline answers first; this bound only guards against an

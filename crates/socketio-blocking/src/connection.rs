@@ -30,6 +30,11 @@ const MAX_IDLE: usize = 2;
 /// is far more than Engine.IO frames need; a larger frame still grows the buffer.
 const WS_READ_BUFFER: usize = 4 * 1024;
 
+/// How long a transport whose engine said goodbye may keep its last request (the `1` POST)
+/// in flight: a server that never answers it does not hold the socket for ever (the async
+/// driver gives the same grace).
+const CLOSE_GRACE: Duration = Duration::from_secs(30);
+
 /// Hands the manager one transport report, at the time it is handled.
 fn report<W>(manager: &mut Manager<W>, transport: TransportId, event: TransportEvent) {
     manager.handle_transport(Instant::now(), transport, event);
@@ -49,9 +54,9 @@ struct Transport {
     get: Option<Exchange>,
     post: Option<Exchange>,
     idle: Vec<Stream>,
-    /// Its engine said goodbye and is gone: kept only until what is in flight (the `1`
-    /// POST) finishes.
-    lingering: bool,
+    /// Its engine said goodbye and is gone (at this time): kept only until what is in
+    /// flight (the `1` POST) finishes, or [`CLOSE_GRACE`] passes.
+    lingering: Option<Instant>,
 }
 
 impl Transport {
@@ -309,8 +314,9 @@ impl<W> Connection<W> {
                         // goodbye (its own close, a parse error, a server that broke the
                         // protocol) the `1` POST may still be on its way: that finishes.
                         if *goodbye {
+                            let now = Instant::now();
                             for transport in self.transports.values_mut() {
-                                transport.lingering = true;
+                                transport.lingering.get_or_insert(now);
                             }
                         } else {
                             self.drop_transports();
@@ -330,12 +336,22 @@ impl<W> Connection<W> {
 
     /// When [`Connection::handle_timeout`] is next due; `None` when nothing is scheduled.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.manager.poll_timeout()
+        let grace_ends = self
+            .transports
+            .values()
+            .filter_map(|t| t.lingering)
+            .min()
+            .map(|since| since + CLOSE_GRACE);
+        match (self.manager.poll_timeout(), grace_ends) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Fires what is due at `now`. Harmless when early or repeated.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.manager.handle_timeout(now);
+        self.forget_lingering(now);
     }
 
     /// Blocks until a socket may be ready, [`Notifier::notify`] is called, or `deadline`
@@ -720,10 +736,20 @@ impl<W> Connection<W> {
     /// Forgets the lingering transports that have nothing left in flight, with their idle
     /// connections: nobody will send on them again.
     fn forget_finished(&mut self) {
+        self.forget(|t| t.ws.is_none() && t.get.is_none() && t.post.is_none());
+    }
+
+    /// Forgets the lingering transports whose grace has run out at `now`, finished or not.
+    fn forget_lingering(&mut self, now: Instant) {
+        self.forget(|t| t.lingering.is_some_and(|since| now >= since + CLOSE_GRACE));
+    }
+
+    /// Forgets the lingering transports that match `done`.
+    fn forget(&mut self, done: impl Fn(&Transport) -> bool) {
         let finished: Vec<TransportId> = self
             .transports
             .iter()
-            .filter(|(_, t)| t.lingering && t.ws.is_none() && t.get.is_none() && t.post.is_none())
+            .filter(|(_, t)| t.lingering.is_some() && done(t))
             .map(|(id, _)| *id)
             .collect();
         for id in finished {
