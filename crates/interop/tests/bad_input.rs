@@ -266,8 +266,9 @@ async fn a_websocket_frame_announcing_a_terabyte_closes_the_connection(rt: Rt) {
 }
 
 /// A polling server whose first GET after the CONNECT answers a record that is no packet
-/// (`9`: an unknown type); the receiver hears of each `1` POST (the client's goodbye).
-fn unknown_packet_server() -> (Scripted, Receiver<()>) {
+/// (`9`: an unknown type); the receiver hears of each `1` POST (the client's goodbye), which
+/// is answered `ok`, or never when `answers_goodbye` is false (a body that never ends).
+fn unknown_packet_server(answers_goodbye: bool) -> (Scripted, Receiver<()>) {
     let (heard, goodbye) = channel();
     let session = polling_session(25_000, |n| match n {
         0 => Reply::ok("9"),
@@ -276,6 +277,9 @@ fn unknown_packet_server() -> (Scripted, Receiver<()>) {
     let server = Scripted::start(move |request| {
         if request.method == "POST" && request.body == b"1" {
             let _ = heard.send(());
+            if !answers_goodbye {
+                return Reply::Trickle;
+            }
         }
         session(request)
     });
@@ -285,7 +289,7 @@ fn unknown_packet_server() -> (Scripted, Receiver<()>) {
 /// A server that breaks the Engine.IO protocol is told the session is over, as the reference
 /// tells it: "transport error", and a `1` POST on the open polling transport.
 async fn a_protocol_violation_is_answered_with_the_goodbye(rt: Rt) {
-    let (server, goodbye) = unknown_packet_server();
+    let (server, goodbye) = unknown_packet_server(true);
     let (_socket, mut events) = connect(&rt, &server.url(), "polling").await;
     assert_eq!(
         rt.disconnected(&mut events).await,
@@ -297,7 +301,7 @@ async fn a_protocol_violation_is_answered_with_the_goodbye(rt: Rt) {
 /// The same from the blocking client.
 #[test]
 fn a_protocol_violation_is_answered_with_the_goodbye_by_the_blocking_client() {
-    let (server, goodbye) = unknown_packet_server();
+    let (server, goodbye) = unknown_packet_server(true);
     let options = options("polling").reconnection(false);
     let client = socketio_blocking::Client::connect(&server.url(), options).expect("connect");
     let reason = loop {
@@ -318,18 +322,7 @@ fn a_protocol_violation_is_answered_with_the_goodbye_by_the_blocking_client() {
 fn an_unanswered_goodbye_is_given_up_after_a_grace_by_the_blocking_connection() {
     use socketio_proto::Event;
     use std::time::{Duration, Instant};
-    let (heard, goodbye) = channel();
-    let session = polling_session(25_000, |n| match n {
-        0 => Reply::ok("9"),
-        _ => Reply::Trickle,
-    });
-    let server = Scripted::start(move |request| {
-        if request.method == "POST" && request.body == b"1" {
-            let _ = heard.send(());
-            return Reply::Trickle;
-        }
-        session(request)
-    });
+    let (server, goodbye) = unknown_packet_server(false);
     let mut connection = socketio_blocking::Builder::new(server.url())
         .options(options("polling").reconnection(false))
         .connection()
