@@ -617,13 +617,21 @@ impl Scanner<'_, '_> {
         let mut escaped = false;
         loop {
             // Skip plain bytes eight at a time, stopping exactly at the first special one.
-            while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
-                let mask = special_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-                if mask != 0 {
-                    self.pos += (mask.trailing_zeros() / 8) as usize;
-                    break;
+            'plain: {
+                while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
+                    let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                    let mask = special_bytes(word);
+                    if mask != 0 {
+                        self.pos += (mask.trailing_zeros() / 8) as usize;
+                        break 'plain;
+                    }
+                    self.pos += 8;
                 }
-                self.pos += 8;
+                // The last bytes of the text (where a payload's last string argument ends),
+                // padded with quotes: the scan stops at the end of the text at the latest,
+                // which the lookup below reports as the end it is.
+                let mask = special_bytes(tail_word(self.b.get(self.pos..).unwrap_or_default()));
+                self.pos += (mask.trailing_zeros() / 8) as usize;
             }
             let Some(&c) = self.b.get(self.pos) else {
                 return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
@@ -639,7 +647,7 @@ impl Scanner<'_, '_> {
                 }
                 0..=0x1f => return Err(err(self.pos, JsonErrorKind::ControlCharacter)),
                 0x80.. => self.non_ascii()?,
-                // Only in the last seven bytes of the text.
+                // Not reached: `special_bytes` flags no other byte first.
                 _ => self.pos += 1,
             }
         }
@@ -738,6 +746,14 @@ impl Scanner<'_, '_> {
         self.pos += word.len();
         Ok(())
     }
+}
+
+/// The last (fewer than eight) bytes of a text as a word, padded with quotes.
+fn tail_word(rest: &[u8]) -> u64 {
+    let mut word = [b'"'; 8];
+    let len = rest.len().min(8);
+    word[..len].copy_from_slice(&rest[..len]);
+    u64::from_le_bytes(word)
 }
 
 /// A mask with the high bit set in each byte of `word` (little-endian) that is `"`, `\`, a
