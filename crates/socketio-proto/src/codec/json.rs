@@ -197,9 +197,23 @@ impl Index {
         }
     }
 
-    /// The tape index of direct child `n` of the root.
+    /// The tape index of direct child `n` of the root: `n` hops along the siblings (called
+    /// for every event, by the decoder and by each argument read, so not through the
+    /// iterator, whose closure costs more than the hops).
     pub fn child_tok(&self, n: usize) -> Option<usize> {
-        self.child_toks().nth(n)
+        if !matches!(self.kind, Kind::Array | Kind::Object) {
+            return None;
+        }
+        let tape: &[Tok] = &self.tape;
+        let end = tape.first()?.next as usize;
+        let mut at = 1;
+        for _ in 0..n {
+            if at >= end {
+                return None;
+            }
+            at = tape.get(at)?.next as usize;
+        }
+        (at < end).then_some(at)
     }
 
     /// The span of direct child `n` of the root.
