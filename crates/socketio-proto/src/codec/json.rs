@@ -519,8 +519,7 @@ impl Scanner<'_, '_> {
                     }
                 }
                 frame.count += 1;
-                self.skip_ws();
-                let Some(&c) = self.b.get(self.pos) else {
+                let Some(c) = self.next_non_ws() else {
                     return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
                 };
                 self.pos += 1;
@@ -581,6 +580,20 @@ impl Scanner<'_, '_> {
             .ok_or(err(self.pos, JsonErrorKind::UnexpectedEnd))
     }
 
+    /// The next byte that is not whitespace, at `self.pos` after skipping. Compact text
+    /// (what peers send) has none: then one lookup, where skipping first and looking after
+    /// made two.
+    #[inline(always)]
+    fn next_non_ws(&mut self) -> Option<u8> {
+        match self.b.get(self.pos) {
+            Some(&c) if c > b' ' => Some(c),
+            _ => {
+                self.skip_ws();
+                self.b.get(self.pos).copied()
+            }
+        }
+    }
+
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
             self.pos += 1;
@@ -615,10 +628,9 @@ impl Scanner<'_, '_> {
                 _ => KeyClass::Other,
             };
         }
-        self.skip_ws();
-        match self.b.get(self.pos) {
+        match self.next_non_ws() {
             Some(b':') => self.pos += 1,
-            Some(&c) => return Err(err(self.pos, JsonErrorKind::UnexpectedByte(c))),
+            Some(c) => return Err(err(self.pos, JsonErrorKind::UnexpectedByte(c))),
             None => return Err(err(self.pos, JsonErrorKind::UnexpectedEnd)),
         }
         self.skip_ws();
