@@ -594,7 +594,18 @@ impl Scanner<'_, '_> {
         }
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        if let Some(&c) = self.b.get(self.pos)
+            && c > b' '
+        {
+            return;
+        }
+        self.skip_ws_slow();
+    }
+
+    #[inline(never)]
+    fn skip_ws_slow(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
             self.pos += 1;
         }
