@@ -665,10 +665,17 @@ impl Scanner<'_, '_> {
                     self.pos += 8;
                 }
                 // The last bytes of the text (where a payload's last string argument ends),
-                // padded with quotes: the scan stops at the end of the text at the latest,
-                // which the lookup below reports as the end it is.
-                let mask = special_bytes(tail_word(self.b.get(self.pos..).unwrap_or_default()));
-                self.pos += (mask.trailing_zeros() / 8) as usize;
+                // padded with zero bytes, which count as special: the scan stops at the end
+                // of the text at the latest, which the lookup below reports as the end.
+                // (Unless the string ends right here, as an empty last argument does.)
+                if self
+                    .b
+                    .get(self.pos)
+                    .is_some_and(|&c| (0x20..0x80).contains(&c) && c != b'"' && c != b'\\')
+                {
+                    let mask = special_bytes(tail_word(self.b, self.pos));
+                    self.pos += (mask.trailing_zeros() / 8) as usize;
+                }
             }
             let Some(&c) = self.b.get(self.pos) else {
                 return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
@@ -785,12 +792,25 @@ impl Scanner<'_, '_> {
     }
 }
 
-/// The last (fewer than eight) bytes of a text as a word, padded with quotes.
-fn tail_word(rest: &[u8]) -> u64 {
-    let mut word = [b'"'; 8];
-    let len = rest.len().min(8);
-    word[..len].copy_from_slice(&rest[..len]);
-    u64::from_le_bytes(word)
+/// The bytes of `b` from `pos` on (fewer than eight) as a little-endian word, padded with
+/// zero bytes: the text's last eight bytes shifted down, without copying byte by byte.
+#[inline(never)]
+fn tail_word(b: &[u8], pos: usize) -> u64 {
+    let rest = b.len().saturating_sub(pos);
+    if rest == 0 {
+        return 0;
+    }
+    match b.len().checked_sub(8).map(|from| &b[from..]) {
+        Some(last) if rest < 8 => {
+            u64::from_le_bytes(last.try_into().expect("8 bytes")) >> (8 * (8 - rest))
+        }
+        // A text shorter than a word.
+        _ => b[pos..]
+            .iter()
+            .take(7)
+            .enumerate()
+            .fold(0, |word, (i, &c)| word | u64::from(c) << (8 * i)),
+    }
 }
 
 /// A mask with the high bit set in each byte of `word` (little-endian) that is `"`, `\`, a
