@@ -227,6 +227,14 @@ impl<'a> Node<'_, 'a> {
 }
 
 fn parse_u64(digits: &[u8]) -> Option<u64> {
+    // Up to 19 digits cannot overflow (u64::MAX has 20): no check per digit.
+    if digits.len() <= 19 {
+        let mut n: u64 = 0;
+        for &d in digits {
+            n = n * 10 + u64::from(d - b'0');
+        }
+        return Some(n);
+    }
     let mut n: u64 = 0;
     for &d in digits {
         n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;

@@ -55,7 +55,11 @@ pub fn encode(packet: &Packet, out: &mut Vec<Message>) {
     text.extend_from_slice(json);
     debug_assert_eq!(text.len(), len);
     out.push(Message::Text(Bytes::from(text)));
-    out.extend(attachments.iter().cloned().map(Message::Binary));
+    // A loop, not `extend`: most packets have no attachments, and the iterator's `extend`
+    // reserves and folds even over none.
+    for attachment in attachments {
+        out.push(Message::Binary(attachment.clone()));
+    }
 }
 
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {

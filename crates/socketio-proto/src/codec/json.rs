@@ -197,9 +197,23 @@ impl Index {
         }
     }
 
-    /// The tape index of direct child `n` of the root.
+    /// The tape index of direct child `n` of the root: `n` hops along the siblings (called
+    /// for every event, by the decoder and by each argument read, so not through the
+    /// iterator, whose closure costs more than the hops).
     pub fn child_tok(&self, n: usize) -> Option<usize> {
-        self.child_toks().nth(n)
+        if !matches!(self.kind, Kind::Array | Kind::Object) {
+            return None;
+        }
+        let tape: &[Tok] = &self.tape;
+        let end = tape.first()?.next as usize;
+        let mut at = 1;
+        for _ in 0..n {
+            if at >= end {
+                return None;
+            }
+            at = tape.get(at)?.next as usize;
+        }
+        (at < end).then_some(at)
     }
 
     /// The span of direct child `n` of the root.
@@ -505,8 +519,7 @@ impl Scanner<'_, '_> {
                     }
                 }
                 frame.count += 1;
-                self.skip_ws();
-                let Some(&c) = self.b.get(self.pos) else {
+                let Some(c) = self.next_non_ws() else {
                     return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
                 };
                 self.pos += 1;
@@ -567,7 +580,32 @@ impl Scanner<'_, '_> {
             .ok_or(err(self.pos, JsonErrorKind::UnexpectedEnd))
     }
 
+    /// The next byte that is not whitespace, at `self.pos` after skipping. Compact text
+    /// (what peers send) has none: then one lookup, where skipping first and looking after
+    /// made two.
+    #[inline(always)]
+    fn next_non_ws(&mut self) -> Option<u8> {
+        match self.b.get(self.pos) {
+            Some(&c) if c > b' ' => Some(c),
+            _ => {
+                self.skip_ws();
+                self.b.get(self.pos).copied()
+            }
+        }
+    }
+
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        if let Some(&c) = self.b.get(self.pos)
+            && c > b' '
+        {
+            return;
+        }
+        self.skip_ws_slow();
+    }
+
+    #[inline(never)]
+    fn skip_ws_slow(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
             self.pos += 1;
         }
@@ -601,10 +639,9 @@ impl Scanner<'_, '_> {
                 _ => KeyClass::Other,
             };
         }
-        self.skip_ws();
-        match self.b.get(self.pos) {
+        match self.next_non_ws() {
             Some(b':') => self.pos += 1,
-            Some(&c) => return Err(err(self.pos, JsonErrorKind::UnexpectedByte(c))),
+            Some(c) => return Err(err(self.pos, JsonErrorKind::UnexpectedByte(c))),
             None => return Err(err(self.pos, JsonErrorKind::UnexpectedEnd)),
         }
         self.skip_ws();
@@ -617,13 +654,28 @@ impl Scanner<'_, '_> {
         let mut escaped = false;
         loop {
             // Skip plain bytes eight at a time, stopping exactly at the first special one.
-            while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
-                let mask = special_bytes(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-                if mask != 0 {
-                    self.pos += (mask.trailing_zeros() / 8) as usize;
-                    break;
+            'plain: {
+                while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
+                    let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                    let mask = special_bytes(word);
+                    if mask != 0 {
+                        self.pos += (mask.trailing_zeros() / 8) as usize;
+                        break 'plain;
+                    }
+                    self.pos += 8;
                 }
-                self.pos += 8;
+                // The last bytes of the text (where a payload's last string argument ends),
+                // padded with zero bytes, which count as special: the scan stops at the end
+                // of the text at the latest, which the lookup below reports as the end.
+                // (Unless the string ends right here, as an empty last argument does.)
+                if self
+                    .b
+                    .get(self.pos)
+                    .is_some_and(|&c| (0x20..0x80).contains(&c) && c != b'"' && c != b'\\')
+                {
+                    let mask = special_bytes(tail_word(self.b, self.pos));
+                    self.pos += (mask.trailing_zeros() / 8) as usize;
+                }
             }
             let Some(&c) = self.b.get(self.pos) else {
                 return Err(err(self.pos, JsonErrorKind::UnexpectedEnd));
@@ -639,7 +691,7 @@ impl Scanner<'_, '_> {
                 }
                 0..=0x1f => return Err(err(self.pos, JsonErrorKind::ControlCharacter)),
                 0x80.. => self.non_ascii()?,
-                // Only in the last seven bytes of the text.
+                // Not reached: `special_bytes` flags no other byte first.
                 _ => self.pos += 1,
             }
         }
@@ -737,6 +789,27 @@ impl Scanner<'_, '_> {
         }
         self.pos += word.len();
         Ok(())
+    }
+}
+
+/// The bytes of `b` from `pos` on (fewer than eight) as a little-endian word, padded with
+/// zero bytes: the text's last eight bytes shifted down, without copying byte by byte.
+#[inline(never)]
+fn tail_word(b: &[u8], pos: usize) -> u64 {
+    let rest = b.len().saturating_sub(pos);
+    if rest == 0 {
+        return 0;
+    }
+    match b.len().checked_sub(8).map(|from| &b[from..]) {
+        Some(last) if rest < 8 => {
+            u64::from_le_bytes(last.try_into().expect("8 bytes")) >> (8 * (8 - rest))
+        }
+        // A text shorter than a word.
+        _ => b[pos..]
+            .iter()
+            .take(7)
+            .enumerate()
+            .fold(0, |word, (i, &c)| word | u64::from(c) << (8 * i)),
     }
 }
 

@@ -160,3 +160,78 @@ fn agrees_with_serde_json_on_edge_cases() {
         assert_eq!(ours, theirs, "{text:?}");
     }
 }
+
+/// Strings are skipped eight bytes at a time and the text's last bytes as one word padded
+/// with quotes: a special byte (quote, backslash, control, non-ASCII) must stop the skip at
+/// every position of a word and of the tail, and the padding must never end a string.
+#[test]
+fn strings_stop_at_the_first_special_byte_at_every_position() {
+    use crate::codec::json::{ScanError, TokKind};
+    use crate::codec::{JsonError, JsonErrorKind};
+    for len in 0..20 {
+        let plain = "a".repeat(len);
+        for (special, expect) in [
+            ("\\n", Ok(TokKind::EscStr)),
+            ("\\u00e9", Ok(TokKind::EscStr)),
+            ("é", Ok(TokKind::Str)),
+            ("😀", Ok(TokKind::Str)),
+            ("\u{1}", Err(JsonErrorKind::ControlCharacter)),
+            ("\u{1f}", Err(JsonErrorKind::ControlCharacter)),
+        ] {
+            for after in ["", "b", "bcdefghij"] {
+                for outer in ["[\"{s}\"]", "\"{s}\"", "{\"{s}\":1}"] {
+                    let body = format!("{plain}{special}{after}");
+                    let text = outer.replace("{s}", &body);
+                    let got = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH);
+                    match expect {
+                        Ok(kind) => {
+                            let index = got.unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+                            let tok = index
+                                .tape
+                                .iter()
+                                .find(|t| t.kind != TokKind::Array && t.kind != TokKind::Object)
+                                .unwrap();
+                            assert_eq!(tok.kind, kind, "{text:?}");
+                            assert_eq!(
+                                tok.end as usize - tok.start as usize,
+                                body.len() + 2,
+                                "{text:?}"
+                            );
+                        }
+                        Err(kind) => {
+                            let offset = text.find(special).unwrap();
+                            assert_eq!(
+                                got,
+                                Err(ScanError::Json(JsonError { offset, kind })),
+                                "{text:?}"
+                            );
+                        }
+                    }
+                }
+            }
+            // Unterminated: the end of the text, wherever it falls in a word.
+            let text = format!("[\"{plain}");
+            let got = scan(text.as_bytes(), None, DEFAULT_MAX_DEPTH);
+            let end = JsonError {
+                offset: text.len(),
+                kind: JsonErrorKind::UnexpectedEnd,
+            };
+            assert_eq!(got, Err(ScanError::Json(end)), "{text:?}");
+        }
+        // Invalid UTF-8 at each position, and a character cut by the end of the text.
+        let text = [b"[\"", plain.as_bytes(), b"\xff\"]"].concat();
+        let got = scan(&text, None, DEFAULT_MAX_DEPTH);
+        let bad = JsonError {
+            offset: 2 + len,
+            kind: JsonErrorKind::InvalidUtf8,
+        };
+        assert_eq!(got, Err(ScanError::Json(bad)));
+        let text = [b"\"", plain.as_bytes(), "é".as_bytes().split_at(1).0].concat();
+        let got = scan(&text, None, DEFAULT_MAX_DEPTH);
+        let bad = JsonError {
+            offset: 1 + len,
+            kind: JsonErrorKind::InvalidUtf8,
+        };
+        assert_eq!(got, Err(ScanError::Json(bad)));
+    }
+}

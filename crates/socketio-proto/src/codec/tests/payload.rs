@@ -375,3 +375,59 @@ fn json_that_serde_cannot_hold_is_still_valid_protocol() {
     assert_eq!(data.to_value(), serde_json::Value::Null);
     assert!(data.arg::<serde::de::IgnoredAny>(1).is_ok());
 }
+
+/// Integers of up to 19 digits are read without overflow checks, longer ones with them:
+/// either way they read as serde_json reads them, at and around the limits.
+#[test]
+fn integers_read_like_serde_json_at_the_limits() {
+    let cases = [
+        "0",
+        "7",
+        "-1",
+        "999999999999999999",
+        "9999999999999999999",
+        "10000000000000000000",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "-9999999999999999999",
+        "00000000000000000001",
+    ];
+    for case in cases {
+        let text = format!("[\"ev\",{case}]");
+        let Ok(payload) = Payload::from_json(Bytes::from(text.clone())) else {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&text).is_err(),
+                "{case}"
+            );
+            continue;
+        };
+        let ours_u64 = payload.arg::<u64>(1).ok();
+        let ours_i64 = payload.arg::<i64>(1).ok();
+        let ours_f64 = payload.arg::<f64>(1).ok();
+        assert_eq!(
+            ours_u64,
+            serde_json::from_str::<u64>(case).ok(),
+            "u64 {case}"
+        );
+        assert_eq!(
+            ours_i64,
+            serde_json::from_str::<i64>(case).ok(),
+            "i64 {case}"
+        );
+        assert_eq!(
+            ours_f64,
+            serde_json::from_str::<f64>(case).ok(),
+            "f64 {case}"
+        );
+        let value: serde_json::Value = payload.arg(1).unwrap();
+        assert_eq!(
+            value,
+            serde_json::from_str::<serde_json::Value>(case).unwrap(),
+            "{case}"
+        );
+    }
+}
