@@ -200,7 +200,8 @@ impl Lingering {
         self.links.woken();
         loop {
             self.links.expire(self.runtime.now());
-            self.links.poll(cx, &mut { usize::MAX }, |_, _| {});
+            self.links
+                .poll(cx, &mut { usize::MAX }, links::READ_BATCH, |_, _| {});
             let Some(deadline) = self.links.next_deadline() else {
                 return if self.links.is_empty() {
                     Poll::Ready(())
@@ -400,7 +401,7 @@ impl Driver {
         // The caller's `AckWait` saw a transport wake (`IoWake::take_woken`).
         self.links.woken();
         let now = self.runtime.now();
-        self.poll_links(now);
+        self.poll_links(now, links::READ_BATCH);
         self.sync_report_outgoing();
         let mut outputs = 0;
         while let Some(output) = self.manager.poll_output() {
@@ -442,7 +443,7 @@ impl Driver {
             progress |= self.flush_outbox(now);
             // Room a consumer made since the last turn is used before reading more.
             progress |= self.deliver_held(cx, now);
-            progress |= self.poll_links(now);
+            progress |= self.read_and_deliver(cx, now);
             progress |= self.poll_prepare(cx, now);
             // IO a transmit started has not been polled yet: another turn polls it (and
             // registers its waker).
@@ -574,8 +575,29 @@ impl Driver {
         true
     }
 
-    /// Step 2: the transports, their reports fed to the manager as they come.
-    fn poll_links(&mut self, now: Instant) -> bool {
+    /// Step 2: the transports, read in batches of [`links::DELIVER_BATCH`] frames (up to
+    /// [`links::READ_BATCH`] in all), each batch's events handed to their consumers before
+    /// the next is read. Why: each received event's payload is one allocation, freed when
+    /// the application drops the message; decoding 64 frames before delivering any
+    /// overflowed the allocator's per-thread cache (glibc keeps 7 blocks of a size), and
+    /// the rest of the batch was served from its slower bins (docs/benchmarks.md, Session 6).
+    fn read_and_deliver(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
+        let mut progress = false;
+        for _ in 0..links::READ_BATCH.div_ceil(links::DELIVER_BATCH) {
+            if !self.poll_links(now, links::DELIVER_BATCH) {
+                break;
+            }
+            progress = true;
+            // What the batch asked to transmit is polled by the next batch, or the next turn.
+            self.drain(now);
+            self.deliver_held(cx, now);
+        }
+        progress
+    }
+
+    /// The transports, their reports fed to the manager as they come: up to `frames` frames
+    /// from each WebSocket.
+    fn poll_links(&mut self, now: Instant, frames: usize) -> bool {
         let manager = &mut self.manager;
         // Bytes that may still be read this turn: the read-ahead's free room. Once paused,
         // reading resumes when half of it is free, so that a consumer taking one event at a
@@ -588,7 +610,7 @@ impl Driver {
         };
         let mut cx = Context::from_waker(&self.io_waker);
         self.links
-            .poll(&mut cx, &mut allowance, |transport, event| {
+            .poll(&mut cx, &mut allowance, frames, |transport, event| {
                 manager.handle_transport(now, transport, event)
             })
     }
@@ -851,8 +873,12 @@ impl Driver {
     /// The connection's engine id and transport, as of now.
     fn publish_engine(&self) {
         let engine = self.manager.engine();
+        let sid = engine.and_then(|e| e.sid());
         let mut status = lock(&self.shared.status);
-        status.engine_id = engine.and_then(|e| e.sid()).map(str::to_owned);
+        // Published after every batch of events: copied only when it changed.
+        if status.engine_id.as_deref() != sid {
+            status.engine_id = sid.map(str::to_owned);
+        }
         status.transport = engine.and_then(|e| e.transport());
     }
 
@@ -861,7 +887,9 @@ impl Driver {
         for (nsp, shared) in lock(&self.shared.sockets).iter() {
             if let Some(socket) = self.manager.socket(nsp) {
                 let mut status = lock(&shared.status);
-                status.id = socket.id().map(str::to_owned);
+                if status.id.as_deref() != socket.id() {
+                    status.id = socket.id().map(str::to_owned);
+                }
                 status.connected = socket.connected();
                 status.active = socket.active();
                 status.recovered = socket.recovered();
