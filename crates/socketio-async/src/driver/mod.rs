@@ -589,8 +589,8 @@ impl Driver {
             }
             progress = true;
             // What the batch asked to transmit is polled by the next batch, or the next turn.
-            self.drain(now);
             self.deliver_held(cx, now);
+            self.drain_with(now, Some(cx));
         }
         progress
     }
@@ -817,9 +817,17 @@ impl Driver {
 
     /// Step 3 and 4 of the loop. Returns whether any transmit came out.
     fn drain(&mut self, now: Instant) -> bool {
+        self.drain_with(now, None)
+    }
+
+    /// [`Driver::drain`]; with a context, an event that has nothing waiting before it in the
+    /// read-ahead and whose consumers have room is delivered at once instead of passing
+    /// through the read-ahead (a push and a pop of a 100-byte value per event).
+    fn drain_with(&mut self, now: Instant, mut cx: Option<&mut Context<'_>>) -> bool {
         self.sync_report_outgoing();
         let mut transmitted = false;
         let mut outputs = 0;
+        let mut delivered = false;
         while let Some(output) = self.manager.poll_output() {
             outputs += 1;
             match output {
@@ -827,8 +835,25 @@ impl Driver {
                     transmitted = true;
                     self.transmit(t);
                 }
-                Output::Event(e) => self.take_event(now, e),
+                Output::Event(e) => match cx.as_deref_mut() {
+                    Some(cx) if self.held.is_empty() => {
+                        let Some(e) = self.act(now, e) else {
+                            continue;
+                        };
+                        if self.poll_room(cx, &e).is_ready() {
+                            delivered = true;
+                            self.deliver(now, e);
+                        } else {
+                            self.hold(e);
+                        }
+                    }
+                    _ => self.take_event(now, e),
+                },
             }
+        }
+        if delivered && self.held.is_empty() {
+            // As in `deliver_held`: the published status catches up once nothing waits.
+            self.publish_status();
         }
         // The manager's queue held them all at once (and the engine's, as many packets).
         self.room.saw(outputs);
@@ -846,11 +871,16 @@ impl Driver {
     /// waits in the read-ahead, in order.
     fn take_event(&mut self, now: Instant, event: DriverEvent) {
         if let Some(e) = self.act(now, event) {
-            let bytes = event_bytes(&e);
-            self.held_bytes += bytes;
-            self.peak_bytes = self.peak_bytes.max(self.held_bytes);
-            self.held.push_back(Held { event: e, bytes });
+            self.hold(e);
         }
+    }
+
+    /// Puts an event the application is to see at the end of the read-ahead.
+    fn hold(&mut self, event: DriverEvent) {
+        let bytes = event_bytes(&event);
+        self.held_bytes += bytes;
+        self.peak_bytes = self.peak_bytes.max(self.held_bytes);
+        self.held.push_back(Held { event, bytes });
     }
 
     /// Whether the manager reports written events: only while someone listens to them.
