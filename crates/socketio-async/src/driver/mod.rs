@@ -583,6 +583,7 @@ impl Driver {
     /// the rest of the batch was served from its slower bins (docs/benchmarks.md, Session 6).
     fn read_and_deliver(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut progress = false;
+        self.sync_report_outgoing();
         for _ in 0..links::READ_BATCH.div_ceil(links::DELIVER_BATCH) {
             if !self.poll_links(now, links::DELIVER_BATCH) {
                 break;
@@ -817,14 +818,16 @@ impl Driver {
 
     /// Step 3 and 4 of the loop. Returns whether any transmit came out.
     fn drain(&mut self, now: Instant) -> bool {
+        self.sync_report_outgoing();
         self.drain_with(now, None)
     }
 
     /// [`Driver::drain`]; with a context, an event that has nothing waiting before it in the
     /// read-ahead and whose consumers have room is delivered at once instead of passing
     /// through the read-ahead (a push and a pop of a 100-byte value per event).
+    /// Whether written events are reported is synced by the caller (once per turn will do:
+    /// only the application changes it).
     fn drain_with(&mut self, now: Instant, mut cx: Option<&mut Context<'_>>) -> bool {
-        self.sync_report_outgoing();
         let mut transmitted = false;
         let mut outputs = 0;
         let mut delivered = false;
