@@ -840,9 +840,9 @@ impl Driver {
                 }
                 Output::Event(e) => match cx.as_deref_mut() {
                     Some(cx) if self.held.is_empty() => {
-                        let Some(e) = self.act(now, e) else {
+                        if !self.act(now, &e) {
                             continue;
-                        };
+                        }
                         if self.poll_room(cx, &e).is_ready() {
                             delivered = true;
                             self.deliver(now, e);
@@ -873,8 +873,8 @@ impl Driver {
     /// An event the manager gave: what it asks of the IO happens now, what the user sees
     /// waits in the read-ahead, in order.
     fn take_event(&mut self, now: Instant, event: DriverEvent) {
-        if let Some(e) = self.act(now, event) {
-            self.hold(e);
+        if self.act(now, &event) {
+            self.hold(event);
         }
     }
 
@@ -988,10 +988,11 @@ impl Driver {
     }
 
     /// What an event does to the connection's IO, at once, ahead of the events waiting in
-    /// the read-ahead; returns the event if the application is to see it, in order.
-    fn act(&mut self, now: Instant, event: DriverEvent) -> Option<DriverEvent> {
-        trace_event(&event);
-        match &event {
+    /// the read-ahead; returns whether the application is to see it (in order).
+    /// Takes the event by reference: it is moved once, from the manager to where it goes.
+    fn act(&mut self, now: Instant, event: &DriverEvent) -> bool {
+        trace_event(event);
+        match event {
             Event::Prepare { attempt } => {
                 if let Some(hook) = &self.before_connect {
                     self.preparing = Some((hook.0)(self.attempt(*attempt)));
@@ -999,7 +1000,7 @@ impl Driver {
                 } else {
                     self.manager.proceed_open(now);
                 }
-                return None;
+                return false;
             }
             Event::Close { goodbye, .. } => self.let_go(now, *goodbye),
             // Opening failed or timed out: a handshake GET (or WebSocket) may still be
@@ -1007,11 +1008,11 @@ impl Driver {
             Event::Error(_) => self.links.drop_all(),
             Event::RememberUpgrade(worked) => {
                 crate::remember_websocket(&self.server, *worked);
-                return None;
+                return false;
             }
             _ => {}
         }
-        Some(event)
+        true
     }
 
     /// Hands an event to the application (its consumers have room).
