@@ -583,6 +583,7 @@ impl Driver {
     /// the rest of the batch was served from its slower bins (docs/benchmarks.md, Session 6).
     fn read_and_deliver(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
         let mut progress = false;
+        let mut delivered = false;
         self.sync_report_outgoing();
         for _ in 0..links::READ_BATCH.div_ceil(links::DELIVER_BATCH) {
             if !self.poll_links(now, links::DELIVER_BATCH) {
@@ -591,7 +592,12 @@ impl Driver {
             progress = true;
             // What the batch asked to transmit is polled by the next batch, or the next turn.
             self.deliver_held(cx, now);
-            self.drain_with(now, Some(cx));
+            self.drain_with(now, Some((cx, &mut delivered)));
+        }
+        if delivered && self.held.is_empty() {
+            // As in `deliver_held`: the published status catches up once nothing waits
+            // (once per read, as when the whole read was delivered at once).
+            self.publish_status();
         }
         progress
     }
@@ -824,13 +830,17 @@ impl Driver {
 
     /// [`Driver::drain`]; with a context, an event that has nothing waiting before it in the
     /// read-ahead and whose consumers have room is delivered at once instead of passing
-    /// through the read-ahead (a push and a pop of a 100-byte value per event).
+    /// through the read-ahead (a push and a pop of a 100-byte value per event), and the flag
+    /// beside the context set (the caller publishes the status).
     /// Whether written events are reported is synced by the caller (once per turn will do:
     /// only the application changes it).
-    fn drain_with(&mut self, now: Instant, mut cx: Option<&mut Context<'_>>) -> bool {
+    fn drain_with(
+        &mut self,
+        now: Instant,
+        mut deliver: Option<(&mut Context<'_>, &mut bool)>,
+    ) -> bool {
         let mut transmitted = false;
         let mut outputs = 0;
-        let mut delivered = false;
         while let Some(output) = self.manager.poll_output() {
             outputs += 1;
             match output {
@@ -838,13 +848,13 @@ impl Driver {
                     transmitted = true;
                     self.transmit(t);
                 }
-                Output::Event(e) => match cx.as_deref_mut() {
-                    Some(cx) if self.held.is_empty() => {
+                Output::Event(e) => match deliver.as_mut() {
+                    Some((cx, delivered)) if self.held.is_empty() => {
                         if !self.act(now, &e) {
                             continue;
                         }
                         if self.poll_room(cx, &e).is_ready() {
-                            delivered = true;
+                            **delivered = true;
                             self.deliver(now, e);
                         } else {
                             self.hold(e);
@@ -853,10 +863,6 @@ impl Driver {
                     _ => self.take_event(now, e),
                 },
             }
-        }
-        if delivered && self.held.is_empty() {
-            // As in `deliver_held`: the published status catches up once nothing waits.
-            self.publish_status();
         }
         // The manager's queue held them all at once (and the engine's, as many packets).
         self.room.saw(outputs);
