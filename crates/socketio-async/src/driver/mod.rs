@@ -832,7 +832,8 @@ impl Driver {
     /// read-ahead and whose consumers have room is delivered at once instead of passing
     /// through the read-ahead (a push and a pop of a 100-byte value per event), and the flag
     /// beside the context set (the caller publishes the status).
-    /// Whether written events are reported is synced by the caller (once per turn will do:
+    ///
+    /// Whether written events are reported is synced by the caller (once per read will do:
     /// only the application changes it).
     fn drain_with(
         &mut self,
