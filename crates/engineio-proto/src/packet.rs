@@ -138,6 +138,12 @@ impl Packet {
     /// A record that starts with `b` is a base64 binary message (the polling and `force_base64`
     /// encoding). `data` must be UTF-8; it is sliced, not copied.
     pub fn decode_text(data: Bytes) -> Result<Self, DecodeError> {
+        Self::decode_text_record(data, false)
+    }
+
+    /// [`Packet::decode_text`], told whether `data` is already known to be UTF-8: a record of
+    /// a polling payload, whose body was checked whole, is not checked again.
+    fn decode_text_record(data: Bytes, utf8_checked: bool) -> Result<Self, DecodeError> {
         let Some(&first) = data.first() else {
             return Err(DecodeError::Empty);
         };
@@ -161,7 +167,9 @@ impl Packet {
                 probe: probe_marker(&rest)?,
             },
             PacketType::Message => {
-                std::str::from_utf8(&rest).map_err(|_| DecodeError::InvalidUtf8)?;
+                if !utf8_checked {
+                    std::str::from_utf8(&rest).map_err(|_| DecodeError::InvalidUtf8)?;
+                }
                 Self::Message(Message::Text(rest))
             }
             PacketType::Upgrade => Self::Upgrade,
@@ -278,7 +286,9 @@ impl Iterator for PayloadDecoder {
             }
             None => rest,
         };
-        let decoded = Packet::decode_text(record);
+        // The whole body was checked as UTF-8 by `decode_payload`, and a record boundary
+        // (`\x1e`, ASCII) never splits a character.
+        let decoded = Packet::decode_text_record(record, true);
         if decoded.is_err() {
             self.state = None;
         }

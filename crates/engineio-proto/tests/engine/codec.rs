@@ -241,3 +241,18 @@ fn malformed_payloads_stop_at_the_first_bad_record() {
     assert_eq!(payload(b"4a\x1e4\xff"), vec![Err(DecodeError::InvalidUtf8)]);
     assert_eq!(payload(b"abc"), vec![Err(DecodeError::UnknownType(b'a'))]);
 }
+
+#[test]
+fn payload_records_keep_multibyte_text_whole() {
+    // The body is checked as UTF-8 once; its records are not checked again, so each must
+    // still come out as the whole characters it holds (a separator never splits one).
+    assert_eq!(
+        payload("4é\x1e4€😀\x1e4ü".as_bytes()),
+        vec![Ok(text("é")), Ok(text("€😀")), Ok(text("ü"))]
+    );
+    // A lone separator byte inside a multibyte sequence is not UTF-8: refused whole.
+    assert_eq!(
+        payload(b"4\xc3\x1e\xa94a"),
+        vec![Err(DecodeError::InvalidUtf8)]
+    );
+}

@@ -76,3 +76,39 @@ fn websocket() {
 fn polling() {
     a_full_stream_holds_reading_and_the_heartbeat(Mode::Polling)
 }
+
+/// A burst many read batches long, with room for all of it: every event reaches the stream
+/// (most of them straight from the decoder, none through the read-ahead), in order, and
+/// nothing is left waiting in the read-ahead.
+fn a_burst_with_room_arrives_whole_and_in_order(mode: Mode) {
+    let sim = sim();
+    let socket = io(URL, options(mode), sim.runtime()).expect("io");
+    let mut events = socket.events();
+    connected(&sim, &mut events);
+    // 600 events: more than nine batches of frames read at once over WebSocket.
+    socket.emit("spam", (300,)).expect("emit");
+    let mut got = Vec::new();
+    while got.len() < 600 {
+        if let SocketEvent::Message(m) = next(&sim, &mut events, Some) {
+            got.push(format!("{}:{}", m.event, m.args.get::<u32>(0).unwrap()))
+        }
+    }
+    let expected: Vec<String> = (0..300)
+        .flat_map(|i| [format!("tick:{i}"), format!("tock:{i}")])
+        .collect();
+    assert_eq!(got, expected, "{mode:?}");
+    let snapshot = socket.io().flow();
+    assert_eq!(snapshot.read_ahead_events, 0, "{mode:?}: {snapshot:?}");
+    assert_eq!(snapshot.read_ahead_bytes, 0, "{mode:?}: {snapshot:?}");
+    assert_eq!(snapshot.pauses, 0, "{mode:?}: {snapshot:?}");
+}
+
+#[test]
+fn websocket_burst_with_room() {
+    a_burst_with_room_arrives_whole_and_in_order(Mode::WebSocket)
+}
+
+#[test]
+fn polling_burst_with_room() {
+    a_burst_with_room_arrives_whole_and_in_order(Mode::Polling)
+}
