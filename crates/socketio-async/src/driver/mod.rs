@@ -585,8 +585,12 @@ impl Driver {
         let mut progress = false;
         let mut delivered = false;
         self.sync_report_outgoing();
-        for _ in 0..links::READ_BATCH.div_ceil(links::DELIVER_BATCH) {
-            if !self.poll_links(now, links::DELIVER_BATCH) {
+        // Frames left to read this turn: [`links::READ_BATCH`] in all, as before batching.
+        let mut budget = links::READ_BATCH;
+        while budget > 0 {
+            let frames = budget.min(links::DELIVER_BATCH);
+            budget -= frames;
+            if !self.poll_links(now, frames) {
                 break;
             }
             progress = true;

@@ -162,7 +162,7 @@ fn agrees_with_serde_json_on_edge_cases() {
 }
 
 /// Strings are skipped eight bytes at a time and the text's last bytes as one word padded
-/// with quotes: a special byte (quote, backslash, control, non-ASCII) must stop the skip at
+/// with zero bytes: a special byte (quote, backslash, control, non-ASCII) must stop the skip at
 /// every position of a word and of the tail, and the padding must never end a string.
 #[test]
 fn strings_stop_at_the_first_special_byte_at_every_position() {
