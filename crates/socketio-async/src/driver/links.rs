@@ -18,19 +18,12 @@ use crate::runtime::{BoxFuture, TransportFailure, WebSocket, WsConnection};
 type HttpFuture = BoxFuture<'static, Result<HttpResponse, TransportFailure>>;
 type WsFuture = BoxFuture<'static, Result<WsConnection, TransportFailure>>;
 
-/// Frames read from one WebSocket per driver turn, so that a socket that is always ready
-/// does not keep the driver from its other work. How much is read at all is bounded in bytes
-/// by the read-ahead allowance the driver passes in: once what was read and not yet delivered
-/// reaches `FlowOptions::read_ahead`, the socket is not read (the server's buffers and TCP
-/// then slow the server down).
+/// Frames read from one WebSocket per [`Links::poll`], so that a socket that is always
+/// ready does not keep the driver from its other work. How much is read at all is bounded
+/// in bytes by the read-ahead allowance the driver passes in: once what was read and not yet
+/// delivered reaches `FlowOptions::read_ahead`, the socket is not read (the server's buffers
+/// and TCP then slow the server down).
 pub(crate) const READ_BATCH: usize = 64;
-
-/// Frames read from one WebSocket per [`Links::poll`]: the driver delivers what they decoded
-/// to before it reads more (see `Driver::read_and_deliver`). Seven is glibc's per-thread
-/// cache of blocks of one size: each event's payload block is then freed (delivered) into
-/// the cache the next one is taken from. Measured 4 / 6 / 7: 4,487 / 4,438 / 4,424
-/// instructions per received event; 64 at once (no batches): 4,579.
-pub(crate) const DELIVER_BATCH: usize = 7;
 
 /// One transport's IO.
 enum Io {
@@ -221,8 +214,8 @@ impl Links {
         }
     }
 
-    /// Polls every transport: writes what is queued, reads what is ready (at most `frames`
-    /// frames each, and while `allowance` bytes are left: a frame or a
+    /// Polls every transport: writes what is queued, reads what is ready (at most
+    /// [`READ_BATCH`] frames each, and while `allowance` bytes are left: a frame or a
     /// polling response is taken whole, then counted), and hands what happened to `report`.
     /// With no allowance left, WebSockets are only written and polling GETs not polled, so
     /// their bytes wait in the OS and the server. Returns whether anything happened.
@@ -230,7 +223,6 @@ impl Links {
         &mut self,
         cx: &mut Context<'_>,
         allowance: &mut usize,
-        frames: usize,
         mut report: impl FnMut(TransportId, TransportEvent),
     ) -> bool {
         let mut progress = false;
@@ -290,7 +282,7 @@ impl Links {
                     }
                 },
                 Io::Open(ws) => {
-                    let (moved, ended) = ws.poll(cx, allowance, frames, |event| report(id, event));
+                    let (moved, ended) = ws.poll(cx, allowance, |event| report(id, event));
                     progress |= moved;
                     ended
                 }
@@ -321,7 +313,6 @@ impl OpenWs {
         &mut self,
         cx: &mut Context<'_>,
         allowance: &mut usize,
-        frames: usize,
         mut report: impl FnMut(TransportEvent),
     ) -> (bool, bool) {
         let mut progress = false;
@@ -336,7 +327,7 @@ impl OpenWs {
         if self.drained {
             return (progress, false);
         }
-        for _ in 0..frames {
+        for _ in 0..READ_BATCH {
             // Once closing, frames are dropped unread by anyone: read on to the end.
             if *allowance == 0 && self.close == Close::No {
                 // The consumer that makes room wakes the driver.

@@ -200,8 +200,7 @@ impl Lingering {
         self.links.woken();
         loop {
             self.links.expire(self.runtime.now());
-            self.links
-                .poll(cx, &mut { usize::MAX }, links::READ_BATCH, |_, _| {});
+            self.links.poll(cx, &mut { usize::MAX }, |_, _| {});
             let Some(deadline) = self.links.next_deadline() else {
                 return if self.links.is_empty() {
                     Poll::Ready(())
@@ -401,7 +400,7 @@ impl Driver {
         // The caller's `AckWait` saw a transport wake (`IoWake::take_woken`).
         self.links.woken();
         let now = self.runtime.now();
-        self.poll_links(now, links::READ_BATCH);
+        self.poll_links(now);
         self.sync_report_outgoing();
         let mut outputs = 0;
         while let Some(output) = self.manager.poll_output() {
@@ -443,7 +442,7 @@ impl Driver {
             progress |= self.flush_outbox(now);
             // Room a consumer made since the last turn is used before reading more.
             progress |= self.deliver_held(cx, now);
-            progress |= self.read_and_deliver(cx, now);
+            progress |= self.poll_links(now);
             progress |= self.poll_prepare(cx, now);
             // IO a transmit started has not been polled yet: another turn polls it (and
             // registers its waker).
@@ -575,40 +574,8 @@ impl Driver {
         true
     }
 
-    /// Step 2: the transports, read in batches of [`links::DELIVER_BATCH`] frames (up to
-    /// [`links::READ_BATCH`] in all), each batch's events handed to their consumers before
-    /// the next is read. Why: each received event's payload is one allocation, freed when
-    /// the application drops the message; decoding 64 frames before delivering any
-    /// overflowed the allocator's per-thread cache (glibc keeps 7 blocks of a size), and
-    /// the rest of the batch was served from its slower bins (docs/benchmarks.md, Session 6).
-    fn read_and_deliver(&mut self, cx: &mut Context<'_>, now: Instant) -> bool {
-        let mut progress = false;
-        let mut delivered = false;
-        self.sync_report_outgoing();
-        // Frames left to read this turn: [`links::READ_BATCH`] in all, as before batching.
-        let mut budget = links::READ_BATCH;
-        while budget > 0 {
-            let frames = budget.min(links::DELIVER_BATCH);
-            budget -= frames;
-            if !self.poll_links(now, frames) {
-                break;
-            }
-            progress = true;
-            // What the batch asked to transmit is polled by the next batch, or the next turn.
-            self.deliver_held(cx, now);
-            self.drain_with(now, Some((cx, &mut delivered)));
-        }
-        if delivered && self.held.is_empty() {
-            // As in `deliver_held`: the published status catches up once nothing waits
-            // (once per read, as when the whole read was delivered at once).
-            self.publish_status();
-        }
-        progress
-    }
-
-    /// The transports, their reports fed to the manager as they come: up to `frames` frames
-    /// from each WebSocket.
-    fn poll_links(&mut self, now: Instant, frames: usize) -> bool {
+    /// Step 2: the transports, their reports fed to the manager as they come.
+    fn poll_links(&mut self, now: Instant) -> bool {
         let manager = &mut self.manager;
         // Bytes that may still be read this turn: the read-ahead's free room. Once paused,
         // reading resumes when half of it is free, so that a consumer taking one event at a
@@ -621,7 +588,7 @@ impl Driver {
         };
         let mut cx = Context::from_waker(&self.io_waker);
         self.links
-            .poll(&mut cx, &mut allowance, frames, |transport, event| {
+            .poll(&mut cx, &mut allowance, |transport, event| {
                 manager.handle_transport(now, transport, event)
             })
     }
@@ -829,21 +796,6 @@ impl Driver {
     /// Step 3 and 4 of the loop. Returns whether any transmit came out.
     fn drain(&mut self, now: Instant) -> bool {
         self.sync_report_outgoing();
-        self.drain_with(now, None)
-    }
-
-    /// [`Driver::drain`]; with a context, an event that has nothing waiting before it in the
-    /// read-ahead and whose consumers have room is delivered at once instead of passing
-    /// through the read-ahead (a push and a pop of a 100-byte value per event), and the flag
-    /// beside the context set (the caller publishes the status).
-    ///
-    /// Whether written events are reported is synced by the caller (once per read will do:
-    /// only the application changes it).
-    fn drain_with(
-        &mut self,
-        now: Instant,
-        mut deliver: Option<(&mut Context<'_>, &mut bool)>,
-    ) -> bool {
         let mut transmitted = false;
         let mut outputs = 0;
         while let Some(output) = self.manager.poll_output() {
@@ -853,20 +805,7 @@ impl Driver {
                     transmitted = true;
                     self.transmit(t);
                 }
-                Output::Event(e) => match deliver.as_mut() {
-                    Some((cx, delivered)) if self.held.is_empty() => {
-                        if !self.act(now, &e) {
-                            continue;
-                        }
-                        if self.poll_room(cx, &e).is_ready() {
-                            **delivered = true;
-                            self.deliver(now, e);
-                        } else {
-                            self.hold(e);
-                        }
-                    }
-                    _ => self.take_event(now, e),
-                },
+                Output::Event(e) => self.take_event(now, e),
             }
         }
         // The manager's queue held them all at once (and the engine's, as many packets).
@@ -884,17 +823,12 @@ impl Driver {
     /// An event the manager gave: what it asks of the IO happens now, what the user sees
     /// waits in the read-ahead, in order.
     fn take_event(&mut self, now: Instant, event: DriverEvent) {
-        if self.act(now, &event) {
-            self.hold(event);
+        if let Some(e) = self.act(now, event) {
+            let bytes = event_bytes(&e);
+            self.held_bytes += bytes;
+            self.peak_bytes = self.peak_bytes.max(self.held_bytes);
+            self.held.push_back(Held { event: e, bytes });
         }
-    }
-
-    /// Puts an event the application is to see at the end of the read-ahead.
-    fn hold(&mut self, event: DriverEvent) {
-        let bytes = event_bytes(&event);
-        self.held_bytes += bytes;
-        self.peak_bytes = self.peak_bytes.max(self.held_bytes);
-        self.held.push_back(Held { event, bytes });
     }
 
     /// Whether the manager reports written events: only while someone listens to them.
@@ -917,12 +851,8 @@ impl Driver {
     /// The connection's engine id and transport, as of now.
     fn publish_engine(&self) {
         let engine = self.manager.engine();
-        let sid = engine.and_then(|e| e.sid());
         let mut status = lock(&self.shared.status);
-        // Published after every batch of events: copied only when it changed.
-        if status.engine_id.as_deref() != sid {
-            status.engine_id = sid.map(str::to_owned);
-        }
+        status.engine_id = engine.and_then(|e| e.sid()).map(str::to_owned);
         status.transport = engine.and_then(|e| e.transport());
     }
 
@@ -931,9 +861,7 @@ impl Driver {
         for (nsp, shared) in lock(&self.shared.sockets).iter() {
             if let Some(socket) = self.manager.socket(nsp) {
                 let mut status = lock(&shared.status);
-                if status.id.as_deref() != socket.id() {
-                    status.id = socket.id().map(str::to_owned);
-                }
+                status.id = socket.id().map(str::to_owned);
                 status.connected = socket.connected();
                 status.active = socket.active();
                 status.recovered = socket.recovered();
@@ -999,11 +927,10 @@ impl Driver {
     }
 
     /// What an event does to the connection's IO, at once, ahead of the events waiting in
-    /// the read-ahead; returns whether the application is to see it (in order).
-    /// Takes the event by reference: it is moved once, from the manager to where it goes.
-    fn act(&mut self, now: Instant, event: &DriverEvent) -> bool {
-        trace_event(event);
-        match event {
+    /// the read-ahead; returns the event if the application is to see it, in order.
+    fn act(&mut self, now: Instant, event: DriverEvent) -> Option<DriverEvent> {
+        trace_event(&event);
+        match &event {
             Event::Prepare { attempt } => {
                 if let Some(hook) = &self.before_connect {
                     self.preparing = Some((hook.0)(self.attempt(*attempt)));
@@ -1011,7 +938,7 @@ impl Driver {
                 } else {
                     self.manager.proceed_open(now);
                 }
-                return false;
+                return None;
             }
             Event::Close { goodbye, .. } => self.let_go(now, *goodbye),
             // Opening failed or timed out: a handshake GET (or WebSocket) may still be
@@ -1019,11 +946,11 @@ impl Driver {
             Event::Error(_) => self.links.drop_all(),
             Event::RememberUpgrade(worked) => {
                 crate::remember_websocket(&self.server, *worked);
-                return false;
+                return None;
             }
             _ => {}
         }
-        true
+        Some(event)
     }
 
     /// Hands an event to the application (its consumers have room).
